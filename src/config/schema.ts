@@ -1,0 +1,223 @@
+// The one config file, validated at start. Field names in errors are the
+// dotted paths below (e.g. `models[0].deployments[1].provider`).
+import { z } from "zod";
+import { Secret } from "./secret.js";
+
+/** An env reference: `{ env: NAME }` or the string `${NAME}`. Literal secrets are refused. */
+export const SecretRefSchema = z.union([
+  z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env must be a variable name") }),
+  z.string().regex(/^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/, "secrets must be env references like ${OPENAI_API_KEY} or { env: OPENAI_API_KEY }, never literal values"),
+]).transform((ref, ctx) => {
+  const name = typeof ref === "string" ? ref.slice(2, -1) : ref.env;
+  const value = process.env[name];
+  if (value === undefined || value === "") {
+    ctx.addIssue({ code: "custom", message: `environment variable ${name} is not set` });
+    return z.NEVER;
+  }
+  return new Secret(name, value);
+});
+
+const ms = (def: number) => z.number().int().nonnegative().default(def);
+
+export const OpenAIProviderSchema = z.strictObject({
+  type: z.literal("openai"),
+  baseUrl: z.url().default("https://api.openai.com/v1"),
+  apiKey: SecretRefSchema.optional(),
+  headers: z.record(z.string(), z.string()).default({}),
+  maxConnections: z.number().int().positive().default(128),
+});
+
+export const AnthropicProviderSchema = z.strictObject({
+  type: z.literal("anthropic"),
+  baseUrl: z.url().default("https://api.anthropic.com"),
+  apiKey: SecretRefSchema.optional(),
+  version: z.string().default("2023-06-01"),
+  maxConnections: z.number().int().positive().default(128),
+  /** Anthropic requires max_tokens; used when the request sets none. */
+  defaultMaxTokens: z.number().int().positive().default(4096),
+});
+
+export const SimProviderSchema = z.strictObject({
+  type: z.literal("sim"),
+  ttftMs: ms(0),
+  tokensPerSecond: z.number().nonnegative().default(0), // 0 = as fast as possible
+  outputTokens: z.number().int().positive().default(16),
+  errorRate: z.number().min(0).max(1).default(0),
+  rateLimitRate: z.number().min(0).max(1).default(0),
+  retryAfterSeconds: z.number().nonnegative().default(1),
+  hangRate: z.number().min(0).max(1).default(0),
+  embeddingDimensions: z.number().int().positive().max(4096).default(64),
+  seed: z.number().int().optional(),
+});
+
+export const ExtractiveProviderSchema = z.strictObject({
+  type: z.literal("extractive"),
+  maxSentences: z.number().int().positive().default(3),
+  /** Below this best-sentence relevance the answer says the context does not contain it. */
+  minScore: z.number().min(0).default(0.1),
+});
+
+export const ProviderSchema = z.discriminatedUnion("type", [
+  OpenAIProviderSchema,
+  AnthropicProviderSchema,
+  SimProviderSchema,
+  ExtractiveProviderSchema,
+]);
+export type ProviderConfig = z.infer<typeof ProviderSchema>;
+export type OpenAIProviderConfig = z.infer<typeof OpenAIProviderSchema>;
+export type AnthropicProviderConfig = z.infer<typeof AnthropicProviderSchema>;
+export type SimProviderConfig = z.infer<typeof SimProviderSchema>;
+export type ExtractiveProviderConfig = z.infer<typeof ExtractiveProviderSchema>;
+
+export const TimeoutsSchema = z.strictObject({
+  connectMs: ms(5_000),
+  firstTokenMs: ms(30_000),
+  totalMs: ms(300_000),
+});
+
+export const DeploymentSchema = z.strictObject({
+  provider: z.string().min(1),
+  /** Upstream model name; defaults to the alias name. */
+  model: z.string().min(1).optional(),
+  weight: z.number().positive().default(1),
+  maxConcurrent: z.number().int().positive().optional(),
+  timeouts: TimeoutsSchema.partial().optional(),
+});
+
+export const ModelAliasSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[^\s]+$/, "model names cannot contain whitespace"),
+  deployments: z.array(DeploymentSchema).min(1),
+  /** Other aliases tried in order when every deployment of this one failed. */
+  fallbacks: z.array(z.string()).default([]),
+  /** Append the built-in extractive model as the last resort. */
+  extractiveFallback: z.boolean().default(true),
+  /** Whether the alias can serve embeddings. */
+  embeddings: z.boolean().default(false),
+});
+export type ModelAliasConfig = z.infer<typeof ModelAliasSchema>;
+
+export const CircuitBreakerSchema = z.strictObject({
+  /** Consecutive failures that open the circuit. */
+  failureThreshold: z.number().int().positive().default(5),
+  /** Or: failure rate over the rolling window (with at least minimumCalls). */
+  failureRateThreshold: z.number().min(0).max(1).default(0.5),
+  minimumCalls: z.number().int().positive().default(20),
+  windowMs: ms(10_000),
+  openMs: ms(30_000),
+  halfOpenMaxCalls: z.number().int().positive().default(3),
+});
+export type CircuitBreakerConfig = z.infer<typeof CircuitBreakerSchema>;
+
+export const RetrySchema = z.strictObject({
+  /** Attempts per deployment, including the first. */
+  maxAttempts: z.number().int().positive().max(10).default(2),
+  baseMs: ms(25),
+  capMs: ms(2_000),
+  /** A Retry-After longer than this skips to the next deployment instead of waiting. */
+  maxRetryAfterMs: ms(10_000),
+});
+export type RetryConfig = z.infer<typeof RetrySchema>;
+
+export const RouterSchema = z.strictObject({
+  retry: RetrySchema.prefault({}),
+  timeouts: TimeoutsSchema.prefault({}),
+  circuitBreaker: CircuitBreakerSchema.prefault({}),
+});
+export type RouterConfig = z.infer<typeof RouterSchema>;
+
+export const PriceSchema = z.strictObject({
+  /** USD per million input tokens. */
+  input: z.number().nonnegative(),
+  /** USD per million output tokens. */
+  output: z.number().nonnegative(),
+});
+
+export const LimitsSchema = z.strictObject({
+  requestsPerMinute: z.number().int().positive().optional(),
+  tokensPerMinute: z.number().int().positive().optional(),
+  concurrent: z.number().int().positive().optional(),
+});
+export type Limits = z.infer<typeof LimitsSchema>;
+
+export const BudgetSchema = z.strictObject({
+  /** USD per key per UTC day. */
+  dailyUsd: z.number().nonnegative().optional(),
+  onExceeded: z.enum(["block", "downgrade"]).default("block"),
+  /** The alias used instead when downgrading. */
+  downgradeTo: z.string().optional(),
+});
+export type BudgetConfig = z.infer<typeof BudgetSchema>;
+
+export const ConfigSchema = z
+  .strictObject({
+    server: z
+      .strictObject({
+        host: z.string().default("127.0.0.1"),
+        port: z.number().int().min(0).max(65535).default(8787),
+        bodyLimitBytes: z.number().int().positive().default(4 * 1024 * 1024),
+        drainTimeoutMs: ms(30_000),
+        logLevel: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+        /** Log one line per request (pino, off the event loop's critical path). */
+        requestLogs: z.boolean().default(true),
+      })
+      .prefault({}),
+    dataDir: z.string().default(".stratum"),
+    providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "provider names use letters, digits, _ . -"), ProviderSchema).default({}),
+    models: z.array(ModelAliasSchema).default([]),
+    router: RouterSchema.prefault({}),
+    /** Price table; keys are `provider/model` or `model`. */
+    pricing: z.record(z.string(), PriceSchema).default({}),
+    cache: z
+      .strictObject({
+        enabled: z.boolean().default(true),
+        ttlSeconds: z.number().int().positive().default(3600),
+        maxEntries: z.number().int().positive().default(10_000),
+        store: z.enum(["memory", "sqlite"]).default("memory"),
+        /** Requests with temperature above this are not cached (outputs are meant to vary). */
+        maxTemperature: z.number().min(0).max(2).default(2),
+      })
+      .prefault({}),
+    limits: z
+      .strictObject({
+        /** Default per-key limits (a key's own limits override them). */
+        perKey: LimitsSchema.default({}),
+        /** Per end user (the `user` field), within a key. */
+        perUser: LimitsSchema.default({}),
+      })
+      .prefault({}),
+    budgets: BudgetSchema.prefault({}),
+  })
+  .superRefine((cfg, ctx) => {
+    const aliases = new Set(cfg.models.map((m) => m.name));
+    cfg.models.forEach((m, i) => {
+      m.deployments.forEach((d, j) => {
+        if (!(d.provider in cfg.providers) && d.provider !== "extractive" && d.provider !== "sim") {
+          ctx.addIssue({
+            code: "custom",
+            path: ["models", i, "deployments", j, "provider"],
+            message: `unknown provider "${d.provider}" (declared: ${Object.keys(cfg.providers).join(", ") || "none"})`,
+          });
+        }
+      });
+      m.fallbacks.forEach((f, j) => {
+        if (!aliases.has(f) && f !== "extractive" && f !== "sim") {
+          ctx.addIssue({ code: "custom", path: ["models", i, "fallbacks", j], message: `unknown model alias "${f}"` });
+        }
+      });
+    });
+    const seen = new Set<string>();
+    cfg.models.forEach((m, i) => {
+      if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["models", i, "name"], message: `duplicate model alias "${m.name}"` });
+      seen.add(m.name);
+    });
+    if (cfg.budgets.onExceeded === "downgrade") {
+      if (!cfg.budgets.downgradeTo) {
+        ctx.addIssue({ code: "custom", path: ["budgets", "downgradeTo"], message: "required when onExceeded is downgrade" });
+      } else if (!aliases.has(cfg.budgets.downgradeTo) && !["extractive", "sim"].includes(cfg.budgets.downgradeTo)) {
+        ctx.addIssue({ code: "custom", path: ["budgets", "downgradeTo"], message: `unknown model alias "${cfg.budgets.downgradeTo}"` });
+      }
+    }
+  });
+
+export type ConfigInput = z.input<typeof ConfigSchema>;
+export type Config = z.infer<typeof ConfigSchema>;

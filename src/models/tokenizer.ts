@@ -1,0 +1,35 @@
+// Token counting with a real BPE tokenizer (o200k_base, the GPT-4o/GPT-5
+// encoding). Other providers' tokenizers differ by a few percent; when an
+// upstream reports usage, its numbers win. Special-token strings in user text
+// are counted as text, never interpreted (hostile input must not throw).
+import { countTokens as bpeCount } from "gpt-tokenizer";
+import { contentText, type ChatMessage, type ChatRequest } from "../protocol/openai.js";
+
+const AS_TEXT = { disallowedSpecial: new Set<string>() } as const;
+
+export function countTokens(text: string): number {
+  if (!text) return 0;
+  return bpeCount(text, AS_TEXT);
+}
+
+/** Per-message framing overhead used by OpenAI chat models. */
+const PER_MESSAGE = 3;
+const REPLY_PRIMING = 3;
+
+export function countMessageTokens(messages: readonly ChatMessage[]): number {
+  let n = REPLY_PRIMING;
+  for (const m of messages) {
+    n += PER_MESSAGE + countTokens(contentText(m.content));
+    if (m.role === "assistant" && m.tool_calls) {
+      for (const c of m.tool_calls) n += countTokens(c.function.name) + countTokens(c.function.arguments);
+    }
+  }
+  return n;
+}
+
+/** Prompt tokens of a chat request, including declared tools. */
+export function countPromptTokens(req: Pick<ChatRequest, "messages" | "tools">): number {
+  let n = countMessageTokens(req.messages);
+  if (req.tools?.length) n += countTokens(JSON.stringify(req.tools));
+  return n;
+}
