@@ -40,6 +40,8 @@ export interface StratumErrorOptions {
   code?: string | null;
   /** Failed attempts behind an AllRoutesFailed error. */
   attempts?: AttemptFailure[];
+  /** Response metadata the client needs with this error (e.g. x-ratelimit-* counters). */
+  headers?: Record<string, string>;
   cause?: unknown;
 }
 
@@ -60,6 +62,7 @@ export class StratumError extends Error {
   readonly param: string | null;
   readonly code: string | null;
   readonly attempts?: AttemptFailure[];
+  readonly headers?: Record<string, string>;
 
   constructor(kind: ErrorKind, message: string, opts: StratumErrorOptions = {}) {
     super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
@@ -74,6 +77,7 @@ export class StratumError extends Error {
     this.param = opts.param ?? null;
     this.code = opts.code ?? null;
     this.attempts = opts.attempts;
+    this.headers = opts.headers;
   }
 }
 

@@ -3,7 +3,7 @@
 // upstream reports usage, its numbers win. Special-token strings in user text
 // are counted as text, never interpreted (hostile input must not throw).
 import { countTokens as bpeCount } from "gpt-tokenizer";
-import { contentText, type ChatMessage, type ChatRequest } from "../protocol/openai.js";
+import { contentText, type ChatMessage, type ChatRequest, type ToolCall, type Usage } from "../protocol/openai.js";
 
 const AS_TEXT = { disallowedSpecial: new Set<string>() } as const;
 
@@ -32,4 +32,12 @@ export function countPromptTokens(req: Pick<ChatRequest, "messages" | "tools">):
   let n = countMessageTokens(req.messages);
   if (req.tools?.length) n += countTokens(JSON.stringify(req.tools));
   return n;
+}
+
+/** Usage counted locally, for upstreams (or streams) that report none. */
+export function countUsage(req: Pick<ChatRequest, "messages" | "tools">, text: string, toolCalls: readonly ToolCall[] = []): Usage {
+  const prompt = countPromptTokens(req);
+  let completion = countTokens(text);
+  for (const tc of toolCalls) completion += countTokens(tc.function.name) + countTokens(tc.function.arguments);
+  return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }

@@ -1,0 +1,1 @@
+export { createStratum, type Stratum, type StratumOptions } from "./stratum.js";

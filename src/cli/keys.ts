@@ -1,0 +1,82 @@
+// `stratum keys create|list|revoke`: works directly on the data dir's SQLite
+// file, whether or not a server is running on it (WAL allows both).
+import { join, resolve } from "node:path";
+import type { Command } from "commander";
+import { loadConfig } from "../config/index.js";
+import { openDatabase, SqliteKeyStore } from "../data/index.js";
+import { KeyService, publicKeyView } from "../gateway/index.js";
+import { exitOnConfigError } from "./config-errors.js";
+
+function withKeys<T>(opts: { config?: string }, fn: (keys: KeyService) => Promise<T>): Promise<T> {
+  const { config } = exitOnConfigError(() => loadConfig({ path: opts.config }));
+  const db = openDatabase(join(resolve(config.dataDir), "stratum.db"));
+  return fn(new KeyService(new SqliteKeyStore(db))).finally(() => db.close());
+}
+
+function positiveInt(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer, got "${v}"`);
+    return n;
+  };
+}
+
+export function registerKeysCommand(program: Command): void {
+  const keys = program.command("keys").description("manage API keys (hashed at rest; each belongs to a tenant)");
+  keys
+    .command("create")
+    .requiredOption("--tenant <name>", "tenant the key belongs to")
+    .option("--name <name>", "a label for the key")
+    .option("--admin", "create an admin key")
+    .option("--rpm <n>", "requests per minute", positiveInt("--rpm"))
+    .option("--tpm <n>", "tokens per minute", positiveInt("--tpm"))
+    .option("--concurrent <n>", "concurrent requests", positiveInt("--concurrent"))
+    .option("--daily-budget <usd>", "cost cap in USD per UTC day", (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0) throw new Error(`--daily-budget must be a non-negative number, got "${v}"`);
+      return n;
+    })
+    .option("-c, --config <file>", "config file")
+    .option("--json", "print JSON")
+    .action(async (o: { tenant: string; name?: string; admin?: boolean; rpm?: number; tpm?: number; concurrent?: number; dailyBudget?: number; config?: string; json?: boolean }) => {
+      await withKeys(o, async (svc) => {
+        const { key, record } = await svc.create({
+          tenant: o.tenant,
+          name: o.name,
+          role: o.admin ? "admin" : "user",
+          limits: { requestsPerMinute: o.rpm, tokensPerMinute: o.tpm, concurrent: o.concurrent, dailyBudgetUsd: o.dailyBudget },
+        });
+        if (o.json) process.stdout.write(JSON.stringify({ ...publicKeyView(record), key }) + "\n");
+        else process.stdout.write(`created ${record.id} for tenant ${record.tenant}\n${key}\n(the key is shown once; only its hash is stored)\n`);
+      });
+    });
+  keys
+    .command("list")
+    .option("--tenant <name>", "only this tenant")
+    .option("--all", "include revoked keys")
+    .option("-c, --config <file>", "config file")
+    .option("--json", "print JSON")
+    .action(async (o: { tenant?: string; all?: boolean; config?: string; json?: boolean }) => {
+      await withKeys(o, async (svc) => {
+        const list = (await svc.list({ tenant: o.tenant, includeRevoked: o.all })).map(publicKeyView);
+        if (o.json) return void process.stdout.write(JSON.stringify(list) + "\n");
+        if (!list.length) return void process.stdout.write("no keys\n");
+        for (const k of list) {
+          process.stdout.write(`${k.id}  ${k.prefix}…  tenant=${k.tenant}  role=${k.role}  ${k.name ? `name=${k.name}  ` : ""}${k.revoked_at ? "REVOKED" : "active"}\n`);
+        }
+      });
+    });
+  keys
+    .command("revoke <id>")
+    .option("-c, --config <file>", "config file")
+    .action(async (id: string, o: { config?: string }) => {
+      await withKeys(o, async (svc) => {
+        if (!(await svc.revoke(id))) {
+          process.stderr.write(`stratum: no active key with id ${id}\n`);
+          process.exitCode = 1;
+          return;
+        }
+        process.stdout.write(`revoked ${id}\n`);
+      });
+    });
+}

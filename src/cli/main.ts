@@ -1,0 +1,20 @@
+#!/usr/bin/env node
+// The `stratum` command.
+import { Command } from "commander";
+import { registerKeysCommand } from "./keys.js";
+import { registerServeCommand } from "./serve.js";
+import { registerSimUpstreamCommand } from "./sim-upstream.js";
+
+const program = new Command("stratum")
+  .description("Stratum: an open platform for running production AI systems")
+  .version("0.1.0")
+  .showHelpAfterError();
+
+registerServeCommand(program);
+registerKeysCommand(program);
+registerSimUpstreamCommand(program);
+
+program.parseAsync(process.argv).catch((e: unknown) => {
+  process.stderr.write(`stratum: ${(e as Error).message}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import type { Command } from "commander";
+import { createStratum } from "../app/index.js";
+import { loadConfig } from "../config/index.js";
+import { exitOnConfigError } from "./config-errors.js";
+
+export function registerServeCommand(program: Command): void {
+  program
+    .command("serve", { isDefault: true })
+    .description("start the gateway on embedded defaults (SQLite under ./.stratum)")
+    .option("-c, --config <file>", "config file (yaml or json); default: STRATUM_CONFIG or ./stratum.config.yaml if present")
+    .action(async (opts: { config?: string }) => {
+      const { config, path } = exitOnConfigError(() => loadConfig({ path: opts.config }));
+      const stratum = await createStratum({ config, adminKey: process.env.STRATUM_API_KEY || undefined });
+      const url = await stratum.listen();
+      if (stratum.generatedAdminKey) {
+        process.stderr.write(
+          `\n  Admin API key (shown once, stored hashed — save it now):\n\n    ${stratum.generatedAdminKey}\n\n` +
+            `  Set STRATUM_API_KEY to use your own. Create user keys with: stratum keys create --tenant NAME\n\n`,
+        );
+      }
+      process.stderr.write(`  Stratum listening on ${url} (config: ${path ?? "built-in defaults"}, data: ${config.dataDir})\n`);
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        process.stderr.write(`  ${signal}: draining in-flight requests...\n`);
+        stratum.close().then(
+          () => process.exit(0),
+          (e: unknown) => {
+            process.stderr.write(`  shutdown failed: ${(e as Error).message}\n`);
+            process.exit(1);
+          },
+        );
+      };
+      process.on("SIGTERM", () => stop("SIGTERM"));
+      process.on("SIGINT", () => stop("SIGINT"));
+    });
+}

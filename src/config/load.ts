@@ -1,0 +1,96 @@
+// Loads, env-overrides and validates the config. Errors name the bad field.
+import { existsSync, readFileSync } from "node:fs";
+import { resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import type { z } from "zod";
+import { ConfigSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
+
+export class ConfigError extends Error {
+  constructor(
+    message: string,
+    readonly issues: string[] = [],
+  ) {
+    super(issues.length ? `${message}\n  - ${issues.join("\n  - ")}` : message);
+    this.name = "ConfigError";
+  }
+}
+
+const DEFAULT_FILES = ["stratum.config.yaml", "stratum.config.yml", "stratum.config.json"];
+
+export interface LoadOptions {
+  /** Explicit path (--config); else STRATUM_CONFIG; else a default file in cwd if present. */
+  path?: string;
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+export function findConfigFile(opts: LoadOptions = {}): string | undefined {
+  const env = opts.env ?? process.env;
+  const cwd = opts.cwd ?? process.cwd();
+  const explicit = opts.path ?? env.STRATUM_CONFIG;
+  if (explicit) {
+    const p = resolve(cwd, explicit);
+    if (!existsSync(p)) throw new ConfigError(`config file not found: ${p}`);
+    return p;
+  }
+  return DEFAULT_FILES.map((f) => resolve(cwd, f)).find((p) => existsSync(p));
+}
+
+export function readConfigFile(path: string): unknown {
+  const text = readFileSync(path, "utf8");
+  try {
+    return path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (e) {
+    throw new ConfigError(`cannot parse ${path}: ${(e as Error).message}`);
+  }
+}
+
+/** Load the config: file (if any) → env overrides → schema validation → built-in aliases. */
+export function loadConfig(opts: LoadOptions = {}): { config: Config; path: string | undefined } {
+  const env = opts.env ?? process.env;
+  const path = findConfigFile(opts);
+  const raw = path ? (readConfigFile(path) ?? {}) : {};
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(`${path}: the top level must be a mapping`);
+  return { config: parseConfig(applyEnv(raw as ConfigInput, env), path ?? "config"), path };
+}
+
+export function parseConfig(input: unknown, source = "config"): Config {
+  const parsed = ConfigSchema.safeParse(input);
+  if (!parsed.success) throw new ConfigError(`invalid ${source}:`, formatIssues(parsed.error));
+  return withBuiltins(parsed.data);
+}
+
+function applyEnv(raw: ConfigInput, env: NodeJS.ProcessEnv): ConfigInput {
+  const out = { ...raw, server: { ...(raw.server ?? {}) } };
+  if (env.HOST) out.server.host = env.HOST;
+  if (env.PORT !== undefined && env.PORT !== "") {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid PORT: "${env.PORT}" (an integer 0-65535)`);
+    out.server.port = port;
+  }
+  if (env.STRATUM_DATA_DIR) out.dataDir = env.STRATUM_DATA_DIR;
+  return out;
+}
+
+/** `extractive` and `sim` are always available as models. */
+function withBuiltins(cfg: Config): Config {
+  const builtins: ModelAliasConfig[] = [];
+  const has = (n: string) => cfg.models.some((m) => m.name === n);
+  if (!has("extractive")) {
+    builtins.push({ name: "extractive", deployments: [{ provider: "extractive", model: "extractive", weight: 1 }], fallbacks: [], extractiveFallback: false, embeddings: false });
+  }
+  if (!has("sim")) {
+    builtins.push({ name: "sim", deployments: [{ provider: "sim", model: "sim", weight: 1 }], fallbacks: [], extractiveFallback: true, embeddings: true });
+  }
+  return { ...cfg, models: [...cfg.models, ...builtins] };
+}
+
+export function formatIssues(error: z.ZodError): string[] {
+  return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
+}
+
+function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
+  return out || "(root)";
+}

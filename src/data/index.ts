@@ -1,0 +1,8 @@
+// Data layer: state behind small async interfaces.
+export type * from "./types.js";
+export { openDatabase, type SqliteDb } from "./sqlite/database.js";
+export { SqliteKeyStore } from "./sqlite/key-store.js";
+export { SqliteUsageStore } from "./sqlite/usage-store.js";
+export { SqliteCacheStore } from "./sqlite/cache-store.js";
+export { MemoryCacheStore } from "./memory/cache-store.js";
+export { MemoryRateLimitStore } from "./memory/rate-limit-store.js";

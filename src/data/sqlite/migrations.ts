@@ -1,0 +1,44 @@
+// Append-only list of schema migrations. Never edit an applied one; add a new version.
+export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
+  {
+    version: 1,
+    sql: `
+      CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        tenant TEXT NOT NULL,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('admin','user')),
+        hash TEXT NOT NULL UNIQUE,
+        prefix TEXT NOT NULL,
+        limits TEXT NOT NULL DEFAULT '{}',
+        created_at INTEGER NOT NULL,
+        revoked_at INTEGER
+      );
+      CREATE INDEX api_keys_tenant ON api_keys (tenant);
+      CREATE TABLE usage (
+        request_id TEXT NOT NULL,
+        at INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        user TEXT,
+        model TEXT NOT NULL,
+        deployment TEXT,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        status INTEGER NOT NULL,
+        cached INTEGER NOT NULL,
+        stream INTEGER NOT NULL,
+        latency_ms REAL NOT NULL
+      );
+      CREATE INDEX usage_key_at ON usage (key_id, at);
+      CREATE INDEX usage_tenant_at ON usage (tenant, at);
+      CREATE TABLE response_cache (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX response_cache_expires ON response_cache (expires_at);
+    `,
+  },
+];

@@ -1,0 +1,34 @@
+import type { UsageRecord, UsageStore } from "../types.js";
+import type { SqliteDb } from "./database.js";
+
+export class SqliteUsageStore implements UsageStore {
+  private readonly insertMany;
+  private readonly costStmt;
+  constructor(private readonly db: SqliteDb) {
+    const insert = db.prepare(
+      `INSERT INTO usage (request_id, at, key_id, tenant, user, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
+       VALUES (@requestId, @at, @keyId, @tenant, @user, @model, @deployment, @promptTokens, @completionTokens, @costUsd, @status, @cached, @stream, @latencyMs)`,
+    );
+    // One transaction per batch: thousands of rows per fsync instead of one.
+    this.insertMany = db.transaction((rows: readonly UsageRecord[]) => {
+      for (const r of rows) insert.run({ ...r, cached: r.cached ? 1 : 0, stream: r.stream ? 1 : 0 });
+    });
+    this.costStmt = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage WHERE key_id = ? AND at >= ?");
+  }
+  async append(records: readonly UsageRecord[]): Promise<void> {
+    if (records.length) this.insertMany(records);
+  }
+  async costSince(keyId: string, since: number): Promise<number> {
+    return (this.costStmt.get(keyId, since) as { c: number }).c;
+  }
+  async summary(filter: { since: number; tenant?: string }) {
+    const rows = this.db
+      .prepare(
+        `SELECT key_id AS keyId, model, COUNT(*) AS requests, SUM(prompt_tokens) AS promptTokens,
+                SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd
+         FROM usage WHERE at >= ? ${filter.tenant ? "AND tenant = ?" : ""} GROUP BY key_id, model ORDER BY costUsd DESC`,
+      )
+      .all(...(filter.tenant ? [filter.since, filter.tenant] : [filter.since]));
+    return rows as Array<{ keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number }>;
+  }
+}

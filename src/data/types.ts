@@ -1,0 +1,90 @@
+// Store interfaces: every piece of durable or shared state goes through one of
+// these. SQLite/in-memory implementations live beside this file; PostgreSQL and
+// Redis implementations plug in behind the same contracts.
+
+export type KeyRole = "admin" | "user";
+
+export interface ApiKeyLimits {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+  concurrent?: number;
+  /** USD per UTC day. */
+  dailyBudgetUsd?: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  tenant: string;
+  name: string;
+  role: KeyRole;
+  /** sha256 of the key; the key itself is never stored. */
+  hash: string;
+  /** First characters of the key, to recognise it in listings. */
+  prefix: string;
+  limits: ApiKeyLimits;
+  createdAt: number;
+  revokedAt: number | null;
+}
+
+export interface KeyStore {
+  create(record: ApiKeyRecord): Promise<void>;
+  findByHash(hash: string): Promise<ApiKeyRecord | undefined>;
+  get(id: string): Promise<ApiKeyRecord | undefined>;
+  list(filter?: { tenant?: string; includeRevoked?: boolean }): Promise<ApiKeyRecord[]>;
+  /** Returns false when no active key has that id. */
+  revoke(id: string, at: number): Promise<boolean>;
+  countAdmins(): Promise<number>;
+}
+
+export interface UsageRecord {
+  requestId: string;
+  at: number;
+  keyId: string;
+  tenant: string;
+  user: string | null;
+  model: string;
+  deployment: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+  status: number;
+  cached: boolean;
+  stream: boolean;
+  latencyMs: number;
+}
+
+export interface UsageStore {
+  /** Append records (called in batches, off the request path). */
+  append(records: readonly UsageRecord[]): Promise<void>;
+  /** Total cost of a key since a time (ms epoch). */
+  costSince(keyId: string, since: number): Promise<number>;
+  /** Aggregates for reports. */
+  summary(filter: { since: number; tenant?: string }): Promise<Array<{ keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number }>>;
+}
+
+export interface CacheStore<V = unknown> {
+  get(key: string): Promise<V | undefined>;
+  set(key: string, value: V, ttlMs: number): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Drop every entry whose key starts with the prefix (e.g. one tenant). */
+  clear(prefix?: string): Promise<void>;
+}
+
+export interface WindowResult {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** ms until the window has room again. */
+  resetMs: number;
+}
+
+/** Counters for rate limiting. Must be atomic per key (Redis: Lua). */
+export interface RateLimitStore {
+  /** Count `amount` against the window if it fits under `limit`. */
+  consume(key: string, amount: number, limit: number, windowMs: number): Promise<WindowResult>;
+  /** Count usage after the fact (e.g. completion tokens); never rejects. */
+  add(key: string, amount: number, windowMs: number): Promise<void>;
+  /** Take a concurrency slot; false when `limit` are held. */
+  acquire(key: string, limit: number): Promise<boolean>;
+  release(key: string): Promise<void>;
+}

@@ -1,0 +1,138 @@
+// What every inbound chat API (OpenAI, Anthropic) does around the model call:
+// model lookup, budget (block or downgrade), rate limits, then metering and
+// cost after the response — off the response path.
+import { StratumError } from "../core/errors.js";
+import type { ApiKeyRecord } from "../data/types.js";
+import type { BudgetConfig, Limits } from "../config/schema.js";
+import type { ModelService, Served } from "../models/index.js";
+import { countPromptTokens, countUsage } from "../models/index.js";
+import type { ChatRequest, ToolCall, Usage } from "../protocol/openai.js";
+import type { Metrics } from "../ops/metrics.js";
+import type { PriceTable } from "../ops/pricing.js";
+import { utcDayStart, type UsageRecorder } from "../ops/usage-recorder.js";
+import type { Admission, LimitScope, RateLimiter } from "./limits/rate-limiter.js";
+
+export interface Ticket {
+  key: ApiKeyRecord;
+  requested: string;
+  /** The alias to call (the budget may have downgraded it). */
+  alias: string;
+  downgraded: boolean;
+  admission: Admission;
+  startedAt: number;
+  requestId: string;
+}
+
+export interface ChatFlowDeps {
+  models: ModelService;
+  limiter: RateLimiter;
+  usage: UsageRecorder;
+  prices: PriceTable;
+  metrics: Metrics;
+  budgets: BudgetConfig;
+  limits: { perKey: Limits; perUser: Limits };
+}
+
+export interface Outcome {
+  served?: Served<unknown>;
+  status: number;
+  stream: boolean;
+  /** Upstream-reported usage; when absent, tokens are counted here. */
+  usage?: Usage;
+  /** The answer text and tool calls, for counting when there is no usage. */
+  text?: string;
+  toolCalls?: ToolCall[];
+}
+
+export class ChatFlow {
+  constructor(private readonly d: ChatFlowDeps) {}
+
+  async admit(key: ApiKeyRecord, req: ChatRequest, requestId: string): Promise<Ticket> {
+    const requested = req.model;
+    if (!this.d.models.hasModel(requested)) {
+      throw new StratumError("NotFound", `The model \`${requested}\` does not exist or you do not have access to it.`, { code: "model_not_found", param: "model" });
+    }
+    let alias = requested;
+    let downgraded = false;
+    const budget = key.limits.dailyBudgetUsd ?? this.d.budgets.dailyUsd;
+    if (budget !== undefined) {
+      const spent = await this.d.usage.spentToday(key.id);
+      if (spent >= budget) {
+        if (this.d.budgets.onExceeded === "downgrade" && this.d.budgets.downgradeTo) {
+          alias = this.d.budgets.downgradeTo;
+          downgraded = true;
+        } else {
+          this.d.metrics.rateLimited.inc({ scope: "key", limit: "budget" });
+          throw new StratumError("BudgetExceeded", `Daily budget of $${budget.toFixed(4)} for this key is used up ($${spent.toFixed(4)} spent today). It resets at 00:00 UTC.`, {
+            retryAfterMs: utcDayStart() + 86_400_000 - Date.now(),
+          });
+        }
+      }
+    }
+    const scopes: LimitScope[] = [{ scope: "key", id: key.id, limits: { ...this.d.limits.perKey, ...definedLimits(key.limits) } }];
+    if (req.user) scopes.push({ scope: "user", id: `${key.id}:${req.user}`, limits: this.d.limits.perUser });
+    let prompt: number | undefined;
+    const admission = await this.d.limiter.admit(scopes, () => (prompt ??= countPromptTokens(req)));
+    return { key, requested, alias, downgraded, admission, startedAt: performance.now(), requestId };
+  }
+
+  /** Meter, cost and record a finished request. Runs after the response is sent. */
+  account(ticket: Ticket, req: ChatRequest, out: Outcome): void {
+    ticket.admission.release();
+    setImmediate(() => {
+      const served = out.served;
+      let usage = out.usage;
+      if (!usage && served && out.status < 400) {
+        // No upstream usage (e.g. a stream without a usage chunk): count it ourselves.
+        usage = countUsage(req, out.text ?? "", out.toolCalls);
+      }
+      const model = served?.servedBy ?? ticket.alias;
+      const promptTokens = usage?.prompt_tokens ?? 0;
+      const completionTokens = usage?.completion_tokens ?? 0;
+      // Cached answers are free upstream; they are recorded at zero cost.
+      const cost = served && served.cache !== "hit" ? this.d.prices.cost(this.d.prices.priceOf(served.priceKey?.provider, served.priceKey?.model, model), promptTokens, completionTokens) : 0;
+      ticket.admission.addTokens(completionTokens);
+      if (promptTokens) this.d.metrics.tokens.inc({ model, direction: "in" }, promptTokens);
+      if (completionTokens) this.d.metrics.tokens.inc({ model, direction: "out" }, completionTokens);
+      if (cost) this.d.metrics.cost.inc({ model }, cost);
+      if (served && served.servedBy !== ticket.alias) this.d.metrics.fallbacks.inc({ model: ticket.alias, served_by: served.servedBy });
+      this.d.usage.record({
+        requestId: ticket.requestId,
+        at: Date.now(),
+        keyId: ticket.key.id,
+        tenant: ticket.key.tenant,
+        user: req.user ?? null,
+        model,
+        deployment: served?.deployment ?? null,
+        promptTokens,
+        completionTokens,
+        costUsd: cost,
+        status: out.status,
+        cached: served?.cache === "hit",
+        stream: out.stream,
+        latencyMs: performance.now() - ticket.startedAt,
+      });
+    });
+  }
+}
+
+function definedLimits(l: ApiKeyRecord["limits"]): Limits {
+  const out: Limits = {};
+  if (l.requestsPerMinute) out.requestsPerMinute = l.requestsPerMinute;
+  if (l.tokensPerMinute) out.tokensPerMinute = l.tokensPerMinute;
+  if (l.concurrent) out.concurrent = l.concurrent;
+  return out;
+}
+
+/** Response headers that tell the client how the request was served. */
+export function servedHeaders(ticket: Ticket, served: Served<unknown> | undefined): Record<string, string> {
+  const h: Record<string, string> = { ...ticket.admission.headers };
+  if (served) {
+    h["x-stratum-model"] = served.servedBy;
+    h["x-stratum-cache"] = served.cache;
+    if (served.deployment) h["x-stratum-deployment"] = served.deployment;
+    h["x-stratum-attempts"] = String(served.attempts.length);
+  }
+  if (ticket.downgraded) h["x-stratum-downgraded"] = "budget";
+  return h;
+}

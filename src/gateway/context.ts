@@ -1,0 +1,97 @@
+// What route handlers share: the services plus a few request helpers.
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { Config } from "../config/schema.js";
+import type { ApiKeyRecord } from "../data/types.js";
+import type { ModelService } from "../models/index.js";
+import { StratumError } from "../core/errors.js";
+import type { Metrics } from "../ops/metrics.js";
+import type { UsageRecorder } from "../ops/usage-recorder.js";
+import { authenticate, requireAdmin } from "./auth/authenticate.js";
+import type { KeyService } from "./auth/key-service.js";
+import type { ChatFlow } from "./chat-flow.js";
+
+declare module "fastify" {
+  interface FastifyRequest {
+    /** Model label for metrics and logs, set once the body is parsed. */
+    stratumModel?: string;
+    stratumKey?: ApiKeyRecord;
+    /** Outcome of a streamed reply (the HTTP status is 200 once streaming starts). */
+    stratumStatus?: number;
+    /** performance.now() when the request arrived. */
+    stratumStart: number;
+  }
+}
+
+export interface GatewayDeps {
+  config: Config;
+  metrics: Metrics;
+  keys: KeyService;
+  models: ModelService;
+  flow: ChatFlow;
+  usage: UsageRecorder;
+  /** Readiness: undefined when ready, else the reason. */
+  notReadyReason(): string | undefined;
+}
+
+export class GatewayContext {
+  readonly config: Config;
+  readonly metrics: Metrics;
+  readonly keys: KeyService;
+  readonly models: ModelService;
+  readonly flow: ChatFlow;
+  readonly usage: UsageRecorder;
+  readonly notReadyReason: () => string | undefined;
+  private inFlightCount = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(d: GatewayDeps) {
+    this.config = d.config;
+    this.metrics = d.metrics;
+    this.keys = d.keys;
+    this.models = d.models;
+    this.flow = d.flow;
+    this.usage = d.usage;
+    this.notReadyReason = d.notReadyReason;
+  }
+
+  requestStarted(): void {
+    this.inFlightCount++;
+    this.metrics.inFlight.inc();
+  }
+
+  requestEnded(): void {
+    this.inFlightCount--;
+    this.metrics.inFlight.dec();
+    if (this.inFlightCount === 0) for (const w of this.idleWaiters.splice(0)) w();
+  }
+
+  get inFlight(): number {
+    return this.inFlightCount;
+  }
+
+  /** Resolves when no request or stream is in flight. */
+  idle(): Promise<void> {
+    return this.inFlightCount === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  async authenticate(request: FastifyRequest): Promise<ApiKeyRecord> {
+    const key = await authenticate(this.keys, request.headers);
+    request.stratumKey = key;
+    return key;
+  }
+
+  async authenticateAdmin(request: FastifyRequest): Promise<ApiKeyRecord> {
+    const key = await this.authenticate(request);
+    requireAdmin(key);
+    return key;
+  }
+
+  /** Aborts when the client disconnects before the response finished. */
+  clientSignal(reply: FastifyReply): AbortSignal {
+    const controller = new AbortController();
+    reply.raw.once("close", () => {
+      if (!reply.raw.writableFinished) controller.abort(new StratumError("Unavailable", "client closed the request", { code: "client_closed" }));
+    });
+    return controller.signal;
+  }
+}

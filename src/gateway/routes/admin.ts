@@ -1,0 +1,47 @@
+// Admin API: keys and usage. Requires an admin key.
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { StratumError } from "../../core/errors.js";
+import { publicKeyView } from "../auth/key-service.js";
+import { validateBody } from "../validate.js";
+import type { GatewayContext } from "../context.js";
+
+const CreateKeySchema = z.strictObject({
+  tenant: z.string().min(1).max(64),
+  name: z.string().max(200).optional(),
+  role: z.enum(["admin", "user"]).optional(),
+  limits: z
+    .strictObject({
+      requestsPerMinute: z.number().int().positive().optional(),
+      tokensPerMinute: z.number().int().positive().optional(),
+      concurrent: z.number().int().positive().optional(),
+      dailyBudgetUsd: z.number().nonnegative().optional(),
+    })
+    .optional(),
+});
+
+export function adminRoutes(app: FastifyInstance, g: GatewayContext): void {
+  app.post("/admin/keys", async (request, reply) => {
+    await g.authenticateAdmin(request);
+    const input = validateBody(CreateKeySchema, request.body);
+    const { key, record } = await g.keys.create(input);
+    return reply.code(201).send({ ...publicKeyView(record), key });
+  });
+  app.get<{ Querystring: { tenant?: string; include_revoked?: string } }>("/admin/keys", async (request) => {
+    await g.authenticateAdmin(request);
+    const keys = await g.keys.list({ tenant: request.query.tenant, includeRevoked: request.query.include_revoked === "true" });
+    return { object: "list", data: keys.map(publicKeyView) };
+  });
+  app.delete<{ Params: { id: string } }>("/admin/keys/:id", async (request) => {
+    await g.authenticateAdmin(request);
+    if (!(await g.keys.revoke(request.params.id))) throw new StratumError("NotFound", `No active key with id ${request.params.id}`, { param: "id" });
+    return { id: request.params.id, revoked: true };
+  });
+  app.get<{ Querystring: { since?: string; tenant?: string } }>("/admin/usage", async (request) => {
+    await g.authenticateAdmin(request);
+    const since = request.query.since ? Date.parse(request.query.since) : Date.now() - 86_400_000;
+    if (!Number.isFinite(since)) throw new StratumError("InvalidRequest", "since must be an ISO date", { param: "since" });
+    await g.usage.flush();
+    return { object: "list", since: new Date(since).toISOString(), data: await g.usage.summary({ since, tenant: request.query.tenant }) };
+  });
+}

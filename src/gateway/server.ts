@@ -1,0 +1,80 @@
+// The HTTP server: Fastify with one error handler (kinds → HTTP via
+// http-errors.ts), request ids, one log line and metrics per request.
+import { randomUUID } from "node:crypto";
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError } from "fastify";
+import { isStratumError, StratumError } from "../core/errors.js";
+import type { Logger } from "../ops/logger.js";
+import type { GatewayContext } from "./context.js";
+import { fromFrameworkError, toHttpError } from "./http-errors.js";
+import { adminRoutes } from "./routes/admin.js";
+import { chatCompletionsRoute } from "./routes/chat-completions.js";
+import { embeddingsRoute } from "./routes/embeddings.js";
+import { healthRoutes } from "./routes/health.js";
+import { anthropicError, messagesRoute } from "./routes/messages.js";
+import { modelsRoute } from "./routes/models.js";
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
+  const bodyLimit = g.config.server.bodyLimitBytes;
+  const app = Fastify({
+    loggerInstance: log as FastifyBaseLogger,
+    // Fastify's own two lines per request are replaced by one line in onResponse.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const incoming = req.headers["x-request-id"];
+      return typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    keepAliveTimeout: 75_000,
+    // Reject absurd header sizes / slowloris without tying up the process.
+    requestTimeout: 0,
+    return503OnClosing: true,
+  });
+
+  app.addHook("onRequest", (request, reply, done) => {
+    request.stratumStart = performance.now();
+    g.requestStarted();
+    reply.raw.once("close", () => g.requestEnded());
+    reply.header("x-request-id", request.id);
+    done();
+  });
+
+  // Also runs for hijacked (streamed) replies, once the raw response ends;
+  // those set request.stratumStatus to the in-band outcome.
+  app.addHook("onResponse", (request, reply, done) => {
+    const seconds = (performance.now() - request.stratumStart) / 1000;
+    const route = request.routeOptions.url ?? "unmatched";
+    const model = request.stratumModel && g.models.hasModel(request.stratumModel) ? request.stratumModel : request.stratumModel ? "unknown" : "-";
+    const status = request.stratumStatus ?? reply.statusCode;
+    const labels = { route, model, status: String(status) };
+    g.metrics.requests.inc(labels);
+    g.metrics.latency.observe(labels, seconds);
+    if (g.config.server.requestLogs && route !== "/metrics" && route !== "/healthz" && route !== "/readyz") {
+      request.log.info({ method: request.method, route, model, status, ms: Math.round(seconds * 1000), keyId: request.stratumKey?.id, stream: request.stratumStatus !== undefined || undefined }, "request");
+    }
+    done();
+  });
+
+  app.setErrorHandler((error: FastifyError | StratumError, request, reply) => {
+    const err = isStratumError(error) ? error : fromFrameworkError(error, bodyLimit);
+    if (err.kind === "Internal") request.log.error({ err: error }, "internal error");
+    const anthropic = request.routeOptions.config && (request.routeOptions.config as { errorShape?: string }).errorShape === "anthropic";
+    const http = anthropic ? anthropicError(err) : toHttpError(err);
+    return reply.code(http.status).headers(http.headers).send(http.body);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    const http = toHttpError(new StratumError("NotFound", `Unknown request URL: ${request.method} ${request.url.split("?")[0]}.`, { code: "unknown_url" }));
+    return reply.code(404).send(http.body);
+  });
+
+  healthRoutes(app, g);
+  modelsRoute(app, g);
+  chatCompletionsRoute(app, g);
+  messagesRoute(app, g);
+  embeddingsRoute(app, g);
+  adminRoutes(app, g);
+  return app;
+}

@@ -1,0 +1,48 @@
+// Writes server-sent events to a raw Node response with backpressure: when the
+// socket buffer is full we wait for 'drain', so a slow client holds at most
+// one socket buffer of data, never an unbounded queue.
+import type { ServerResponse } from "node:http";
+
+export class SseWriter {
+  private closed = false;
+  constructor(private readonly res: ServerResponse) {
+    res.once("close", () => (this.closed = true));
+  }
+
+  get isClosed(): boolean {
+    return this.closed || this.res.destroyed;
+  }
+
+  start(headers: Record<string, string>): void {
+    this.res.writeHead(200, {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      connection: "keep-alive",
+      "x-accel-buffering": "no",
+      ...headers,
+    });
+    // Send headers now: the client sees the status without waiting for the first chunk.
+    this.res.flushHeaders();
+  }
+
+  /** Write one event; resolves when the socket can take more. */
+  async write(text: string): Promise<void> {
+    if (this.isClosed) return;
+    if (!this.res.write(text)) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          this.res.off("drain", done);
+          this.res.off("close", done);
+          resolve();
+        };
+        this.res.on("drain", done);
+        this.res.on("close", done);
+      });
+    }
+  }
+
+  end(text?: string): void {
+    if (this.isClosed) return;
+    this.res.end(text);
+  }
+}

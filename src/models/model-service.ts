@@ -1,0 +1,131 @@
+// The model layer's front door: response cache → coalescing → router.
+// Streams are cached too (assembled as they pass) and cached answers replay
+// as streams.
+import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
+import { Coalescer } from "./cache/coalescer.js";
+import type { ResponseCache } from "./cache/response-cache.js";
+import type { Attempt, Router } from "./router/router.js";
+
+export type CacheStatus = "hit" | "miss" | "coalesced" | "bypass";
+
+export interface ServeContext {
+  tenant: string;
+  signal: AbortSignal;
+  requestId: string;
+  /** Skip the cache for this request (e.g. `Cache-Control: no-cache`). */
+  noCache?: boolean;
+}
+
+export interface Served<T> {
+  result: T;
+  /** Alias that actually answered (after fallbacks). */
+  servedBy: string;
+  /** Deployment id, or undefined for a cache hit. */
+  deployment: string | undefined;
+  /** `provider:model` of the deployment, for the price table. */
+  priceKey: { provider: string; model: string } | undefined;
+  attempts: Attempt[];
+  cache: CacheStatus;
+}
+
+export interface ModelServiceHooks {
+  onCache?(status: CacheStatus): void;
+}
+
+export class ModelService {
+  private readonly coalescer = new Coalescer<Served<ChatCompletion>>();
+
+  constructor(
+    readonly router: Router,
+    private readonly cache: ResponseCache | undefined,
+    private readonly hooks: ModelServiceHooks = {},
+  ) {}
+
+  hasModel(alias: string): boolean {
+    return this.router.routes.has(alias);
+  }
+
+  async complete(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
+    const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
+    if (key && this.cache) {
+      const hit = await this.cache.get(key);
+      if (hit) {
+        this.hooks.onCache?.("hit");
+        return { result: hit, servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache: "hit" };
+      }
+      const { value, shared } = await this.coalescer.run(key, ctx.signal, async (signal) => {
+        const served = await this.route(alias, req, { ...ctx, signal });
+        void this.cache!.set(key, served.result);
+        return served;
+      });
+      this.hooks.onCache?.(shared ? "coalesced" : "miss");
+      return shared ? { ...value, cache: "coalesced" } : value;
+    }
+    this.hooks.onCache?.("bypass");
+    return { ...(await this.route(alias, req, ctx)), cache: "bypass" };
+  }
+
+  /** Resolves at the first chunk (failover happens before it). */
+  async stream(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
+    const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
+    if (key && this.cache) {
+      const hit = await this.cache.get(key);
+      if (hit) {
+        this.hooks.onCache?.("hit");
+        return { result: replay(hit), servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache: "hit" };
+      }
+    }
+    this.hooks.onCache?.(key ? "miss" : "bypass");
+    const routed = await this.router.stream(alias, req, ctx);
+    const served: Served<AsyncIterable<ChatCompletionChunk>> = {
+      result: routed.result,
+      servedBy: routed.alias,
+      deployment: routed.deployment.id,
+      priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
+      attempts: routed.attempts,
+      cache: key ? "miss" : "bypass",
+    };
+    if (key && this.cache) served.result = this.cacheWhileStreaming(key, routed.result);
+    return served;
+  }
+
+  async embed(alias: string, req: EmbeddingRequest, ctx: ServeContext): Promise<Served<EmbeddingResponse>> {
+    const routed = await this.router.embed(alias, req, ctx);
+    return {
+      result: routed.result,
+      servedBy: routed.alias,
+      deployment: routed.deployment.id,
+      priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
+      attempts: routed.attempts,
+      cache: "bypass",
+    };
+  }
+
+  private async route(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
+    const routed = await this.router.chat(alias, req, ctx);
+    return {
+      result: routed.result,
+      servedBy: routed.alias,
+      deployment: routed.deployment.id,
+      priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
+      attempts: routed.attempts,
+      cache: "miss",
+    };
+  }
+
+  /** Pass chunks through untouched; store the assembled answer only if the stream completed. */
+  private async *cacheWhileStreaming(key: string, source: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
+    const acc = new ChunkAccumulator();
+    for await (const chunk of source) {
+      acc.push(chunk);
+      yield chunk;
+    }
+    if (acc.finished && acc.usage) void this.cache!.set(key, acc.toCompletion(acc.usage));
+  }
+}
+
+async function* replay(c: ChatCompletion): AsyncGenerator<ChatCompletionChunk> {
+  // Usage is always included; the gateway drops it unless the client asked.
+  yield* completionToChunks(c, true);
+}

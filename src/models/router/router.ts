@@ -1,0 +1,295 @@
+// The router: model alias → deployments, weighted load balancing, retries with
+// backoff on retryable failures only, per-deployment circuit breakers and
+// bulkheads, connect / first-token / total timeouts, and fallback chains.
+// Retries happen here and only here (providers do one attempt each).
+import { StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
+import type { CallContext } from "../provider.js";
+import { fullJitterBackoff, sleep } from "./backoff.js";
+import type { Deployment, RouteTable } from "./route-table.js";
+
+export interface Attempt {
+  deployment: string;
+  alias: string;
+  outcome: "success" | ErrorKind;
+  status?: number;
+  message?: string;
+  durationMs: number;
+}
+
+export interface Routed<T> {
+  result: T;
+  /** The alias that served (differs from the requested one after a fallback). */
+  alias: string;
+  deployment: Deployment;
+  attempts: Attempt[];
+}
+
+export interface RouterHooks {
+  onAttempt?(attempt: Attempt): void;
+}
+
+export interface RouteOptions {
+  signal: AbortSignal;
+  requestId: string;
+}
+
+interface AttemptScope {
+  ctx: CallContext;
+  /** Aborts with a StratumError reason on timeout, or the client's reason. */
+  controller: AbortController;
+  armFirstToken(): void;
+  disarmFirstToken(): void;
+  dispose(): void;
+}
+
+/** Upstream statuses that mean the request itself is wrong: no deployment will accept it. */
+const CALLER_FAULT = new Set([400, 422]);
+
+export class Router {
+  constructor(
+    private readonly table: RouteTable,
+    private readonly hooks: RouterHooks = {},
+  ) {}
+
+  get routes(): RouteTable {
+    return this.table;
+  }
+
+  async chat(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<ChatCompletion>> {
+    return this.run(alias, opts, "chat", async (d, scope) => {
+      try {
+        const out = await raceAbort(d.provider.chat({ ...req, model: d.model }, scope.ctx), scope.controller.signal);
+        d.breaker.onSuccess();
+        return out;
+      } finally {
+        scope.dispose();
+        d.bulkhead.release();
+      }
+    });
+  }
+
+  /**
+   * Resolves once the first chunk has arrived, so any failure before the first
+   * byte fails over. The returned iterable yields that chunk again first; a
+   * failure after it is thrown from the iterator (the gateway turns it into an
+   * error event) and is never retried.
+   */
+  async stream(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
+    return this.run(alias, opts, "chat", async (d, scope) => {
+      let handedOver = false;
+      try {
+        scope.armFirstToken();
+        const iterable = await raceAbort(d.provider.stream({ ...req, model: d.model }, scope.ctx), scope.controller.signal);
+        const it = iterable[Symbol.asyncIterator]();
+        const first = await raceAbort(it.next(), scope.controller.signal).catch((e) => {
+          void it.return?.();
+          throw e;
+        });
+        if (first.done) throw new StratumError("UpstreamProtocol", "upstream stream ended before the first chunk");
+        scope.disarmFirstToken();
+        handedOver = true;
+        return this.relay(d, alias, scope, it, first.value);
+      } finally {
+        if (!handedOver) {
+          scope.dispose();
+          d.bulkhead.release();
+        }
+      }
+    });
+  }
+
+  async embed(alias: string, req: EmbeddingRequest, opts: RouteOptions): Promise<Routed<EmbeddingResponse>> {
+    return this.run(alias, opts, "embed", async (d, scope) => {
+      try {
+        if (!d.provider.embed) throw new StratumError("InvalidRequest", `deployment ${d.id} does not serve embeddings`);
+        const out = await raceAbort(d.provider.embed({ ...req, model: d.model }, scope.ctx), scope.controller.signal);
+        d.breaker.onSuccess();
+        return out;
+      } finally {
+        scope.dispose();
+        d.bulkhead.release();
+      }
+    });
+  }
+
+  private async *relay(
+    d: Deployment,
+    alias: string,
+    scope: AttemptScope,
+    it: AsyncIterator<ChatCompletionChunk>,
+    first: ChatCompletionChunk,
+  ): AsyncGenerator<ChatCompletionChunk> {
+    const started = performance.now();
+    let finished = false;
+    let failed = false;
+    try {
+      yield first;
+      for (;;) {
+        const r = await raceAbort(it.next(), scope.controller.signal);
+        if (r.done) break;
+        yield r.value;
+      }
+      finished = true;
+    } catch (e) {
+      failed = true;
+      const err = this.classify(e, scope.controller.signal);
+      d.breaker.onFailure();
+      this.hooks.onAttempt?.({ deployment: d.id, alias, outcome: err.kind, status: err.upstreamStatus, message: `mid-stream: ${err.message}`, durationMs: performance.now() - started });
+      throw new StratumError(err.kind, `stream from ${d.id} failed after it started: ${err.message}`, { upstreamStatus: err.upstreamStatus, retryable: false, cause: err });
+    } finally {
+      scope.dispose();
+      d.bulkhead.release();
+      if (finished) d.breaker.onSuccess();
+      else if (!failed) {
+        // The consumer stopped early (client went away): release the upstream.
+        d.breaker.onCancel();
+        void it.return?.();
+      }
+    }
+  }
+
+  private async run<T>(
+    alias: string,
+    opts: RouteOptions,
+    kind: "chat" | "embed",
+    call: (d: Deployment, scope: AttemptScope) => Promise<T>,
+  ): Promise<Routed<T>> {
+    const chain = this.table.chain(alias, kind);
+    if (!chain.length) throw new StratumError("NotFound", `The model \`${alias}\` does not exist`, { code: "model_not_found", param: "model" });
+    const retry = this.table.retry;
+    const attempts: Attempt[] = [];
+
+    for (const link of chain) {
+      for (const d of this.table.pickOrder(link)) {
+        if (kind === "embed" && !d.provider.embed) continue;
+        for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
+          if (opts.signal.aborted) throw clientGone(opts.signal);
+          if (!d.breaker.tryAcquire()) {
+            this.record(attempts, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
+            break;
+          }
+          if (!d.bulkhead.tryAcquire()) {
+            d.breaker.onCancel();
+            this.record(attempts, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
+            break;
+          }
+          const scope = this.scope(d, opts);
+          const t0 = performance.now();
+          try {
+            const result = await call(d, scope);
+            this.record(attempts, { deployment: d.id, alias: link, outcome: "success", durationMs: performance.now() - t0 });
+            return { result, alias: link, deployment: d, attempts };
+          } catch (e) {
+            if (opts.signal.aborted) {
+              d.breaker.onCancel();
+              throw clientGone(opts.signal);
+            }
+            const err = this.classify(e, scope.controller.signal);
+            const failure: Attempt = { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message: err.message, durationMs: performance.now() - t0 };
+            this.record(attempts, failure);
+            if (countsAgainstCircuit(err)) d.breaker.onFailure();
+            else d.breaker.onCancel();
+            if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
+            if (err.kind === "InvalidRequest") throw err;
+            if (!err.retryable) break;
+            if (attempt + 1 >= retry.maxAttempts) break;
+            if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) break;
+            const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
+            await sleep(wait, opts.signal).catch(() => {
+              throw clientGone(opts.signal);
+            });
+          }
+        }
+      }
+    }
+    throw allFailed(alias, attempts);
+  }
+
+  private record(attempts: Attempt[], a: Attempt): void {
+    attempts.push(a);
+    this.hooks.onAttempt?.(a);
+  }
+
+  /** Per-attempt abort controller linked to the client's signal, with timeouts. */
+  private scope(d: Deployment, opts: RouteOptions): AttemptScope {
+    const controller = new AbortController();
+    const onClientAbort = () => controller.abort(opts.signal.reason);
+    opts.signal.addEventListener("abort", onClientAbort, { once: true });
+    const total = setTimeout(
+      () => controller.abort(new StratumError("UpstreamTimeout", `${d.id}: no complete response within ${d.timeouts.totalMs} ms (total timeout)`)),
+      d.timeouts.totalMs,
+    );
+    let firstToken: NodeJS.Timeout | undefined;
+    return {
+      controller,
+      ctx: { signal: controller.signal, connectTimeoutMs: d.timeouts.connectMs, requestId: opts.requestId },
+      armFirstToken() {
+        firstToken = setTimeout(
+          () => controller.abort(new StratumError("UpstreamTimeout", `${d.id}: no first token within ${d.timeouts.firstTokenMs} ms`)),
+          d.timeouts.firstTokenMs,
+        );
+      },
+      disarmFirstToken() {
+        clearTimeout(firstToken);
+      },
+      dispose() {
+        clearTimeout(total);
+        clearTimeout(firstToken);
+        opts.signal.removeEventListener("abort", onClientAbort);
+      },
+    };
+  }
+
+  /** Prefer the timeout reason we aborted with over whatever the provider threw. */
+  private classify(e: unknown, signal: AbortSignal): StratumError {
+    if (signal.aborted && signal.reason instanceof StratumError) return signal.reason;
+    return toStratumError(e);
+  }
+}
+
+/** 4xx other than 408/429 are not the deployment's health problem. */
+function countsAgainstCircuit(err: StratumError): boolean {
+  if (err.kind === "UpstreamRateLimited" || err.kind === "InvalidRequest") return false;
+  if (err.upstreamStatus !== undefined && err.upstreamStatus >= 400 && err.upstreamStatus < 500 && err.upstreamStatus !== 408) return false;
+  return true;
+}
+
+function clientGone(signal: AbortSignal): StratumError {
+  return signal.reason instanceof StratumError ? signal.reason : new StratumError("Unavailable", "client closed the request", { code: "client_closed" });
+}
+
+function allFailed(alias: string, attempts: Attempt[]): StratumError {
+  const failures: AttemptFailure[] = attempts
+    .filter((a) => a.outcome !== "success")
+    .map((a) => ({ deployment: a.deployment, kind: a.outcome as ErrorKind, status: a.status, message: a.message ?? a.outcome }));
+  const summary = failures.map((f) => `${f.deployment}: ${f.kind}${f.status ? ` ${f.status}` : ""} (${f.message})`).join("; ");
+  const allRateLimited = failures.length > 0 && failures.every((f) => f.kind === "UpstreamRateLimited");
+  return new StratumError("AllRoutesFailed", `All routes for model \`${alias}\` failed: ${summary || "no deployment available"}`, {
+    attempts: failures,
+    code: allRateLimited ? "upstream_rate_limited" : "all_routes_failed",
+    upstreamStatus: allRateLimited ? 429 : undefined,
+  });
+}
+
+/** Reject as soon as the signal aborts, even if the wrapped promise never settles. */
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {}); // the abandoned promise may still reject; it is handled here
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}
