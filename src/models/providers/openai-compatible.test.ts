@@ -308,14 +308,14 @@ test("stream: return() while a next() is pending (the router's abandon path) rel
     res.write(sseData(chunk({ content: "one" })));
   });
   const p = provider(up.base, { maxConnections: 1 });
-  const it = (await p.stream(REQ, ctx()))[Symbol.asyncIterator]();
+  const c = new AbortController(); // never fires unless the release is stuck
+  const it = (await p.stream(REQ, ctx(c.signal)))[Symbol.asyncIterator]();
   await it.next();
   const pending = it.next();
-  await it.return!();
-  await pending.then(
-    () => undefined,
-    () => undefined,
-  );
+  const released = Promise.allSettled([it.return!(), pending]).then(() => "released");
+  const outcome = await Promise.race([released, new Promise((r) => setTimeout(r, 1_000, "stuck"))]);
+  c.abort();
+  assert.equal(outcome, "released");
   assert.deepEqual(await p.chat(REQ, ctx(AbortSignal.timeout(2_000))), COMPLETION);
 });
 
