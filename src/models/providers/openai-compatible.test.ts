@@ -8,6 +8,8 @@ import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../pro
 import { sseData, SSE_DONE } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { createOpenAIProvider } from "./openai-compatible.js";
+import { errors as undiciErrors } from "undici";
+import { extractUpstreamMessage, networkError, retryAfterFromHeaders, upstreamHttpError } from "./http-errors.js";
 
 // ------------------------------------------------------------------ fixtures
 
@@ -333,4 +335,49 @@ test("stream: a clean end keeps the keep-alive connection for the next request",
   }
   await p.chat(REQ, ctx());
   assert.equal(up.state.connections, 1);
+});
+
+// ------------------------------------------------------------------ http-errors (shared mapping)
+
+test("http-errors: transport failures map to Timeout / Unreachable / Protocol kinds with the cause kept", () => {
+  const cases: Array<[unknown, ErrorKind]> = [
+    [new undiciErrors.ConnectTimeoutError(), "UpstreamTimeout"],
+    [new undiciErrors.HeadersTimeoutError(), "UpstreamTimeout"],
+    [new undiciErrors.BodyTimeoutError(), "UpstreamTimeout"],
+    [new DOMException("signal timed out", "TimeoutError"), "UpstreamTimeout"],
+    [new undiciErrors.SocketError("other side closed"), "UpstreamUnreachable"],
+    [Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" }), "UpstreamUnreachable"],
+    [Object.assign(new Error("read ECONNRESET"), { code: "ECONNRESET" }), "UpstreamUnreachable"],
+    [new AggregateError([Object.assign(new Error("x"), { code: "ECONNREFUSED" })]), "UpstreamUnreachable"],
+    [new undiciErrors.ResponseContentLengthMismatchError(), "UpstreamProtocol"],
+    [new TypeError("a bug"), "Internal"],
+  ];
+  for (const [err, kind] of cases) {
+    const e = networkError(err, "d1");
+    assert.equal(e.kind, kind, String(err));
+    assert.equal(e.cause, err);
+  }
+  const aborted = networkError(new DOMException("aborted", "AbortError"));
+  assert.equal(aborted.kind, "UpstreamTimeout");
+  assert.equal(aborted.retryable, false);
+  const own = new StratumError("UpstreamTimeout", "mine");
+  assert.equal(networkError(own), own);
+});
+
+test("http-errors: Retry-After variants and message extraction", () => {
+  assert.equal(retryAfterFromHeaders({ "retry-after-ms": "1500", "retry-after": "9" }), 1500);
+  assert.equal(retryAfterFromHeaders({ "retry-after": "9" }), 9000);
+  assert.equal(retryAfterFromHeaders({ "retry-after": new Date(10_000 + 4_000).toUTCString() }, 10_000), 4000);
+  // Only the exhausted bucket's reset counts.
+  assert.equal(retryAfterFromHeaders({ "x-ratelimit-reset-requests": "1s", "x-ratelimit-reset-tokens": "6m0s", "x-ratelimit-remaining-tokens": "0" }), 360_000);
+  assert.equal(retryAfterFromHeaders({ "x-ratelimit-reset-requests": "1.5s", "x-ratelimit-reset-tokens": "20ms" }), 20);
+  assert.equal(retryAfterFromHeaders({}), undefined);
+  assert.deepEqual(extractUpstreamMessage('{"error":"model not found"}'), { message: "model not found" });
+  assert.deepEqual(extractUpstreamMessage('{"object":"error","message":"too long"}'), { message: "too long" });
+  assert.deepEqual(extractUpstreamMessage('{"type":"error","error":{"type":"api_error","message":"boom"}}'), { message: "boom", code: "api_error" });
+  assert.ok(extractUpstreamMessage("x".repeat(5_000)).message.length <= 501);
+  const e = upstreamHttpError(408, {}, "", "d");
+  assert.equal(e.kind, "UpstreamError");
+  assert.equal(e.retryable, true);
+  assert.equal(upstreamHttpError(404, {}, "").retryable, false);
 });
