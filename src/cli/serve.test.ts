@@ -1,0 +1,114 @@
+// `stratum serve` as a real process: first-start admin key, embedded
+// defaults, and SIGTERM draining in-flight streams before exit.
+import { after, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startSim } from "../testing/harness.js";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+async function serve(env: Record<string, string>, args: string[] = []): Promise<Running> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    };
+    child.stderr!.on("data", check);
+    child.once("exit", () => reject(new Error(`server exited: ${err}`)));
+  });
+  return { child, url, stderr: () => err, exited };
+}
+
+describe("stratum serve", () => {
+  const dirs: string[] = [];
+  const children: ChildProcess[] = [];
+  after(() => {
+    for (const c of children) c.kill("SIGKILL");
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  test("first start prints a generated admin key once; it works; a restart keeps it", async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), "stratum-serve-"));
+    dirs.push(dataDir);
+    const first = await serve({ STRATUM_DATA_DIR: dataDir, STRATUM_API_KEY: "" });
+    children.push(first.child);
+    const key = /(sk-stratum-[A-Za-z0-9_-]+)/.exec(first.stderr())?.[1];
+    assert.ok(key, "admin key printed");
+    const models = await fetch(`${first.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(models.status, 200);
+    const ids = ((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
+    assert.deepEqual(ids.sort(), ["extractive", "sim"]);
+    first.child.kill("SIGTERM");
+    assert.equal(await first.exited, 0);
+
+    const second = await serve({ STRATUM_DATA_DIR: dataDir, STRATUM_API_KEY: "" });
+    children.push(second.child);
+    assert.ok(!/sk-stratum-/.test(second.stderr()), "no new key printed on restart");
+    assert.equal((await fetch(`${second.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } })).status, 200);
+    second.child.kill("SIGTERM");
+    assert.equal(await second.exited, 0);
+  });
+
+  test("SIGTERM drains an in-flight stream to completion, refuses new work, then exits 0", async () => {
+    const sim = await startSim({ tokensPerSecond: 40, outputTokens: 40 }); // ~1 s stream
+    const dataDir = mkdtempSync(join(tmpdir(), "stratum-drain-"));
+    dirs.push(dataDir);
+    const cfg = join(dataDir, "stratum.config.json");
+    writeFileSync(cfg, JSON.stringify({ providers: { up: { type: "openai", baseUrl: `${sim.url}/v1` } }, models: [{ name: "slow", deployments: [{ provider: "up" }] }] }));
+    const key = "sk-stratum-drain-test-key";
+    const srv = await serve({ STRATUM_DATA_DIR: dataDir, STRATUM_API_KEY: key }, ["--config", cfg]);
+    children.push(srv.child);
+    try {
+      const res = await fetch(`${srv.url}/v1/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "slow", stream: true, messages: [{ role: "user", content: "go" }] }),
+      });
+      assert.equal(res.status, 200);
+      const reader = res.body!.getReader();
+      const first = await reader.read();
+      assert.ok(!first.done);
+      srv.child.kill("SIGTERM");
+      await new Promise((r) => setTimeout(r, 150));
+      // New work is refused while draining (connection refused, or 503 on a kept-alive socket).
+      const refused = await fetch(`${srv.url}/readyz`).then(
+        (r) => r.status,
+        () => "refused",
+      );
+      assert.ok(refused === "refused" || refused === 503, `new request during drain: ${refused}`);
+      let body = new TextDecoder().decode(first.value);
+      for (;;) {
+        const r = await reader.read();
+        if (r.done) break;
+        body += new TextDecoder().decode(r.value);
+      }
+      assert.ok(body.endsWith("data: [DONE]\n\n"), "stream completed");
+      assert.match(body, /"finish_reason":"stop"/);
+      assert.equal(await srv.exited, 0);
+    } finally {
+      await sim.close();
+    }
+  });
+});

@@ -1,0 +1,123 @@
+// Contract tests: every implementation of a store interface must pass the
+// same suite (PostgreSQL and Redis implementations join these lists).
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryCacheStore, MemoryRateLimitStore, openDatabase, SqliteCacheStore, SqliteKeyStore, SqliteUsageStore } from "./index.js";
+import type { CacheStore, KeyStore, RateLimitStore, UsageStore } from "./types.js";
+
+const cacheStores: Array<[string, () => CacheStore<{ v: number }>]> = [
+  ["memory", () => new MemoryCacheStore(3)],
+  ["sqlite", () => new SqliteCacheStore(openDatabase(":memory:"), 3)],
+];
+
+for (const [name, make] of cacheStores) {
+  describe(`CacheStore contract: ${name}`, () => {
+    test("get/set/delete and TTL expiry", async () => {
+      const s = make();
+      assert.equal(await s.get("a"), undefined);
+      await s.set("a", { v: 1 }, 60_000);
+      assert.deepEqual(await s.get("a"), { v: 1 });
+      await s.set("a", { v: 2 }, 60_000);
+      assert.deepEqual(await s.get("a"), { v: 2 });
+      await s.delete("a");
+      assert.equal(await s.get("a"), undefined);
+      await s.set("short", { v: 3 }, 20);
+      await new Promise((r) => setTimeout(r, 40));
+      assert.equal(await s.get("short"), undefined);
+    });
+    test("clear by prefix leaves other tenants alone, even with LIKE wildcards in keys", async () => {
+      const s = make();
+      await s.set("t_1:x", { v: 1 }, 60_000);
+      await s.set("t%1:y", { v: 2 }, 60_000);
+      await s.clear("t_1:");
+      assert.equal(await s.get("t_1:x"), undefined);
+      assert.deepEqual(await s.get("t%1:y"), { v: 2 });
+    });
+  });
+}
+
+describe("CacheStore: memory LRU bound", () => {
+  test("evicts the least recently used entry past maxEntries", async () => {
+    const s = new MemoryCacheStore<number>(2);
+    await s.set("a", 1, 60_000);
+    await s.set("b", 2, 60_000);
+    await s.get("a");
+    await s.set("c", 3, 60_000);
+    assert.equal(await s.get("b"), undefined);
+    assert.equal(await s.get("a"), 1);
+    assert.equal(s.size, 2);
+  });
+});
+
+const keyStores: Array<[string, () => KeyStore]> = [["sqlite", () => new SqliteKeyStore(openDatabase(":memory:"))]];
+for (const [name, make] of keyStores) {
+  describe(`KeyStore contract: ${name}`, () => {
+    test("create, find by hash, list by tenant, revoke", async () => {
+      const s = make();
+      const base = { name: "", role: "user" as const, prefix: "sk-", limits: { requestsPerMinute: 5 }, createdAt: 1, revokedAt: null };
+      await s.create({ ...base, id: "k1", tenant: "a", hash: "h1" });
+      await s.create({ ...base, id: "k2", tenant: "b", hash: "h2", role: "admin" });
+      assert.equal((await s.findByHash("h1"))?.id, "k1");
+      assert.deepEqual((await s.findByHash("h1"))?.limits, { requestsPerMinute: 5 });
+      assert.equal(await s.findByHash("nope"), undefined);
+      assert.deepEqual((await s.list({ tenant: "a" })).map((k) => k.id), ["k1"]);
+      assert.equal(await s.countAdmins(), 1);
+      assert.equal(await s.revoke("k1", 99), true);
+      assert.equal(await s.revoke("k1", 100), false, "already revoked");
+      assert.equal((await s.get("k1"))?.revokedAt, 99);
+      assert.deepEqual((await s.list()).map((k) => k.id), ["k2"]);
+      assert.deepEqual((await s.list({ includeRevoked: true })).map((k) => k.id), ["k1", "k2"]);
+      await assert.rejects(s.create({ ...base, id: "k3", tenant: "a", hash: "h2" }), "hash is unique");
+    });
+  });
+}
+
+const usageStores: Array<[string, () => UsageStore]> = [["sqlite", () => new SqliteUsageStore(openDatabase(":memory:"))]];
+for (const [name, make] of usageStores) {
+  describe(`UsageStore contract: ${name}`, () => {
+    test("append in batches, cost since a time, summary", async () => {
+      const s = make();
+      const rec = (at: number, keyId: string, costUsd: number) => ({
+        requestId: `r${at}`, at, keyId, tenant: "t", user: null, model: "m", deployment: "d", promptTokens: 10, completionTokens: 5, costUsd, status: 200, cached: false, stream: false, latencyMs: 1,
+      });
+      await s.append([rec(100, "k", 0.5), rec(200, "k", 0.25), rec(300, "other", 9)]);
+      assert.equal(await s.costSince("k", 0), 0.75);
+      assert.equal(await s.costSince("k", 150), 0.25);
+      const sum = await s.summary({ since: 0 });
+      const k = sum.find((r) => r.keyId === "k")!;
+      assert.equal(k.requests, 2);
+      assert.equal(k.promptTokens, 20);
+    });
+  });
+}
+
+const limitStores: Array<[string, () => RateLimitStore]> = [["memory", () => new MemoryRateLimitStore()]];
+for (const [name, make] of limitStores) {
+  describe(`RateLimitStore contract: ${name}`, () => {
+    test("consume up to the limit, then refuse with a reset time", async () => {
+      const s = make();
+      for (let i = 0; i < 3; i++) assert.equal((await s.consume("k", 1, 3, 60_000)).allowed, true);
+      const r = await s.consume("k", 1, 3, 60_000);
+      assert.equal(r.allowed, false);
+      assert.equal(r.remaining, 0);
+      assert.ok(r.resetMs > 0 && r.resetMs <= 60_000);
+      assert.equal((await s.consume("other", 1, 3, 60_000)).allowed, true);
+    });
+    test("add counts after the fact; a single request larger than the limit passes only on an empty window", async () => {
+      const s = make();
+      assert.equal((await s.consume("t", 500, 100, 60_000)).allowed, true);
+      assert.equal((await s.consume("t", 1, 100, 60_000)).allowed, false);
+      await s.add("u", 99, 60_000);
+      assert.equal((await s.consume("u", 2, 100, 60_000)).allowed, false);
+      assert.equal((await s.consume("u", 1, 100, 60_000)).allowed, true);
+    });
+    test("concurrency slots", async () => {
+      const s = make();
+      assert.equal(await s.acquire("c", 2), true);
+      assert.equal(await s.acquire("c", 2), true);
+      assert.equal(await s.acquire("c", 2), false);
+      await s.release("c");
+      assert.equal(await s.acquire("c", 2), true);
+    });
+  });
+}
