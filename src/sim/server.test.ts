@@ -289,3 +289,14 @@ test("configured fault rates apply per request", async () => {
     await flaky.close();
   }
 });
+
+test("embeddings input validation: mixed arrays and huge dimensions are 400", async () => {
+  const mixed = await post(sim.url, "/v1/embeddings", { model: "e", input: ["a", 1] });
+  assert.equal(mixed.status, 400);
+  assert.equal(((await mixed.json()) as { error: { param: string } }).error.param, "input");
+  const huge = await post(sim.url, "/v1/embeddings", { model: "e", input: "a", dimensions: 1_000_000 });
+  assert.equal(huge.status, 400);
+  await huge.text();
+  const tokens = await post(sim.url, "/v1/embeddings", { model: "e", input: [[1, 2], [3]] });
+  assert.equal(((await tokens.json()) as { data: unknown[] }).data.length, 2);
+});

@@ -9,6 +9,7 @@ import type { ChatMessage, ChatRequest, EmbeddingRequest, Tool } from "../protoc
 import {
   abortableSleep,
   createPacer,
+  MAX_DIMENSIONS,
   planSimChat,
   simEmbeddings,
   simId,
@@ -412,12 +413,13 @@ export async function startSimUpstream(opts: SimUpstreamOptions = {}): Promise<S
     if (!isObject(body)) throw new BadRequest("request body must be a JSON object");
     if (typeof body.model !== "string" || !body.model) throw new BadRequest("you must provide a model parameter", "model");
     const input = body.input;
+    const isTokens = (x: unknown) => Array.isArray(x) && x.length > 0 && x.every((t) => Number.isInteger(t));
     const ok =
       typeof input === "string" ||
-      (Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === "string" || typeof x === "number" || (Array.isArray(x) && x.every((t) => typeof t === "number"))));
+      (Array.isArray(input) && input.length > 0 && (input.every((x) => typeof x === "string") || isTokens(input) || input.every(isTokens)));
     if (!ok) throw new BadRequest("input must be a string, an array of strings, or token arrays", "input");
-    if (body.dimensions !== undefined && (!Number.isInteger(body.dimensions) || (body.dimensions as number) < 1 || (body.dimensions as number) > 8192)) {
-      throw new BadRequest("dimensions must be an integer between 1 and 8192", "dimensions");
+    if (body.dimensions !== undefined && (!Number.isInteger(body.dimensions) || (body.dimensions as number) < 1 || (body.dimensions as number) > MAX_DIMENSIONS)) {
+      throw new BadRequest(`dimensions must be an integer between 1 and ${MAX_DIMENSIONS}`, "dimensions");
     }
     if (body.encoding_format !== undefined && body.encoding_format !== "float" && body.encoding_format !== "base64") {
       throw new BadRequest("encoding_format must be float or base64", "encoding_format");

@@ -345,8 +345,12 @@ export function embeddingInputs(input: EmbeddingRequest["input"]): Array<string 
   return input as Array<string | number[]>;
 }
 
+export const MAX_DIMENSIONS = 8192;
+
 export function simEmbeddings(req: EmbeddingRequest, opts: { dimensions: number; seed?: number }): EmbeddingResponse {
   const dims = req.dimensions ?? opts.dimensions;
+  // Vectors are built in memory per input; refuse absurd sizes rather than allocate them.
+  if (dims > MAX_DIMENSIONS) throw new StratumError("InvalidRequest", `dimensions must be at most ${MAX_DIMENSIONS}`, { param: "dimensions" });
   const base64 = req.encoding_format === "base64";
   let tokens = 0;
   const data = embeddingInputs(req.input).map((item, index) => {
