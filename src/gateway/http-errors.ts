@@ -69,7 +69,8 @@ export function toHttpError(e: unknown): HttpError {
     body: {
       error: {
         message,
-        type: TYPE[err.kind],
+        // An upstream's 4xx verdict on the request reads as the client's error.
+        type: status >= 400 && status < 500 && err.kind === "UpstreamError" ? "invalid_request_error" : TYPE[err.kind],
         code: err.code ?? defaultCode(err.kind),
         param: err.param,
         ...(err.attempts ? { attempts: err.attempts } : {}),

@@ -49,14 +49,27 @@ describe("retries and fallback", () => {
   });
 
   test("a 400 from the upstream is the caller's fault: no retry, no fallback, status passed through", async () => {
-    const { bad, good, srv, closeAll } = await setup({});
-    cleanups.push(closeAll);
-    // sim-upstream answers 400 to a request it cannot parse; make one via an invalid tool_choice target.
-    const res = await postJson(`${srv.url}/v1/chat/completions`, chat("primary", { tools: [{ type: "function", function: { name: "a" } }], tool_choice: { type: "function", function: { name: "missing" } } }), auth(srv));
-    if (res.status === 200) return; // the sim accepted it; nothing to assert about 4xx here
+    const up = await startSim();
+    const good = await startSim();
+    // sim-upstream answers 400 to an invalid control header, standing in for any upstream 400.
+    const srv = await startTestServer({
+      providers: { picky: { ...simProvider(up), headers: { "x-sim-fail": "bogus" } }, good: simProvider(good) },
+      models: [
+        { name: "primary", deployments: [{ provider: "picky", model: "m" }], fallbacks: ["backup"] },
+        { name: "backup", deployments: [{ provider: "good", model: "m" }] },
+      ],
+      router: { retry: { maxAttempts: 3 } },
+      cache: { enabled: false },
+    });
+    cleanups.push(async () => {
+      await srv.close();
+      await Promise.all([up.close(), good.close()]);
+    });
+    const res = await postJson(`${srv.url}/v1/chat/completions`, chat("primary"), auth(srv));
     assert.equal(res.status, 400);
-    assert.equal(good.stats().chat, 0);
-    assert.equal(bad.stats().chat, 1);
+    assert.match(res.json.error.message, /x-sim-fail/);
+    assert.equal(up.stats().badRequests, 1, "not retried");
+    assert.equal(good.stats().chat, 0, "no fallback");
   });
 
   test("429 with Retry-After is honoured before retrying", async () => {
@@ -323,6 +336,24 @@ describe("response cache and coalescing", () => {
     } finally {
       await srv.close();
       await up.close();
+    }
+  });
+});
+
+describe("bulkhead", () => {
+  test("a deployment at its concurrency limit sends the overflow to the next route at once", async () => {
+    const { bad, good, srv, closeAll } = await setup({ ttftMs: 400 }, {}, { deployments: [{ provider: "bad", model: "m", maxConcurrent: 1 }] });
+    try {
+      const [a, b] = await Promise.all([
+        postJson(`${srv.url}/v1/chat/completions`, chat("primary", { seed: 1 }), auth(srv)),
+        postJson(`${srv.url}/v1/chat/completions`, chat("primary", { seed: 2 }), auth(srv)),
+      ]);
+      assert.deepEqual([a.headers.get("x-stratum-model"), b.headers.get("x-stratum-model")].sort(), ["backup", "primary"]);
+      assert.equal(bad.stats().chat, 1);
+      assert.equal(good.stats().chat, 1);
+      assert.match(await (await fetch(`${srv.url}/metrics`)).text(), /outcome="ConcurrencyLimited"/);
+    } finally {
+      await closeAll();
     }
   });
 });
