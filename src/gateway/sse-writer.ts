@@ -1,10 +1,21 @@
 // Writes server-sent events to a raw Node response with backpressure: when the
 // socket buffer is full we wait for 'drain', so a slow client holds at most
 // one socket buffer of data, never an unbounded queue.
+//
+// Events produced in the same event-loop turn (an upstream TCP read often
+// carries several) are corked and leave in one syscall at the end of the turn
+// (setImmediate), instead of one write per event. Nothing waits longer than
+// the current turn.
 import type { ServerResponse } from "node:http";
 
 export class SseWriter {
   private closed = false;
+  private corked = false;
+  private readonly uncork = () => {
+    if (!this.corked) return;
+    this.corked = false;
+    this.res.uncork();
+  };
   constructor(private readonly res: ServerResponse) {
     res.once("close", () => (this.closed = true));
   }
@@ -28,7 +39,13 @@ export class SseWriter {
   /** Write one event; resolves when the socket can take more. */
   async write(text: string): Promise<void> {
     if (this.isClosed) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.res.cork();
+      setImmediate(this.uncork);
+    }
     if (!this.res.write(text)) {
+      this.uncork();
       await new Promise<void>((resolve) => {
         const done = () => {
           this.res.off("drain", done);
@@ -43,6 +60,7 @@ export class SseWriter {
 
   end(text?: string): void {
     if (this.isClosed) return;
+    this.uncork();
     this.res.end(text);
   }
 }

@@ -14,7 +14,7 @@ import type {
 } from "../../protocol/openai.js";
 import { parseSSE, type SSEEvent } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
-import { countPromptTokens, countTokens } from "../tokenizer.js";
+import { countUsage } from "../tokenizer.js";
 import { MAX_ERROR_BODY, extractUpstreamMessage, networkError, upstreamHttpError } from "./http-errors.js";
 
 // ---------------------------------------------------------------- shared transport
@@ -229,9 +229,8 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
       if (!isCompletion(out)) throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not a chat completion`);
       if (!out.usage) {
         // Some local servers omit usage; estimate so accounting still works.
-        const completion = countTokens(out.choices[0]?.message.content ?? "");
-        const prompt = countPromptTokens(req);
-        out.usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+        const message = out.choices[0]?.message;
+        out.usage = countUsage(req, message?.content ?? "", message?.tool_calls);
       }
       return out;
     },

@@ -6,20 +6,26 @@ import type { CircuitBreakerConfig } from "../../config/schema.js";
 
 export type CircuitState = "closed" | "open" | "half-open";
 
+const BUCKETS = 10;
+
 export class CircuitBreaker {
   private state: CircuitState = "closed";
   private consecutiveFailures = 0;
   private openedAt = 0;
   private trialsInFlight = 0;
   private trialSuccesses = 0;
-  // Rolling window of outcomes as [timestamp, failed] pairs, pruned on use.
-  private outcomes: Array<[number, boolean]> = [];
+  // Rolling window as a ring of time buckets: O(1) per call and O(buckets) memory at any rate.
+  private readonly buckets: Array<{ start: number; calls: number; failures: number }>;
+  private readonly bucketMs: number;
 
   constructor(
     private readonly cfg: CircuitBreakerConfig,
     private readonly onStateChange: (state: CircuitState) => void = () => {},
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.bucketMs = Math.max(1, Math.ceil(cfg.windowMs / BUCKETS));
+    this.buckets = Array.from({ length: BUCKETS }, () => ({ start: -Infinity, calls: 0, failures: 0 }));
+  }
 
   get current(): CircuitState {
     if (this.state === "open" && this.now() - this.openedAt >= this.cfg.openMs) this.transition("half-open");
@@ -70,20 +76,27 @@ export class CircuitBreaker {
 
   private record(failed: boolean): void {
     const now = this.now();
-    this.outcomes.push([now, failed]);
-    const horizon = now - this.cfg.windowMs;
-    let drop = 0;
-    while (drop < this.outcomes.length && this.outcomes[drop]![0] < horizon) drop++;
-    // Bound memory even within a window under very high rates.
-    if (this.outcomes.length - drop > 10_000) drop = this.outcomes.length - 10_000;
-    if (drop) this.outcomes = this.outcomes.slice(drop);
+    const start = now - (now % this.bucketMs);
+    const b = this.buckets[Math.floor(now / this.bucketMs) % BUCKETS]!;
+    if (b.start !== start) {
+      b.start = start;
+      b.calls = 0;
+      b.failures = 0;
+    }
+    b.calls++;
+    if (failed) b.failures++;
   }
 
   private failureRateTripped(): boolean {
-    if (this.outcomes.length < this.cfg.minimumCalls) return false;
-    let failed = 0;
-    for (const [, f] of this.outcomes) if (f) failed++;
-    return failed / this.outcomes.length >= this.cfg.failureRateThreshold;
+    const horizon = this.now() - this.cfg.windowMs;
+    let calls = 0;
+    let failures = 0;
+    for (const b of this.buckets) {
+      if (b.start <= horizon) continue;
+      calls += b.calls;
+      failures += b.failures;
+    }
+    return calls >= this.cfg.minimumCalls && failures / calls >= this.cfg.failureRateThreshold;
   }
 
   private transition(to: CircuitState): void {
@@ -96,7 +109,7 @@ export class CircuitBreaker {
     }
     if (to === "closed") {
       this.consecutiveFailures = 0;
-      this.outcomes = [];
+      for (const b of this.buckets) b.start = -Infinity;
     }
     this.onStateChange(to);
   }
