@@ -64,7 +64,8 @@ function applyEnv(raw: ConfigInput, env: NodeJS.ProcessEnv): ConfigInput {
   const out = { ...raw, server: { ...(raw.server ?? {}) } };
   if (env.HOST) out.server.host = env.HOST;
   if (env.PORT !== undefined && env.PORT !== "") {
-    const port = Number(env.PORT);
+    // Digits only: Number() would also take "1e3", "0x50" or " 80 ".
+    const port = /^\d{1,5}$/.test(env.PORT) ? Number(env.PORT) : NaN;
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid PORT: "${env.PORT}" (an integer 0-65535)`);
     out.server.port = port;
   }

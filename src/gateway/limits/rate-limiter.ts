@@ -33,6 +33,9 @@ export class RateLimiter {
   async admit(scopes: LimitScope[], promptTokens: () => number): Promise<Admission> {
     const headers: Record<string, string> = {};
     const held: string[] = [];
+    // What earlier checks counted; given back if a later check refuses the request, so
+    // e.g. an end user over their own limit does not use up the key's quota.
+    const consumed: Array<[string, number]> = [];
     const releaseAll = () => {
       for (const k of held.splice(0)) void this.store.release(k);
     };
@@ -40,14 +43,19 @@ export class RateLimiter {
       for (const s of scopes) {
         const { requestsPerMinute: rpm, tokensPerMinute: tpm, concurrent } = s.limits;
         if (rpm) {
-          const r = await this.store.consume(`${s.scope}:${s.id}:rpm`, 1, rpm, MINUTE);
+          const k = `${s.scope}:${s.id}:rpm`;
+          const r = await this.store.consume(k, 1, rpm, MINUTE);
           if (s.scope === "key" || !headers["x-ratelimit-limit-requests"]) setHeaders(headers, "requests", r);
           if (!r.allowed) this.reject(s, "requests", r, `${rpm} requests per minute`, headers);
+          consumed.push([k, 1]);
         }
         if (tpm) {
-          const r = await this.store.consume(`${s.scope}:${s.id}:tpm`, Math.min(promptTokens(), tpm), tpm, MINUTE);
+          const k = `${s.scope}:${s.id}:tpm`;
+          const n = Math.min(promptTokens(), tpm);
+          const r = await this.store.consume(k, n, tpm, MINUTE);
           if (s.scope === "key" || !headers["x-ratelimit-limit-tokens"]) setHeaders(headers, "tokens", r);
           if (!r.allowed) this.reject(s, "tokens", r, `${tpm} tokens per minute`, headers);
+          consumed.push([k, n]);
         }
         if (concurrent) {
           const k = `${s.scope}:${s.id}:conc`;
@@ -64,6 +72,7 @@ export class RateLimiter {
       }
     } catch (e) {
       releaseAll();
+      for (const [k, n] of consumed) void this.store.add(k, -n, MINUTE);
       throw e;
     }
     return {
