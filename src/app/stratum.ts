@@ -49,7 +49,10 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   });
   for (const d of table.deployments()) metrics.circuitState.set({ deployment: d.id }, 0);
   const router = new Router(table, {
-    onAttempt: (a) => metrics.upstreamAttempts.inc({ deployment: a.deployment, outcome: a.outcome }),
+    onAttempt: (a) => {
+      metrics.upstreamAttempts.inc({ deployment: a.deployment, outcome: a.outcome });
+      if (a.outcome !== "success") log.warn({ deployment: a.deployment, outcome: a.outcome, status: a.status, err: a.message, ms: Math.round(a.durationMs) }, "upstream attempt failed");
+    },
   });
   const cache = config.cache.enabled
     ? new ResponseCache(
@@ -86,7 +89,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         if (g.inFlight > 0) log.warn({ inFlight: g.inFlight }, "drain timeout; closing remaining connections");
         app.server.closeAllConnections();
         await closing;
-        await usage.flush();
+        await usage.close();
         await Promise.all([...providers.values()].map((p) => p.close?.()));
         db.close();
         log.info("stratum stopped");

@@ -2,14 +2,14 @@
 // file, whether or not a server is running on it (WAL allows both).
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import { loadConfig } from "../config/index.js";
+import { resolveDataDir } from "../config/index.js";
 import { openDatabase, SqliteKeyStore } from "../data/index.js";
 import { KeyService, publicKeyView } from "../gateway/index.js";
 import { exitOnConfigError } from "./config-errors.js";
 
 function withKeys<T>(opts: { config?: string }, fn: (keys: KeyService) => Promise<T>): Promise<T> {
-  const { config } = exitOnConfigError(() => loadConfig({ path: opts.config }));
-  const db = openDatabase(join(resolve(config.dataDir), "stratum.db"));
+  const dataDir = exitOnConfigError(() => resolveDataDir({ path: opts.config }));
+  const db = openDatabase(join(resolve(dataDir), "stratum.db"));
   return fn(new KeyService(new SqliteKeyStore(db))).finally(() => db.close());
 }
 

@@ -54,6 +54,20 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; path: stri
   return { config: parseConfig(applyEnv(raw as ConfigInput, env), path ?? "config"), path };
 }
 
+/**
+ * Only the data dir, without validating the rest: tools that work on stored
+ * state (e.g. `stratum keys`) must not need every provider's secret in env.
+ */
+export function resolveDataDir(opts: LoadOptions = {}): string {
+  const env = opts.env ?? process.env;
+  if (env.STRATUM_DATA_DIR) return env.STRATUM_DATA_DIR;
+  const path = findConfigFile(opts);
+  const raw = path ? readConfigFile(path) : undefined;
+  const dir = raw && typeof raw === "object" ? (raw as { dataDir?: unknown }).dataDir : undefined;
+  if (dir !== undefined && (typeof dir !== "string" || !dir)) throw new ConfigError(`invalid ${path}:`, ["dataDir: must be a non-empty string"]);
+  return (dir as string | undefined) ?? ".stratum";
+}
+
 export function parseConfig(input: unknown, source = "config"): Config {
   const parsed = ConfigSchema.safeParse(input);
   if (!parsed.success) throw new ConfigError(`invalid ${source}:`, formatIssues(parsed.error));

@@ -1,18 +1,17 @@
-// A secret value read from the environment. It never serialises or prints its
-// value, so a config object can be logged without leaking keys.
-const SECRET = Symbol("secret");
-
+// A secret value read from the environment. It never serialises, prints or
+// spreads its value (a private field is not an own property), so a config
+// object can be logged or copied without leaking keys.
 export class Secret {
-  private readonly [SECRET]: string;
+  readonly #value: string;
   constructor(
     readonly envName: string,
     value: string,
   ) {
-    this[SECRET] = value;
+    this.#value = value;
   }
   /** The secret itself; call only where it is sent upstream. */
   reveal(): string {
-    return this[SECRET];
+    return this.#value;
   }
   toJSON(): string {
     return `[secret from env ${this.envName}]`;

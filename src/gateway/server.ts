@@ -33,6 +33,9 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
     return503OnClosing: true,
   });
 
+  // JSON only: a text/plain body gets 415 instead of a confusing type error.
+  app.removeContentTypeParser("text/plain");
+
   app.addHook("onRequest", (request, reply, done) => {
     request.stratumStart = performance.now();
     g.requestStarted();

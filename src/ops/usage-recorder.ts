@@ -14,6 +14,7 @@ export class UsageRecorder {
   private readonly spend = new Map<string, { day: number; usd: number; seeded: Promise<void> | undefined }>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
+  private closed = false;
 
   constructor(
     private readonly store: UsageStore,
@@ -22,6 +23,11 @@ export class UsageRecorder {
   ) {}
 
   record(r: UsageRecord): void {
+    if (this.closed) {
+      // A stream cut at the drain timeout can finish after shutdown; the store is gone.
+      this.log.warn({ requestId: r.requestId }, "usage record after shutdown; not stored");
+      return;
+    }
     const s = this.entry(r.keyId, utcDayStart(r.at));
     s.usd += r.costUsd;
     if (this.queue.length >= (this.opts.maxQueue ?? 100_000)) {
@@ -56,10 +62,19 @@ export class UsageRecorder {
         // Keep the records for the next flush rather than losing them.
         this.log.error({ err: e, records: batch.length }, "usage flush failed; will retry");
         this.queue = batch.concat(this.queue);
-        this.timer ??= setTimeout(() => void this.flush(), 1000);
+        if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), 1000);
       }),
     );
     return this.flushing;
+  }
+
+  /** Flush what is queued and stop accepting records (before the store closes). */
+  async close(): Promise<void> {
+    await this.flush();
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    if (this.queue.length) this.log.error({ records: this.queue.length }, "usage records could not be written before shutdown");
   }
 
   private entry(keyId: string, day: number) {

@@ -262,7 +262,8 @@ function clientGone(signal: AbortSignal): StratumError {
 function allFailed(alias: string, attempts: Attempt[]): StratumError {
   const failures: AttemptFailure[] = attempts
     .filter((a) => a.outcome !== "success")
-    .map((a) => ({ deployment: a.deployment, kind: a.outcome as ErrorKind, status: a.status, message: a.message ?? a.outcome }));
+    // Internal errors stay in the logs; the client learns only that one happened.
+    .map((a) => ({ deployment: a.deployment, kind: a.outcome as ErrorKind, status: a.status, message: a.outcome === "Internal" ? "internal error" : (a.message ?? a.outcome) }));
   const summary = failures.map((f) => `${f.deployment}: ${f.kind}${f.status ? ` ${f.status}` : ""} (${f.message})`).join("; ");
   const allRateLimited = failures.length > 0 && failures.every((f) => f.kind === "UpstreamRateLimited");
   return new StratumError("AllRoutesFailed", `All routes for model \`${alias}\` failed: ${summary || "no deployment available"}`, {
