@@ -82,7 +82,7 @@ export interface WindowResult {
 export interface RateLimitStore {
   /** Count `amount` against the window if it fits under `limit`. */
   consume(key: string, amount: number, limit: number, windowMs: number): Promise<WindowResult>;
-  /** Count usage after the fact (e.g. completion tokens); never rejects. */
+  /** Count usage after the fact (e.g. completion tokens); never rejects. Negative amounts refund (floored at 0). */
   add(key: string, amount: number, windowMs: number): Promise<void>;
   /** Take a concurrency slot; false when `limit` are held. */
   acquire(key: string, limit: number): Promise<boolean>;

@@ -5,7 +5,7 @@ import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
 import type { ModelService, Served } from "../models/index.js";
-import { countPromptTokens, countUsage } from "../models/index.js";
+import { countUsage, estimatePromptTokens } from "../models/index.js";
 import type { ChatRequest, ToolCall, Usage } from "../protocol/openai.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { PriceTable } from "../ops/pricing.js";
@@ -19,6 +19,8 @@ export interface Ticket {
   alias: string;
   downgraded: boolean;
   admission: Admission;
+  /** Prompt tokens counted at admission (0 when no token limit applied). */
+  promptEstimate(): number;
   startedAt: number;
   requestId: string;
 }
@@ -71,9 +73,10 @@ export class ChatFlow {
     }
     const scopes: LimitScope[] = [{ scope: "key", id: key.id, limits: { ...this.d.limits.perKey, ...definedLimits(key.limits) } }];
     if (req.user) scopes.push({ scope: "user", id: `${key.id}:${req.user}`, limits: this.d.limits.perUser });
-    let prompt: number | undefined;
-    const admission = await this.d.limiter.admit(scopes, () => (prompt ??= countPromptTokens(req)));
-    return { key, requested, alias, downgraded, admission, startedAt: performance.now(), requestId };
+    // Admission uses an estimate (no tokenizer on the hot path); account() corrects it with the real count.
+    let estimate = 0;
+    const admission = await this.d.limiter.admit(scopes, () => (estimate ||= estimatePromptTokens(req)));
+    return { key, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId };
   }
 
   /** Meter, cost and record a finished request. Runs after the response is sent. */
@@ -91,7 +94,8 @@ export class ChatFlow {
       const completionTokens = usage?.completion_tokens ?? 0;
       // Cached answers are free upstream; they are recorded at zero cost.
       const cost = served && served.cache !== "hit" ? this.d.prices.cost(this.d.prices.priceOf(served.priceKey?.provider, served.priceKey?.model, model), promptTokens, completionTokens) : 0;
-      ticket.admission.addTokens(completionTokens);
+      const estimate = ticket.promptEstimate();
+      ticket.admission.addTokens(completionTokens + (estimate ? promptTokens - estimate : 0));
       if (promptTokens) this.d.metrics.tokens.inc({ model, direction: "in" }, promptTokens);
       if (completionTokens) this.d.metrics.tokens.inc({ model, direction: "out" }, completionTokens);
       if (cost) this.d.metrics.cost.inc({ model }, cost);

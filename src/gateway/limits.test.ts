@@ -162,7 +162,9 @@ describe("request, token and concurrency limits", () => {
     assert.equal(first.status, 200, first.text);
     assert.equal(first.headers.get("x-ratelimit-limit-tokens"), String(tpm));
     const used = first.json.usage.prompt_tokens + first.json.usage.completion_tokens;
-    assert.equal(Number(first.headers.get("x-ratelimit-remaining-tokens")), tpm - first.json.usage.prompt_tokens);
+    // Admission counts an estimate of the prompt (no tokenizer on the hot path); the exact count corrects it afterwards.
+    const admitted = tpm - Number(first.headers.get("x-ratelimit-remaining-tokens"));
+    assert.ok(admitted > 0 && admitted <= 2 * first.json.usage.prompt_tokens, `admission counted ${admitted} for ${first.json.usage.prompt_tokens} prompt tokens`);
     assert.ok(used < tpm, "one request fits");
 
     let limited: Awaited<ReturnType<typeof chat>> | undefined;

@@ -58,7 +58,9 @@ export class MemoryRateLimitStore implements RateLimitStore {
   }
 
   async add(key: string, amount: number, windowMs: number): Promise<void> {
-    this.window(key, windowMs, Date.now()).current += amount;
+    // Negative amounts refund or correct earlier counts; a window never goes below zero.
+    const w = this.window(key, windowMs, Date.now());
+    w.current = Math.max(0, w.current + amount);
   }
 
   async acquire(key: string, limit: number): Promise<boolean> {

@@ -78,7 +78,8 @@ export class RateLimiter {
     return {
       headers,
       addTokens: (n: number) => {
-        if (n <= 0) return;
+        // Negative n corrects an admission estimate that was too high.
+        if (n === 0) return;
         for (const s of scopes) if (s.limits.tokensPerMinute) void this.store.add(`${s.scope}:${s.id}:tpm`, n, MINUTE);
       },
       release: releaseAll,

@@ -2,7 +2,7 @@
 // request and served through the same flow and router as chat completions.
 import type { FastifyInstance } from "fastify";
 import { toStratumError } from "../../core/errors.js";
-import { countPromptTokens, countUsage } from "../../models/index.js";
+import { countUsage, estimatePromptTokens } from "../../models/index.js";
 import { ChunkAccumulator } from "../../protocol/chunks.js";
 import {
   AnthropicRequestSchema,
@@ -50,7 +50,8 @@ export function messagesRoute(app: FastifyInstance, g: GatewayContext): void {
     request.stratumStatus = 200;
     const out = new SseWriter(reply.raw);
     out.start({ "x-request-id": request.id, ...servedHeaders(ticket, served) });
-    const encoder = new AnthropicStreamEncoder(req.model, countPromptTokens(req));
+    // message_start carries an estimate; message_delta carries the real count at the end.
+    const encoder = new AnthropicStreamEncoder(req.model, estimatePromptTokens(req));
     const acc = new ChunkAccumulator();
     let status = 200;
     try {

@@ -64,9 +64,11 @@ const WORDS =
     " ",
   );
 const cap = (w: string) => w.charAt(0).toUpperCase() + w.slice(1);
-const VOCAB: readonly string[] = WORDS.filter(
-  (w) => countTokens(" " + w) === 1 && countTokens(" " + cap(w)) === 1 && countTokens(cap(w)) === 1,
-);
+// Built on first use so that importing the provider does not load the tokenizer.
+let vocab: readonly string[] | undefined;
+function simVocab(): readonly string[] {
+  return (vocab ??= WORDS.filter((w) => countTokens(" " + w) === 1 && countTokens(" " + cap(w)) === 1 && countTokens(cap(w)) === 1));
+}
 
 export interface SimText {
   text: string;
@@ -81,6 +83,7 @@ export interface SimText {
  */
 export function generateSimText(seed: number, tokens: number): SimText {
   const rnd = seededRandom(seed);
+  const VOCAB = simVocab();
   const pieces: string[] = [];
   let sentenceLeft = 0;
   while (pieces.length < tokens) {
