@@ -66,7 +66,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const flow = new ChatFlow({ models, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
 
   let draining = false;
-  const g = new GatewayContext({ config, metrics, keys, models, flow, usage, notReadyReason: () => (draining ? "draining" : undefined) });
+  const g = new GatewayContext({ config, log, metrics, keys, models, flow, usage, notReadyReason: () => (draining ? "draining" : undefined) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;

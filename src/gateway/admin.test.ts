@@ -323,7 +323,7 @@ describe("admin API, health, metrics and logs", () => {
     const body = { model: "gpt-test", messages: [{ role: "user", content: "log me" }] };
     const r = await chat(srv.adminKey, body);
     const id = r.headers.get("x-request-id");
-    assert.match(id ?? "", /^[0-9a-f-]{36}$/);
+    assert.match(id ?? "", /^[0-9a-f]{8}-[0-9a-z]+$/);
     const line = await eventually(() => srv.logs.map((l) => JSON.parse(l) as Json).find((l) => l.reqId === id && l.msg === "request"), 3000, "request log line");
     assert.equal(line.status, 200);
     assert.equal(line.route, "/v1/chat/completions");
@@ -342,7 +342,7 @@ describe("admin API, health, metrics and logs", () => {
     for (const unsafe of ["x".repeat(200), "a b", '"}{"level":60,"msg":"forged', "id;drop\ttable"]) {
       const u = await chat(srv.adminKey, body, { "x-request-id": unsafe });
       assert.equal(u.status, 200);
-      assert.match(u.headers.get("x-request-id") ?? "", /^[0-9a-f-]{36}$/);
+      assert.match(u.headers.get("x-request-id") ?? "", /^[0-9a-f]{8}-[0-9a-z]+$/);
     }
     assert.ok(!srv.logs.some((l) => l.includes("forged")));
     // Every line is a JSON object.

@@ -4,6 +4,7 @@ import type { Config } from "../config/schema.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { ModelService } from "../models/index.js";
 import { StratumError } from "../core/errors.js";
+import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { UsageRecorder } from "../ops/usage-recorder.js";
 import { authenticate, requireAdmin } from "./auth/authenticate.js";
@@ -24,6 +25,7 @@ declare module "fastify" {
 
 export interface GatewayDeps {
   config: Config;
+  log: Logger;
   metrics: Metrics;
   keys: KeyService;
   models: ModelService;
@@ -35,6 +37,7 @@ export interface GatewayDeps {
 
 export class GatewayContext {
   readonly config: Config;
+  readonly log: Logger;
   readonly metrics: Metrics;
   readonly keys: KeyService;
   readonly models: ModelService;
@@ -46,6 +49,7 @@ export class GatewayContext {
 
   constructor(d: GatewayDeps) {
     this.config = d.config;
+    this.log = d.log;
     this.metrics = d.metrics;
     this.keys = d.keys;
     this.models = d.models;

@@ -1,7 +1,7 @@
 // The HTTP server: Fastify with one error handler (kinds → HTTP via
 // http-errors.ts), request ids, one log line and metrics per request.
 import { randomUUID } from "node:crypto";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyError } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyError } from "fastify";
 import { isStratumError, StratumError } from "../core/errors.js";
 import type { Logger } from "../ops/logger.js";
 import type { GatewayContext } from "./context.js";
@@ -15,17 +15,21 @@ import { modelsRoute } from "./routes/models.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+// Request ids: a per-process random prefix and a counter (unique, and cheaper than a UUID per request).
+const ID_PREFIX = randomUUID().slice(0, 8);
+let idCounter = 0;
+
 export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   const bodyLimit = g.config.server.bodyLimitBytes;
   const app = Fastify({
-    loggerInstance: log as FastifyBaseLogger,
-    // Fastify's own two lines per request are replaced by one line in onResponse.
-    logController: new LogController({ disableRequestLogging: true }),
+    // No Fastify logger: it would build a child logger per request. We write
+    // one line per request ourselves (onResponse) with the request id.
+    logger: false,
     bodyLimit,
     requestIdHeader: false,
     genReqId: (req) => {
       const incoming = req.headers["x-request-id"];
-      return typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+      return typeof incoming === "string" && SAFE_REQUEST_ID.test(incoming) ? incoming : `${ID_PREFIX}-${(++idCounter).toString(36)}`;
     },
     keepAliveTimeout: 75_000,
     // Reject absurd header sizes / slowloris without tying up the process.
@@ -55,14 +59,14 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
     g.metrics.requests.inc(labels);
     g.metrics.latency.observe(labels, seconds);
     if (g.config.server.requestLogs && route !== "/metrics" && route !== "/healthz" && route !== "/readyz") {
-      request.log.info({ method: request.method, route, model, status, ms: Math.round(seconds * 1000), keyId: request.stratumKey?.id, stream: request.stratumStatus !== undefined || undefined }, "request");
+      log.info({ reqId: request.id, method: request.method, route, model, status, ms: Math.round(seconds * 1000), keyId: request.stratumKey?.id, stream: request.stratumStatus !== undefined || undefined }, "request");
     }
     done();
   });
 
   app.setErrorHandler((error: FastifyError | StratumError, request, reply) => {
     const err = isStratumError(error) ? error : fromFrameworkError(error, bodyLimit);
-    if (err.kind === "Internal") request.log.error({ err: error }, "internal error");
+    if (err.kind === "Internal") log.error({ reqId: request.id, err: error }, "internal error");
     const anthropic = request.routeOptions.config && (request.routeOptions.config as { errorShape?: string }).errorShape === "anthropic";
     const http = anthropic ? anthropicError(err) : toHttpError(err);
     return reply.code(http.status).headers(http.headers).send(http.body);

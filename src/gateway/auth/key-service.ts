@@ -53,16 +53,19 @@ export class KeyService {
     return { key, record };
   }
 
-  /** The active key record for a presented key, or undefined. */
+  /**
+   * The active key record for a presented key, or undefined. The short-lived
+   * cache is keyed by the presented key itself (already in memory as a header),
+   * so a hit costs no hash.
+   */
   async verify(key: string): Promise<ApiKeyRecord | undefined> {
-    const hash = hashKey(key);
     const now = Date.now();
-    const hit = this.cache.get(hash);
+    const hit = this.cache.get(key);
     if (hit && hit.expires > now) return hit.record;
-    const found = await this.store.findByHash(hash);
+    const found = await this.store.findByHash(hashKey(key));
     const record = found && found.revokedAt === null ? found : undefined;
     if (this.cache.size > 10_000) this.cache.clear(); // bounded: random bad keys cannot grow it
-    this.cache.set(hash, { record, expires: now + this.cacheTtlMs });
+    this.cache.set(key, { record, expires: now + this.cacheTtlMs });
     return record;
   }
 

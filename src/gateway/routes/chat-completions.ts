@@ -69,7 +69,7 @@ export function chatCompletionsRoute(app: FastifyInstance, g: GatewayContext): v
       const err = toHttpError(e);
       status = err.status;
       request.stratumStatus = status;
-      request.log.warn({ err: toStratumError(e).message }, "stream failed after it started");
+      g.log.warn({ reqId: request.id, err: toStratumError(e).message }, "stream failed after it started");
       await out.write(sseData(err.body));
       out.end(SSE_DONE);
     } finally {

@@ -66,7 +66,7 @@ export function messagesRoute(app: FastifyInstance, g: GatewayContext): void {
       const err = toHttpError(e);
       status = err.status;
       request.stratumStatus = status;
-      request.log.warn({ err: toStratumError(e).message }, "stream failed after it started");
+      g.log.warn({ reqId: request.id, err: toStratumError(e).message }, "stream failed after it started");
       out.end(encoder.error(anthropicErrorType(toStratumError(e).kind, err.status), err.body.error.message));
     } finally {
       if (acc.firstContentAt) g.metrics.ttft.observe({ model: g.models.hasModel(req.model) ? req.model : "unknown" }, (acc.firstContentAt - request.stratumStart) / 1000);
