@@ -5,7 +5,7 @@ import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
 import { Coalescer } from "./cache/coalescer.js";
 import type { ResponseCache } from "./cache/response-cache.js";
-import type { Attempt, Router } from "./router/router.js";
+import type { Attempt, Routed, Router } from "./router/router.js";
 
 export type CacheStatus = "hit" | "miss" | "coalesced" | "bypass";
 
@@ -77,41 +77,17 @@ export class ModelService {
       }
     }
     this.hooks.onCache?.(key ? "miss" : "bypass");
-    const routed = await this.router.stream(alias, req, ctx);
-    const served: Served<AsyncIterable<ChatCompletionChunk>> = {
-      result: routed.result,
-      servedBy: routed.alias,
-      deployment: routed.deployment.id,
-      priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
-      attempts: routed.attempts,
-      cache: key ? "miss" : "bypass",
-    };
-    if (key && this.cache) served.result = this.cacheWhileStreaming(key, routed.result);
+    const served = fromRouted(await this.router.stream(alias, req, ctx), key ? "miss" : "bypass");
+    if (key && this.cache) served.result = this.cacheWhileStreaming(key, served.result);
     return served;
   }
 
   async embed(alias: string, req: EmbeddingRequest, ctx: ServeContext): Promise<Served<EmbeddingResponse>> {
-    const routed = await this.router.embed(alias, req, ctx);
-    return {
-      result: routed.result,
-      servedBy: routed.alias,
-      deployment: routed.deployment.id,
-      priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
-      attempts: routed.attempts,
-      cache: "bypass",
-    };
+    return fromRouted(await this.router.embed(alias, req, ctx), "bypass");
   }
 
   private async route(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
-    const routed = await this.router.chat(alias, req, ctx);
-    return {
-      result: routed.result,
-      servedBy: routed.alias,
-      deployment: routed.deployment.id,
-      priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
-      attempts: routed.attempts,
-      cache: "miss",
-    };
+    return fromRouted(await this.router.chat(alias, req, ctx), "miss");
   }
 
   /** Pass chunks through untouched; store the assembled answer only if the stream completed. */
@@ -123,6 +99,17 @@ export class ModelService {
     }
     if (acc.finished && acc.usage) void this.cache!.set(key, acc.toCompletion(acc.usage));
   }
+}
+
+function fromRouted<T>(routed: Routed<T>, cache: CacheStatus): Served<T> {
+  return {
+    result: routed.result,
+    servedBy: routed.alias,
+    deployment: routed.deployment.id,
+    priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
+    attempts: routed.attempts,
+    cache,
+  };
 }
 
 async function* replay(c: ChatCompletion): AsyncGenerator<ChatCompletionChunk> {
