@@ -249,6 +249,24 @@ describe("streams", () => {
     }
   });
 
+  test("the total timeout ends a stream that runs too long: error event, [DONE], upstream released", async () => {
+    const slow = await startSim({ tokensPerSecond: 20, outputTokens: 200 }); // ~10 s
+    const srv = await startTestServer({ providers: { slow: simProvider(slow) }, models: [{ name: "slow", deployments: [{ provider: "slow" }] }], router: { timeouts: { totalMs: 600 } }, cache: { enabled: false } });
+    try {
+      const t0 = performance.now();
+      const res = await fetch(`${srv.url}/v1/chat/completions`, { method: "POST", headers: { ...auth(srv), "content-type": "application/json" }, body: JSON.stringify(chat("slow", { stream: true })) });
+      const body = await res.text();
+      const elapsed = performance.now() - t0;
+      assert.ok(elapsed < 3000, `ended by the total timeout (${elapsed.toFixed(0)} ms)`);
+      assert.ok(body.endsWith("data: [DONE]\n\n"));
+      assert.match(body, /total timeout/);
+      await eventually(() => slow.stats().inFlight === 0, 3000, "upstream released");
+    } finally {
+      await srv.close();
+      await slow.close();
+    }
+  });
+
   test("a client that disconnects mid-stream releases the upstream request", async () => {
     const slow = await startSim({ tokensPerSecond: 50, outputTokens: 200 });
     const srv = await startTestServer({ providers: { slow: simProvider(slow) }, models: [{ name: "slow", deployments: [{ provider: "slow" }] }], cache: { enabled: false } });

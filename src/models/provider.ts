@@ -32,6 +32,8 @@ export interface ChatProvider {
    * resolves or before the first chunk allow failover; errors after the first
    * chunk are surfaced to the client as an error event.
    * The stream should include a final usage chunk when the upstream sends one.
+   * When `ctx.signal` aborts, a pending `next()` must reject promptly (the
+   * router relies on it for total timeouts mid-stream).
    */
   stream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>>;
   /** Embeddings, when the provider supports them. */

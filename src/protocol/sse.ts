@@ -26,57 +26,40 @@ export async function* parseSSE(
   body: AsyncIterable<Buffer | Uint8Array | string>,
   maxEventBytes = 1 << 20,
 ): AsyncGenerator<SSEEvent> {
-  const decoder = new TextDecoder("utf-8");
+  const decoder = new SseDecoder(maxEventBytes);
+  for await (const chunk of body) yield* decoder.push(chunk);
+  yield* decoder.finish();
+}
+
+/**
+ * The synchronous core of parseSSE: feed it body chunks, get the events each
+ * completes. Consumers on a hot path use it directly, so that parsing and
+ * decoding take one async step per body chunk instead of one per event.
+ */
+export class SseDecoder {
+  private readonly text = new TextDecoder("utf-8");
   // A line split across chunks is kept as pieces and joined once complete.
-  let partial: string[] = [];
-  let partialLen = 0;
-  let data = "";
-  let hasData = false;
-  let event: string | undefined;
-  let skipLF = false; // previous chunk ended with CR; a leading LF belongs to it
-  let first = true;
+  private partial: string[] = [];
+  private partialLen = 0;
+  private data = "";
+  private hasData = false;
+  private event: string | undefined;
+  private skipLF = false; // previous chunk ended with CR; a leading LF belongs to it
+  private first = true;
 
-  const tooLarge = () =>
-    new StratumError("UpstreamProtocol", `upstream stream event exceeds ${maxEventBytes} bytes`);
+  constructor(private readonly maxEventBytes = 1 << 20) {}
 
-  // Returns an event when this line completes one.
-  const line = (l: string): SSEEvent | undefined => {
-    if (l.length === 0) {
-      if (!hasData) {
-        event = undefined;
-        return undefined;
-      }
-      const ev: SSEEvent = event === undefined ? { data } : { event, data };
-      data = "";
-      hasData = false;
-      event = undefined;
-      return ev;
-    }
-    if (l.charCodeAt(0) === 58 /* ':' comment */) return undefined;
-    const colon = l.indexOf(":");
-    const field = colon < 0 ? l : l.slice(0, colon);
-    let value = colon < 0 ? "" : l.slice(colon + 1);
-    if (value.charCodeAt(0) === 32 /* ' ' */) value = value.slice(1);
-    if (field === "data") {
-      data = hasData ? data + "\n" + value : value;
-      hasData = true;
-      if (data.length > maxEventBytes) throw tooLarge();
-    } else if (field === "event") {
-      event = value;
-    }
-    return undefined;
-  };
-
-  for await (const chunk of body) {
-    let text = typeof chunk === "string" ? chunk : decoder.decode(chunk, { stream: true });
-    if (first && text.length > 0) {
-      first = false;
+  push(chunk: Buffer | Uint8Array | string): SSEEvent[] {
+    const out: SSEEvent[] = [];
+    let text = typeof chunk === "string" ? chunk : this.text.decode(chunk, { stream: true });
+    if (this.first && text.length > 0) {
+      this.first = false;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     }
     let pos = 0;
     const n = text.length;
-    if (skipLF && n > 0) {
-      skipLF = false;
+    if (this.skipLF && n > 0) {
+      this.skipLF = false;
       if (text.charCodeAt(0) === LF) pos = 1;
     }
     // Cached search positions keep the scan linear in the chunk length.
@@ -87,34 +70,72 @@ export async function* parseSSE(
       if (cr !== -1 && cr < pos) cr = text.indexOf("\r", pos);
       const end = nl === -1 ? cr : cr === -1 ? nl : Math.min(nl, cr);
       if (end === -1) {
-        partial.push(pos === 0 ? text : text.slice(pos));
-        partialLen += n - pos;
-        if (partialLen + data.length > maxEventBytes) throw tooLarge();
+        this.partial.push(pos === 0 ? text : text.slice(pos));
+        this.partialLen += n - pos;
+        if (this.partialLen + this.data.length > this.maxEventBytes) throw this.tooLarge();
         break;
       }
       let l = text.slice(pos, end);
-      if (partialLen > 0) {
-        partial.push(l);
-        l = partial.join("");
-        partial = [];
-        partialLen = 0;
+      if (this.partialLen > 0) {
+        this.partial.push(l);
+        l = this.partial.join("");
+        this.partial = [];
+        this.partialLen = 0;
       }
       if (text.charCodeAt(end) === CR) {
         if (end + 1 < n) pos = text.charCodeAt(end + 1) === LF ? end + 2 : end + 1;
         else {
           pos = n;
-          skipLF = true;
+          this.skipLF = true;
         }
       } else pos = end + 1;
-      const ev = line(l);
-      if (ev) yield ev;
+      const ev = this.line(l);
+      if (ev) out.push(ev);
     }
+    return out;
   }
-  const tail = decoder.decode();
-  if (tail) partial.push(tail);
-  if (partial.length > 0) line(partial.join(""));
-  const last = line("");
-  if (last) yield last;
+
+  /** End of stream: dispatch an unterminated final event (see parseSSE). */
+  finish(): SSEEvent[] {
+    const tail = this.text.decode();
+    if (tail) this.partial.push(tail);
+    if (this.partial.length > 0) this.line(this.partial.join(""));
+    this.partial = [];
+    const last = this.line("");
+    return last ? [last] : [];
+  }
+
+  private tooLarge(): StratumError {
+    return new StratumError("UpstreamProtocol", `upstream stream event exceeds ${this.maxEventBytes} bytes`);
+  }
+
+  // Returns an event when this line completes one.
+  private line(l: string): SSEEvent | undefined {
+    if (l.length === 0) {
+      if (!this.hasData) {
+        this.event = undefined;
+        return undefined;
+      }
+      const ev: SSEEvent = this.event === undefined ? { data: this.data } : { event: this.event, data: this.data };
+      this.data = "";
+      this.hasData = false;
+      this.event = undefined;
+      return ev;
+    }
+    if (l.charCodeAt(0) === 58 /* ':' comment */) return undefined;
+    const colon = l.indexOf(":");
+    const field = colon < 0 ? l : l.slice(0, colon);
+    let value = colon < 0 ? "" : l.slice(colon + 1);
+    if (value.charCodeAt(0) === 32 /* ' ' */) value = value.slice(1);
+    if (field === "data") {
+      this.data = this.hasData ? this.data + "\n" + value : value;
+      this.hasData = true;
+      if (this.data.length > this.maxEventBytes) throw this.tooLarge();
+    } else if (field === "event") {
+      this.event = value;
+    }
+    return undefined;
+  }
 }
 
 /** One `data:` event carrying JSON. */

@@ -11,7 +11,8 @@ import {
 } from "../../protocol/anthropic.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import type { CallContext, ChatProvider } from "../provider.js";
-import { eventStream, postJSON, readJSON, upstreamPool } from "./openai-compatible.js";
+import { parseSSE } from "../../protocol/sse.js";
+import { MAX_EVENT_BYTES, eventStream, postJSON, readJSON, upstreamPool } from "./upstream-http.js";
 
 function isMessage(v: unknown): v is AnthropicMessage {
   return !!v && typeof v === "object" && Array.isArray((v as { content?: unknown }).content) && typeof (v as { id?: unknown }).id === "string";
@@ -42,7 +43,7 @@ export function createAnthropicProvider(name: string, cfg: AnthropicProviderConf
       body.stream = true;
       const res = await postJSON(up.get(ctx.connectTimeoutMs), path, { ...streamBase, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
       const id = `chatcmpl-${ctx.requestId}`;
-      return eventStream(res.body, (events) => decodeAnthropicStream(events, id, req.model), name);
+      return eventStream(res.body, (chunks) => decodeAnthropicStream(parseSSE(chunks, MAX_EVENT_BYTES), id, req.model), name);
     },
 
     close: () => up.close(),

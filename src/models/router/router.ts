@@ -125,8 +125,10 @@ export class Router {
     let failed = false;
     try {
       yield first;
+      // No per-chunk race with the abort signal (it cost a promise and two
+      // listener calls per chunk): providers end their iterator on abort.
       for (;;) {
-        const r = await raceAbort(it.next(), scope.controller.signal);
+        const r = await it.next();
         if (r.done) break;
         yield r.value;
       }
