@@ -32,8 +32,8 @@ export class SseWriter {
       "x-accel-buffering": "no",
       ...headers,
     });
-    // Send headers now: the client sees the status without waiting for the first chunk.
-    this.res.flushHeaders();
+    // No flushHeaders(): the router hands over a stream only once its first
+    // chunk is in hand, so headers leave with it in the same write.
   }
 
   /** Write one event; resolves when the socket can take more. */

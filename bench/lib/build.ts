@@ -1,0 +1,44 @@
+// How the bench server entries are run. By default they are bundled with
+// esbuild (a dependency of tsx) into bench/results/.build/*.mjs and run by
+// plain node: the tsx loader runs its hooks on a separate thread with its own
+// V8 heap, which adds ~30 MiB RSS and would distort the memory figures.
+// `--runtime tsx` runs the .ts entries through tsx instead.
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+export const ROOT_DIR = resolve(BENCH_DIR, "..");
+export const RESULTS_DIR = join(BENCH_DIR, "results");
+
+export type ServerName = "sim" | "bare-proxy" | "stratum" | "portkey";
+const NAMES: ServerName[] = ["sim", "bare-proxy", "stratum", "portkey"];
+
+export interface Runtime {
+  kind: "bundle" | "tsx";
+  /** Node args that run a server entry (node flags + script). */
+  args(name: ServerName, nodeFlags?: string[]): string[];
+}
+
+export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
+  if (kind === "tsx") {
+    return { kind, args: (name, flags = []) => [...flags, "--import", "tsx", join(BENCH_DIR, "servers", `${name}.ts`)] };
+  }
+  // Under the project so that the external packages resolve from its node_modules.
+  const outDir = join(RESULTS_DIR, ".build");
+  mkdirSync(outDir, { recursive: true });
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: NAMES.map((n) => join(BENCH_DIR, "servers", `${n}.ts`)),
+    outdir: outDir,
+    outExtension: { ".js": ".mjs" },
+    bundle: true,
+    packages: "external",
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    sourcemap: "linked",
+    logLevel: "error",
+  });
+  return { kind, args: (name, flags = []) => [...flags, join(outDir, `${name}.mjs`)] };
+}

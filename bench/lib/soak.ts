@@ -1,0 +1,200 @@
+// The memory soak: Stratum (started with --expose-gc) behind a sim-upstream
+// that paces its answers (5 ms to the first token, 2000 tokens/s), under
+// mixed traffic with bounded concurrency: half streaming, half not, and one
+// stream in ten aborted by the client midway (socket destroyed). Every 10 s
+// it prints requests done and Stratum's RSS and live heap (after a forced GC,
+// via SIGUSR2); at the end, RSS and heap at start (after warm-up), peak and
+// end, and the growth per 100k requests.
+import http from "node:http";
+import type { Options } from "./args.js";
+import type { Runtime } from "./build.js";
+import { memOf, startChild, type Child } from "./procs.js";
+import { fmt, slope } from "./stats.js";
+
+const MiB = 1024 * 1024;
+const log = (s = "") => process.stdout.write(`${s}\n`);
+
+const MESSAGES = [
+  { role: "system", content: "You are a terse assistant." },
+  { role: "user", content: "Say something short about gateways and soak tests." },
+];
+const JSON_BODY = JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16 });
+const STREAM_BODY = JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true });
+
+interface Counters {
+  done: number;
+  json: number;
+  streams: number;
+  aborted: number;
+  errors: number;
+  firstErrors: string[];
+}
+
+type Outcome = "json" | "stream" | "aborted" | { error: string };
+
+function request(agent: http.Agent, base: URL, key: string, stream: boolean, abortAfterChunks: number): Promise<Outcome> {
+  const body = stream ? STREAM_BODY : JSON_BODY;
+  return new Promise((resolve) => {
+    let settled = false;
+    const done = (o: Outcome) => {
+      if (!settled) {
+        settled = true;
+        resolve(o);
+      }
+    };
+    const req = http.request(
+      {
+        agent,
+        host: base.hostname,
+        port: base.port,
+        method: "POST",
+        path: "/v1/chat/completions",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let chunks = 0;
+        let tail = "";
+        res.on("data", (c: Buffer) => {
+          tail = (tail + c.toString("latin1")).slice(-64); // bounded: only the end is checked
+          if (abortAfterChunks > 0 && ++chunks >= abortAfterChunks) {
+            req.destroy(); // the client goes away mid-stream
+            done("aborted");
+          }
+        });
+        res.on("end", () => {
+          if (res.statusCode !== 200) return done({ error: `HTTP ${res.statusCode}: ${tail}` });
+          if (stream && !tail.includes("data: [DONE]")) return done({ error: `stream ended without [DONE]: ${JSON.stringify(tail)}` });
+          done(stream ? "stream" : "json");
+        });
+        res.on("error", (e) => done(settled ? "aborted" : { error: e.message }));
+      },
+    );
+    req.on("error", (e) => done({ error: e.message }));
+    req.end(body);
+  });
+}
+
+interface Sample {
+  at: number;
+  done: number;
+  rssMiB: number;
+  heapMiB: number;
+}
+
+async function memSample(stratum: Child, done: number, t0: number): Promise<Sample> {
+  const signalled = stratum.nextLine("mem", 10_000);
+  process.kill(stratum.pid, "SIGUSR2");
+  const line = (await signalled) as { mem: NodeJS.MemoryUsage };
+  return { at: (performance.now() - t0) / 1000, done, rssMiB: memOf(stratum.pid)?.rss ?? NaN, heapMiB: line.mem.heapUsed / MiB };
+}
+
+export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Promise<void> {
+  const seconds = opts.soakSeconds;
+  // Long enough for one-time growth (JIT code, lazily loaded tables, pools filling up) to happen before the baseline.
+  const warmup = Math.round(Math.min(30, Math.max(10, seconds * 0.1)));
+  log(`bench/gateway --soak  ${new Date().toISOString()}`);
+  log(`${seconds} s of mixed traffic at ${opts.soakConcurrency} in flight (warm-up ${warmup} s): 50% streaming, 50% non-streaming, 10% of streams aborted by the client`);
+  log("sim-upstream: 5 ms to first token, 2000 tokens/s, 16 tokens per answer; Stratum started with --expose-gc, heap figures are after a forced GC");
+
+  const sim = await startChild({ name: "sim-upstream", nodeArgs: [...rt.args("sim"), "--ttft-ms", "5", "--tokens-per-second", "2000"] });
+  const stratum = await startChild({ name: "stratum", nodeArgs: [...rt.args("stratum", ["--expose-gc"]), "--upstream", sim.url, "--admin-key", adminKey] });
+  log(`sim-upstream pid ${sim.pid} ${sim.url}; stratum pid ${stratum.pid} ${stratum.url}`);
+  log();
+
+  const base = new URL(stratum.url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: opts.soakConcurrency });
+  const c: Counters = { done: 0, json: 0, streams: 0, aborted: 0, errors: 0, firstErrors: [] };
+  let stop = false;
+  const worker = async () => {
+    while (!stop) {
+      const stream = Math.random() < 0.5;
+      const abortAfter = stream && Math.random() < 0.1 ? 1 + Math.floor(Math.random() * 6) : 0;
+      const o = await request(agent, base, adminKey, stream, abortAfter);
+      c.done++;
+      if (o === "json") c.json++;
+      else if (o === "stream") c.streams++;
+      else if (o === "aborted") c.aborted++;
+      else {
+        c.errors++;
+        if (c.firstErrors.length < 5) c.firstErrors.push(o.error);
+      }
+    }
+  };
+
+  const t0 = performance.now();
+  const workers = Array.from({ length: opts.soakConcurrency }, () => worker());
+  const samples: Sample[] = [];
+  let peakRss = 0;
+  const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, memOf(stratum.pid)?.rss ?? 0)), 500);
+  try {
+    await new Promise((r) => setTimeout(r, warmup * 1000));
+    const start = await memSample(stratum, c.done, t0);
+    samples.push(start);
+    peakRss = start.rssMiB;
+    log(`[${clock(start.at)}] warm-up done: ${fmt.int(c.done)} requests; start RSS ${fmt.mib(start.rssMiB)} MiB, heap ${fmt.mib(start.heapMiB)} MiB`);
+    let lastDone = c.done;
+    let lastAt = start.at;
+    while ((performance.now() - t0) / 1000 < seconds) {
+      const left = seconds - (performance.now() - t0) / 1000;
+      await new Promise((r) => setTimeout(r, Math.min(10, left) * 1000));
+      const s = await memSample(stratum, c.done, t0);
+      samples.push(s);
+      const rate = (s.done - lastDone) / (s.at - lastAt);
+      lastDone = s.done;
+      lastAt = s.at;
+      log(
+        `[${clock(s.at)}] ${fmt.int(c.done).padStart(9)} requests (${fmt.int(rate)}/s; ${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted, ${c.errors} errors)  ` +
+          `stratum RSS ${fmt.mib(s.rssMiB)} MiB, heap ${fmt.mib(s.heapMiB)} MiB`,
+      );
+    }
+    stop = true;
+    await Promise.all(workers);
+    agent.destroy();
+    await new Promise((r) => setTimeout(r, 1000)); // let aborted upstream calls and log writes settle
+    const end = await memSample(stratum, c.done, t0);
+    clearInterval(rssTimer);
+    peakRss = Math.max(peakRss, end.rssMiB);
+    const hwm = memOf(stratum.pid)?.hwm ?? NaN;
+    const measured = end.done - start.done;
+    const per100k = (d: number) => (d / measured) * 100_000;
+    const xs = samples.map((s) => s.done);
+    const heapSlope = slope(xs, samples.map((s) => s.heapMiB)) * 100_000;
+    const rssSlope = slope(xs, samples.map((s) => s.rssMiB)) * 100_000;
+    // The verdict looks at the second half: a leak keeps growing with requests, a
+    // one-time step (something loaded or filled up once) does not.
+    const late = samples.slice(Math.floor(samples.length / 2));
+    const mid = late[0]!;
+    const lateSlope = slope(late.map((s) => s.done), late.map((s) => s.heapMiB)) * 100_000;
+
+    log();
+    log("Soak summary (Stratum process)");
+    log(`  requests           ${fmt.int(c.done)} total, ${fmt.int(measured)} after warm-up (${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted by the client, ${c.errors} errors) in ${fmt.ms(end.at, 0)} s`);
+    log(`  RSS                start ${fmt.mib(start.rssMiB)} MiB, peak ${fmt.mib(peakRss)} MiB (VmHWM ${fmt.mib(hwm)}), end ${fmt.mib(end.rssMiB)} MiB`);
+    log(`  heap after GC      start ${fmt.mib(start.heapMiB)} MiB, end ${fmt.mib(end.heapMiB)} MiB`);
+    log(`  growth / 100k req  RSS ${signed(per100k(end.rssMiB - start.rssMiB))} MiB (end - start), ${signed(rssSlope)} MiB (fit over ${samples.length} samples)`);
+    log(`                     heap ${signed(per100k(end.heapMiB - start.heapMiB))} MiB (end - start), ${signed(heapSlope)} MiB (fit over ${samples.length} samples)`);
+    if (c.firstErrors.length) log(`  first errors: ${c.firstErrors.join(" | ")}`);
+    log(
+      `  second half        heap ${fmt.mib(mid.heapMiB)} -> ${fmt.mib(end.heapMiB)} MiB over ${fmt.int(end.done - mid.done)} requests; ` +
+        `fit ${signed(lateSlope)} MiB / 100k over ${late.length} samples`,
+    );
+    const flat = Number.isFinite(lateSlope) && lateSlope < 1 && end.heapMiB - mid.heapMiB < 2;
+    log(`  ${flat ? "PASS" : "MISS"}  memory does not grow with request count (second half: live heap fit < 1 MiB per 100k requests, end - midpoint < 2 MiB)`);
+    if (c.errors) log(`  MISS  ${c.errors} requests failed`);
+  } finally {
+    stop = true;
+    clearInterval(rssTimer);
+    agent.destroy();
+    await stratum.stop();
+    await sim.stop();
+  }
+}
+
+function clock(s: number): string {
+  const m = Math.floor(s / 60);
+  return `${m}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
+}
+
+function signed(n: number): string {
+  return Number.isFinite(n) ? `${n >= 0 ? "+" : ""}${n.toFixed(2)}` : "-";
+}

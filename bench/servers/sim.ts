@@ -1,0 +1,14 @@
+// sim-upstream as a bench child process (the same server as
+// `stratum sim-upstream`, without the CLI around it).
+import { startSimUpstream } from "../../src/sim/server.js";
+import { numFlag, onStop, ready } from "./common.js";
+
+const sim = await startSimUpstream({
+  host: "127.0.0.1",
+  port: 0,
+  ttftMs: numFlag("ttft-ms", 0),
+  tokensPerSecond: numFlag("tokens-per-second", 0),
+  outputTokens: numFlag("output-tokens", 16),
+});
+ready(sim.url);
+onStop(() => sim.close());

@@ -1,0 +1,49 @@
+// Stratum as a bench child process: auth (a fixed admin key), rate limits on
+// but far above what the bench can reach, metrics on, one request log line
+// per request (pino, written to /dev/null), response cache off so the
+// upstream is really called. Fresh data dir under the OS temp dir.
+//
+// SIGUSR2 prints {"mem": process.memoryUsage()} on stdout, after a full GC
+// when started with --expose-gc (the soak uses it to see live heap).
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { destination } from "pino";
+import { createStratum } from "../../src/app/index.js";
+import { parseConfig } from "../../src/config/index.js";
+import { createLogger } from "../../src/ops/index.js";
+import { flag, onStop, ready } from "./common.js";
+
+const upstream = flag("upstream") ?? "http://127.0.0.1:8790";
+const adminKey = flag("admin-key") ?? "sk-stratum-bench-admin-0000000000000000";
+const limits = flag("limits", "on") === "on";
+const logs = flag("logs", "on") === "on";
+
+const dataDir = mkdtempSync(join(tmpdir(), "stratum-bench-"));
+const config = parseConfig({
+  server: { host: "127.0.0.1", port: 0, logLevel: "info", requestLogs: logs, drainTimeoutMs: 2_000 },
+  dataDir,
+  providers: { upstream: { type: "openai", baseUrl: `${upstream}/v1` } },
+  models: [{ name: "bench", deployments: [{ provider: "upstream" }] }],
+  cache: { enabled: false },
+  limits: limits ? { perKey: { requestsPerMinute: 10_000_000, tokensPerMinute: 10_000_000_000, concurrent: 100_000 } } : {},
+});
+// Same settings as the default stdout destination, to /dev/null.
+const sink = destination({ dest: flag("log-dest", "/dev/null")!, sync: false, minLength: 4096 });
+const logger = createLogger("info", sink as unknown as NodeJS.WritableStream);
+
+const stratum = await createStratum({ config, adminKey, logger });
+const url = await stratum.listen();
+ready(url, { dataDir });
+
+process.on("SIGUSR2", () => {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (gc) gc();
+  process.stdout.write(`${JSON.stringify({ mem: process.memoryUsage(), gc: Boolean(gc) })}\n`);
+});
+
+onStop(async () => {
+  await stratum.close();
+  sink.flushSync();
+  rmSync(dataDir, { recursive: true, force: true });
+});
