@@ -11,6 +11,7 @@ import type { ServerResponse } from "node:http";
 export class SseWriter {
   private closed = false;
   private corked = false;
+  private started = false;
   private readonly uncork = () => {
     if (!this.corked) return;
     this.corked = false;
@@ -39,6 +40,13 @@ export class SseWriter {
   /** Write one event; resolves when the socket can take more. */
   async write(text: string): Promise<void> {
     if (this.isClosed) return;
+    // The first event (with the headers) goes out at once: time to first byte
+    // matters more than one saved syscall. Later events are coalesced.
+    if (!this.started) {
+      this.started = true;
+      if (!this.res.write(text)) await this.drained();
+      return;
+    }
     if (!this.corked) {
       this.corked = true;
       this.res.cork();
@@ -46,16 +54,20 @@ export class SseWriter {
     }
     if (!this.res.write(text)) {
       this.uncork();
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          this.res.off("drain", done);
-          this.res.off("close", done);
-          resolve();
-        };
-        this.res.on("drain", done);
-        this.res.on("close", done);
-      });
+      await this.drained();
     }
+  }
+
+  private drained(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.res.off("drain", done);
+        this.res.off("close", done);
+        resolve();
+      };
+      this.res.on("drain", done);
+      this.res.on("close", done);
+    });
   }
 
   end(text?: string): void {
