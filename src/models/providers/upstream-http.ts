@@ -125,15 +125,18 @@ export function eventStream<T>(
     body.resume();
   };
   const it: AsyncIterableIterator<T> = {
-    async next() {
-      try {
-        const r = await gen.next();
-        if (r.done) release(true);
-        return r;
-      } catch (e) {
-        release(false);
-        throw networkError(e, deployment);
-      }
+    // A plain promise chain, not an async function: one less await per event.
+    next() {
+      return gen.next().then(
+        (r) => {
+          if (r.done) release(true);
+          return r;
+        },
+        (e: unknown) => {
+          release(false);
+          throw networkError(e, deployment);
+        },
+      );
     },
     async return(value?: unknown) {
       release(false);
