@@ -1,49 +1,26 @@
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
-import http from "node:http";
-import type { AddressInfo } from "node:net";
+import type http from "node:http";
 import { AnthropicProviderSchema } from "../../config/schema.js";
 import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseEvent } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
+import { ScriptedUpstreams, type Handler } from "../../testing/scripted-upstream.js";
 import { createAnthropicProvider } from "./anthropic.js";
 
 // ------------------------------------------------------------------ fixtures
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-type Handler = (req: Seen, res: http.ServerResponse) => void | Promise<void>;
-
-const servers: http.Server[] = [];
+const upstreams = new ScriptedUpstreams();
 const providers: ChatProvider[] = [];
 after(async () => {
-  for (const s of servers) {
-    s.closeAllConnections();
-    s.close();
-  }
+  upstreams.closeAll();
   await Promise.all(providers.map((p) => p.close?.()));
 });
 
 async function serve(handler: Handler) {
-  const seen: Seen[] = [];
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (c: string) => (body += c));
-    req.on("end", () => {
-      const s = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body };
-      seen.push(s);
-      void handler(s, res);
-    });
-  });
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
+  const u = await upstreams.serve(handler);
+  return { base: u.origin, port: u.port, seen: u.seen, state: u.state };
 }
 
 process.env.STRATUM_TEST_ANTHROPIC_KEY = "sk-ant-test";

@@ -7,48 +7,23 @@ import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseData, SSE_DONE } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
+import { ScriptedUpstreams, type Handler } from "../../testing/scripted-upstream.js";
 import { createOpenAIProvider } from "./openai-compatible.js";
 import { errors as undiciErrors } from "undici";
 import { extractUpstreamMessage, networkError, retryAfterFromHeaders, upstreamHttpError } from "./http-errors.js";
 
 // ------------------------------------------------------------------ fixtures
 
-interface Seen {
-  method: string;
-  url: string;
-  headers: http.IncomingHttpHeaders;
-  body: string;
-}
-type Handler = (req: Seen, res: http.ServerResponse) => void | Promise<void>;
-
-const servers: http.Server[] = [];
+const upstreams = new ScriptedUpstreams();
 const providers: ChatProvider[] = [];
 after(async () => {
-  for (const s of servers) {
-    s.closeAllConnections();
-    s.close();
-  }
+  upstreams.closeAll();
   await Promise.all(providers.map((p) => p.close?.()));
 });
 
 async function serve(handler: Handler) {
-  const seen: Seen[] = [];
-  const state = { connections: 0 };
-  const server = http.createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (c: string) => (body += c));
-    req.on("end", () => {
-      const s = { method: req.method ?? "", url: req.url ?? "", headers: req.headers, body };
-      seen.push(s);
-      void handler(s, res);
-    });
-  });
-  server.on("connection", () => state.connections++);
-  servers.push(server);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as AddressInfo).port;
-  return { base: `http://127.0.0.1:${port}/v1`, port, seen, state };
+  const u = await upstreams.serve(handler);
+  return { base: `${u.origin}/v1`, port: u.port, seen: u.seen, state: u.state };
 }
 
 process.env.STRATUM_TEST_OPENAI_KEY = "sk-test-123";
