@@ -60,9 +60,16 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         { ttlMs: config.cache.ttlSeconds * 1000, maxTemperature: config.cache.maxTemperature },
       )
     : undefined;
-  const models = new ModelService(router, cache, { onCache: (s) => metrics.cacheLookups.inc({ result: s }) });
+  const models = new ModelService(router, cache, {
+    onCache: (s) => metrics.cacheLookups.inc({ result: s }),
+    onCacheError: (err) => log.error({ err }, "response cache failed; serving without it"),
+  });
   const usage = new UsageRecorder(new SqliteUsageStore(db), log);
-  const limiter = new RateLimiter(new MemoryRateLimitStore(), (scope, limit) => metrics.rateLimited.inc({ scope, limit }));
+  const limiter = new RateLimiter(
+    new MemoryRateLimitStore(),
+    (scope, limit) => metrics.rateLimited.inc({ scope, limit }),
+    (err) => log.error({ err }, "rate-limit counter update failed"),
+  );
   const flow = new ChatFlow({ models, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
 
   let draining = false;

@@ -19,6 +19,10 @@ export function registerServeCommand(program: Command): void {
         );
       }
       process.stderr.write(`  Stratum listening on ${url} (config: ${path ?? "built-in defaults"}, data: ${config.dataDir})\n`);
+      // Last line of defence: a stray rejection is a bug to log, not a reason to drop every in-flight request.
+      process.on("unhandledRejection", (reason) => {
+        process.stderr.write(`stratum: unhandled rejection (please report): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}\n`);
+      });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;

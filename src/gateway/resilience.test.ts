@@ -341,6 +341,27 @@ describe("response cache and coalescing", () => {
     }
   });
 
+  test("a broken cache store degrades to misses, never to failed requests", async () => {
+    const up = await startSim();
+    const srv = await startTestServer({ providers: { up: simProvider(up) }, models: [{ name: "m", deployments: [{ provider: "up" }] }], cache: { store: "sqlite" } });
+    try {
+      const { default: Database } = await import("better-sqlite3");
+      const db = new Database(`${srv.dataDir}/stratum.db`);
+      db.exec("DROP TABLE response_cache");
+      db.close();
+      for (let i = 0; i < 2; i++) {
+        const res = await postJson(`${srv.url}/v1/chat/completions`, chat("m", { seed: 9 }), auth(srv));
+        assert.equal(res.status, 200);
+        assert.equal(res.headers.get("x-stratum-cache"), "miss");
+      }
+      assert.equal(up.stats().chat, 2);
+      await eventually(() => srv.logs.some((l) => l.includes("response cache failed")), 2000, "cache failure logged");
+    } finally {
+      await srv.close();
+      await up.close();
+    }
+  });
+
   test("identical in-flight requests are coalesced into one upstream call", async () => {
     const up = await startSim({ ttftMs: 300 });
     const srv = await startTestServer({ providers: { up: simProvider(up) }, models: [{ name: "m", deployments: [{ provider: "up" }] }] });

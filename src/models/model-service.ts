@@ -31,6 +31,8 @@ export interface Served<T> {
 
 export interface ModelServiceHooks {
   onCache?(status: CacheStatus): void;
+  /** A cache write failed; the request itself is unaffected. */
+  onCacheError?(err: unknown): void;
 }
 
 export class ModelService {
@@ -49,14 +51,14 @@ export class ModelService {
   async complete(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
     const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
     if (key && this.cache) {
-      const hit = await this.cache.get(key);
+      const hit = await this.cachedAnswer(key);
       if (hit) {
         this.hooks.onCache?.("hit");
         return { result: hit, servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache: "hit" };
       }
       const { value, shared } = await this.coalescer.run(key, ctx.signal, async (signal) => {
         const served = await this.route(alias, req, { ...ctx, signal });
-        void this.cache!.set(key, served.result);
+        this.cache!.set(key, served.result).catch((e: unknown) => this.hooks.onCacheError?.(e));
         return served;
       });
       this.hooks.onCache?.(shared ? "coalesced" : "miss");
@@ -70,7 +72,7 @@ export class ModelService {
   async stream(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
     const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
     if (key && this.cache) {
-      const hit = await this.cache.get(key);
+      const hit = await this.cachedAnswer(key);
       if (hit) {
         this.hooks.onCache?.("hit");
         return { result: replay(hit), servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache: "hit" };
@@ -86,6 +88,16 @@ export class ModelService {
     return fromRouted(await this.router.embed(alias, req, ctx), "bypass");
   }
 
+  /** A cache that fails is a miss, never a failed request. */
+  private async cachedAnswer(key: string): Promise<ChatCompletion | undefined> {
+    try {
+      return await this.cache!.get(key);
+    } catch (e) {
+      this.hooks.onCacheError?.(e);
+      return undefined;
+    }
+  }
+
   private async route(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
     return fromRouted(await this.router.chat(alias, req, ctx), "miss");
   }
@@ -97,7 +109,7 @@ export class ModelService {
       acc.push(chunk);
       yield chunk;
     }
-    if (acc.finished && acc.usage) void this.cache!.set(key, acc.toCompletion(acc.usage));
+    if (acc.finished && acc.usage) this.cache!.set(key, acc.toCompletion(acc.usage)).catch((e: unknown) => this.hooks.onCacheError?.(e));
   }
 }
 

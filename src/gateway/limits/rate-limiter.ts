@@ -27,6 +27,8 @@ export class RateLimiter {
   constructor(
     private readonly store: RateLimitStore,
     private readonly onReject: (scope: string, limit: string) => void = () => {},
+    /** A counter update after admission failed (e.g. the shared store is down); the request goes on. */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   /** Admit a request or throw RateLimited. `promptTokens` is only computed when a token limit exists. */
@@ -37,7 +39,7 @@ export class RateLimiter {
     // e.g. an end user over their own limit does not use up the key's quota.
     const consumed: Array<[string, number]> = [];
     const releaseAll = () => {
-      for (const k of held.splice(0)) void this.store.release(k);
+      for (const k of held.splice(0)) this.store.release(k).catch(this.onError);
     };
     try {
       for (const s of scopes) {
@@ -72,7 +74,7 @@ export class RateLimiter {
       }
     } catch (e) {
       releaseAll();
-      for (const [k, n] of consumed) void this.store.add(k, -n, MINUTE);
+      for (const [k, n] of consumed) this.store.add(k, -n, MINUTE).catch(this.onError);
       throw e;
     }
     return {
@@ -80,7 +82,7 @@ export class RateLimiter {
       addTokens: (n: number) => {
         // Negative n corrects an admission estimate that was too high.
         if (n === 0) return;
-        for (const s of scopes) if (s.limits.tokensPerMinute) void this.store.add(`${s.scope}:${s.id}:tpm`, n, MINUTE);
+        for (const s of scopes) if (s.limits.tokensPerMinute) this.store.add(`${s.scope}:${s.id}:tpm`, n, MINUTE).catch(this.onError);
       },
       release: releaseAll,
     };

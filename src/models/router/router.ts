@@ -83,7 +83,7 @@ export class Router {
         const iterable = await raceAbort(d.provider.stream({ ...req, model: d.model }, scope.ctx), scope.controller.signal);
         const it = iterable[Symbol.asyncIterator]();
         const first = await raceAbort(it.next(), scope.controller.signal).catch((e) => {
-          void it.return?.();
+          releaseIterator(it);
           throw e;
         });
         if (first.done) throw new StratumError("UpstreamProtocol", "upstream stream ended before the first chunk");
@@ -146,7 +146,7 @@ export class Router {
       else if (!failed) {
         // The consumer stopped early (client went away): release the upstream.
         d.breaker.onCancel();
-        void it.return?.();
+        releaseIterator(it);
       }
     }
   }
@@ -273,6 +273,14 @@ function allFailed(alias: string, attempts: Attempt[]): StratumError {
     code: allRateLimited ? "upstream_rate_limited" : "all_routes_failed",
     upstreamStatus: allRateLimited ? 429 : undefined,
   });
+}
+
+/**
+ * Ask a provider iterator to release its upstream. A failure to release is
+ * not the request's outcome (that is already decided), so it is dropped here.
+ */
+function releaseIterator(it: AsyncIterator<unknown>): void {
+  Promise.resolve(it.return?.()).catch(() => {});
 }
 
 /** Reject as soon as the signal aborts, even if the wrapped promise never settles. */
