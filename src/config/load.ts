@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
+import { formatFieldPath } from "../core/field-path.js";
 import { ConfigSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
 
 export class ConfigError extends Error {
@@ -101,11 +102,5 @@ function withBuiltins(cfg: Config): Config {
 }
 
 export function formatIssues(error: z.ZodError): string[] {
-  return error.issues.map((i) => `${formatPath(i.path)}: ${i.message}`);
-}
-
-function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out || "(root)";
+  return error.issues.map((i) => `${formatFieldPath(i.path) || "(root)"}: ${i.message}`);
 }

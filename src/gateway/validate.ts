@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import { StratumError } from "../core/errors.js";
+import { formatFieldPath } from "../core/field-path.js";
 
 /** Parse a request body with a schema; the error names the first bad field as `param`. */
 export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {
@@ -15,7 +16,7 @@ export function validateBody<S extends z.ZodType>(schema: S, body: unknown): z.i
   const r = schema.safeParse(body);
   if (r.success) return r.data;
   const issue = r.error.issues[0]!;
-  const param = formatParam(issue.path);
+  const param = formatFieldPath(issue.path);
   const more = r.error.issues.length > 1 ? ` (and ${r.error.issues.length - 1} more problem${r.error.issues.length > 2 ? "s" : ""})` : "";
   throw new StratumError("InvalidRequest", `Invalid value for '${param || "body"}': ${issue.message}${more}`, { param: param || null, code: "invalid_value" });
 }
@@ -35,10 +36,4 @@ function tooDeep(root: unknown, max: number): boolean {
     }
   }
   return false;
-}
-
-function formatParam(path: ReadonlyArray<PropertyKey>): string {
-  let out = "";
-  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${String(p)}` : String(p);
-  return out;
 }

@@ -41,6 +41,3 @@ export interface ChatProvider {
   /** Release pooled connections. */
   close?(): Promise<void>;
 }
-
-/** Build a provider from its validated config entry. */
-export type ProviderFactory<C> = (name: string, config: C) => ChatProvider;

@@ -49,11 +49,6 @@ export class ResponseCache {
   set(key: string, value: ChatCompletion): Promise<void> {
     return this.store.set(key, value, this.opts.ttlMs);
   }
-
-  /** Invalidate one tenant's entries (e.g. when its documents change). */
-  clearTenant(tenant: string): Promise<void> {
-    return this.store.clear(`${tenant}:`);
-  }
 }
 
 /** JSON with object keys sorted, so logically equal requests hash equally. */

@@ -11,7 +11,4 @@ export class Bulkhead {
   release(): void {
     if (this.active > 0) this.active--;
   }
-  get inUse(): number {
-    return this.active;
-  }
 }
