@@ -57,16 +57,7 @@ export class Router {
   }
 
   async chat(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<ChatCompletion>> {
-    return this.run(alias, opts, "chat", async (d, scope) => {
-      try {
-        const out = await raceAbort(d.provider.chat({ ...req, model: d.model }, scope.ctx), scope.controller.signal);
-        d.breaker.onSuccess();
-        return out;
-      } finally {
-        scope.dispose();
-        d.bulkhead.release();
-      }
-    });
+    return this.run(alias, opts, "chat", (d, scope) => oneShot(d, scope, () => d.provider.chat({ ...req, model: d.model }, scope.ctx)));
   }
 
   /**
@@ -100,17 +91,8 @@ export class Router {
   }
 
   async embed(alias: string, req: EmbeddingRequest, opts: RouteOptions): Promise<Routed<EmbeddingResponse>> {
-    return this.run(alias, opts, "embed", async (d, scope) => {
-      try {
-        if (!d.provider.embed) throw new StratumError("InvalidRequest", `deployment ${d.id} does not serve embeddings`);
-        const out = await raceAbort(d.provider.embed({ ...req, model: d.model }, scope.ctx), scope.controller.signal);
-        d.breaker.onSuccess();
-        return out;
-      } finally {
-        scope.dispose();
-        d.bulkhead.release();
-      }
-    });
+    // run() only picks deployments whose provider has embed().
+    return this.run(alias, opts, "embed", (d, scope) => oneShot(d, scope, () => d.provider.embed!({ ...req, model: d.model }, scope.ctx)));
   }
 
   private async *relay(
@@ -247,6 +229,18 @@ export class Router {
   private classify(e: unknown, signal: AbortSignal): StratumError {
     if (signal.aborted && signal.reason instanceof StratumError) return signal.reason;
     return toStratumError(e);
+  }
+}
+
+/** A single request/response attempt: success closes the breaker's books; slots are freed either way. */
+async function oneShot<T>(d: Deployment, scope: AttemptScope, call: () => Promise<T>): Promise<T> {
+  try {
+    const out = await raceAbort(call(), scope.controller.signal);
+    d.breaker.onSuccess();
+    return out;
+  } finally {
+    scope.dispose();
+    d.bulkhead.release();
   }
 }
 
