@@ -1,19 +1,28 @@
-// What every inbound chat API (OpenAI, Anthropic) does around the model call:
-// model lookup, budget (block or downgrade), rate limits, then metering and
-// cost after the response — off the response path.
+// What every model request (chat in either API, embeddings) goes through
+// around the model call: model lookup, budget (block or downgrade), rate
+// limits, then metering and cost after the response — off the response path.
 import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
 import type { ModelService, Served } from "../models/index.js";
-import { countUsage, estimatePromptTokens } from "../models/index.js";
-import type { ChatRequest, ToolCall, Usage } from "../protocol/openai.js";
+import type { Usage } from "../protocol/openai.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { PriceTable } from "../ops/pricing.js";
 import { utcDayStart, type UsageRecorder } from "../ops/usage-recorder.js";
 import type { Admission, LimitScope, RateLimiter } from "./limits/rate-limiter.js";
 
+/** What admission needs to know about a request, whatever its API. */
+export interface AdmitRequest {
+  model: string;
+  /** The end user (OpenAI's `user`), for per-user limits. */
+  user?: string;
+  /** A cheap prompt-token estimate; called only when a token limit applies. */
+  estimatePromptTokens(): number;
+}
+
 export interface Ticket {
   key: ApiKeyRecord;
+  user: string | null;
   requested: string;
   /** The alias to call (the budget may have downgraded it). */
   alias: string;
@@ -39,17 +48,16 @@ export interface Outcome {
   served?: Served<unknown>;
   status: number;
   stream: boolean;
-  /** Upstream-reported usage; when absent, tokens are counted here. */
+  /** Upstream-reported usage. */
   usage?: Usage;
-  /** The answer text and tool calls, for counting when there is no usage. */
-  text?: string;
-  toolCalls?: ToolCall[];
+  /** Counts usage locally when the upstream reported none (e.g. a stream without a usage chunk). */
+  countUsage?: () => Usage;
 }
 
 export class ChatFlow {
   constructor(private readonly d: ChatFlowDeps) {}
 
-  async admit(key: ApiKeyRecord, req: ChatRequest, requestId: string): Promise<Ticket> {
+  async admit(key: ApiKeyRecord, req: AdmitRequest, requestId: string): Promise<Ticket> {
     const requested = req.model;
     if (!this.d.models.hasModel(requested)) {
       throw new StratumError("NotFound", `The model \`${requested}\` does not exist or you do not have access to it.`, { code: "model_not_found", param: "model" });
@@ -75,20 +83,16 @@ export class ChatFlow {
     if (req.user) scopes.push({ scope: "user", id: `${key.id}:${req.user}`, limits: this.d.limits.perUser });
     // Admission uses an estimate (no tokenizer on the hot path); account() corrects it with the real count.
     let estimate = 0;
-    const admission = await this.d.limiter.admit(scopes, () => (estimate ||= estimatePromptTokens(req)));
-    return { key, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId };
+    const admission = await this.d.limiter.admit(scopes, () => (estimate ||= req.estimatePromptTokens()));
+    return { key, user: req.user ?? null, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId };
   }
 
   /** Meter, cost and record a finished request. Runs after the response is sent. */
-  account(ticket: Ticket, req: ChatRequest, out: Outcome): void {
+  account(ticket: Ticket, out: Outcome): void {
     ticket.admission.release();
     setImmediate(() => {
       const served = out.served;
-      let usage = out.usage;
-      if (!usage && served && out.status < 400) {
-        // No upstream usage (e.g. a stream without a usage chunk): count it ourselves.
-        usage = countUsage(req, out.text ?? "", out.toolCalls);
-      }
+      const usage = out.usage ?? (served && out.status < 400 ? out.countUsage?.() : undefined);
       const model = served?.servedBy ?? ticket.alias;
       const promptTokens = usage?.prompt_tokens ?? 0;
       const completionTokens = usage?.completion_tokens ?? 0;
@@ -105,7 +109,7 @@ export class ChatFlow {
         at: Date.now(),
         keyId: ticket.key.id,
         tenant: ticket.key.tenant,
-        user: req.user ?? null,
+        user: ticket.user,
         model,
         deployment: served?.deployment ?? null,
         promptTokens,

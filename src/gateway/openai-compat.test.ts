@@ -168,6 +168,13 @@ describe("OpenAI-compatible API with the official SDK", () => {
     for (let i = 0; i < 64; i++) assert.ok(Math.abs(b64.data[0]!.embedding[i]! - res.data[0]!.embedding[i]!) < 1e-6);
   });
 
+  test("embeddings from a model that cannot embed are a 400 naming the model", async () => {
+    await assert.rejects(
+      srv.client().embeddings.create({ model: "extractive", input: "hello" }),
+      (e: { status?: number; code?: string; param?: string }) => e.status === 400 && e.code === "model_not_supported" && e.param === "model",
+    );
+  });
+
   test("the extractive model answers from context in the messages, with citations", async () => {
     const res = await srv.client().chat.completions.create({
       model: "extractive",

@@ -5,7 +5,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { toStratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
-import { countUsage } from "../models/index.js";
+import { countUsage, estimatePromptTokens } from "../models/index.js";
 import { ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from "../protocol/openai.js";
 import { servedHeaders } from "./chat-flow.js";
@@ -38,7 +38,7 @@ export async function serveChat(
   dialect: ChatDialect,
 ): Promise<unknown> {
   request.stratumModel = req.model;
-  const ticket = await g.flow.admit(key, req, request.id);
+  const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens: () => estimatePromptTokens(req) }, request.id);
   const noCache = request.headers["cache-control"]?.includes("no-cache") ?? false;
   const ctx = { tenant: key.tenant, signal: g.clientSignal(reply), requestId: request.id, noCache };
   const stream = req.stream === true;
@@ -49,13 +49,13 @@ export async function serveChat(
   try {
     served = stream ? await g.models.stream(ticket.alias, req, ctx) : await g.models.complete(ticket.alias, req, ctx);
   } catch (e) {
-    g.flow.account(ticket, req, { status: toHttpError(e).status, stream });
+    g.flow.account(ticket, { status: toHttpError(e).status, stream });
     throw e;
   }
 
   if (!stream) {
     const completion = served.result as ChatCompletion;
-    g.flow.account(ticket, req, { served, status: 200, stream: false, usage: completion.usage });
+    g.flow.account(ticket, { served, status: 200, stream: false, usage: completion.usage });
     const body = dialect.json(completion, { servedBy: served.servedBy, cache: served.cache, attempts: served.attempts.length });
     return reply.headers(servedHeaders(ticket, served)).send(body);
   }
@@ -86,6 +86,6 @@ export async function serveChat(
     if (acc.firstContentAt) g.metrics.ttft.observe({ model: g.models.hasModel(req.model) ? req.model : "unknown" }, (acc.firstContentAt - request.stratumStart) / 1000);
     if (out.isClosed && !acc.finished && status === 200) status = 499; // client closed
     request.stratumStatus = status;
-    g.flow.account(ticket, req, { served, status, stream: true, usage: acc.usage, text: acc.text, toolCalls: acc.toolCalls() });
+    g.flow.account(ticket, { served, status, stream: true, usage: acc.usage, countUsage: () => countUsage(req, acc.text, acc.toolCalls()) });
   }
 }

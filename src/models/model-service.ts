@@ -1,6 +1,7 @@
 // The model layer's front door: response cache → coalescing → router.
 // Streams are cached too (assembled as they pass) and cached answers replay
 // as streams.
+import { StratumError } from "../core/errors.js";
 import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
 import { Coalescer } from "./cache/coalescer.js";
@@ -85,6 +86,9 @@ export class ModelService {
   }
 
   async embed(alias: string, req: EmbeddingRequest, ctx: ServeContext): Promise<Served<EmbeddingResponse>> {
+    if (this.router.routes.has(alias) && !this.router.routes.servesEmbeddings(alias)) {
+      throw new StratumError("InvalidRequest", `The model \`${alias}\` does not serve embeddings.`, { param: "model", code: "model_not_supported" });
+    }
     return fromRouted(await this.router.embed(alias, req, ctx), "bypass");
   }
 

@@ -37,7 +37,12 @@ export function estimatePromptTokens(req: Pick<ChatRequest, "messages" | "tools"
     if (m.role === "assistant" && m.tool_calls) for (const c of m.tool_calls) chars += c.function.name.length + c.function.arguments.length;
   }
   if (req.tools?.length) chars += JSON.stringify(req.tools).length;
-  return Math.ceil(chars / 4) + REPLY_PRIMING + PER_MESSAGE * req.messages.length;
+  return estimateTextTokens(chars) + REPLY_PRIMING + PER_MESSAGE * req.messages.length;
+}
+
+/** ~4 characters per token: the estimate behind every admission check. */
+export function estimateTextTokens(chars: number): number {
+  return Math.ceil(chars / 4);
 }
 
 

@@ -1,7 +1,7 @@
-// POST /v1/embeddings
+// POST /v1/embeddings — shares the key's limits and budget with chat.
 import type { FastifyInstance } from "fastify";
-import { StratumError } from "../../core/errors.js";
-import { EmbeddingRequestSchema, type ChatRequest } from "../../protocol/openai.js";
+import { estimateTextTokens } from "../../models/index.js";
+import { EmbeddingRequestSchema } from "../../protocol/openai.js";
 import { servedHeaders } from "../chat-flow.js";
 import { toHttpError } from "../http-errors.js";
 import { validateBody } from "../validate.js";
@@ -12,21 +12,17 @@ export function embeddingsRoute(app: FastifyInstance, g: GatewayContext): void {
     const key = await g.authenticate(request);
     const req = validateBody(EmbeddingRequestSchema, request.body);
     request.stratumModel = req.model;
-    // Embeddings share the key's limits and budget; the flow sees them as a prompt-only request.
-    const asChat: ChatRequest = { model: req.model, messages: [{ role: "user", content: typeof req.input === "string" ? req.input : JSON.stringify(req.input) }], user: req.user };
-    const ticket = await g.flow.admit(key, asChat, request.id);
+    const estimatePromptTokens = () => estimateTextTokens(typeof req.input === "string" ? req.input.length : JSON.stringify(req.input).length);
+    const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens }, request.id);
     let served;
     try {
       served = await g.models.embed(ticket.alias, req, { tenant: key.tenant, signal: g.clientSignal(reply), requestId: request.id });
     } catch (e) {
-      g.flow.account(ticket, asChat, { status: toHttpError(e).status, stream: false });
-      if (e instanceof StratumError && e.kind === "AllRoutesFailed" && !e.attempts?.length) {
-        throw new StratumError("InvalidRequest", `The model \`${req.model}\` does not serve embeddings.`, { param: "model", code: "model_not_supported" });
-      }
+      g.flow.account(ticket, { status: toHttpError(e).status, stream: false });
       throw e;
     }
     const u = served.result.usage;
-    g.flow.account(ticket, asChat, { served, status: 200, stream: false, usage: { prompt_tokens: u.prompt_tokens, completion_tokens: 0, total_tokens: u.total_tokens } });
+    g.flow.account(ticket, { served, status: 200, stream: false, usage: { prompt_tokens: u.prompt_tokens, completion_tokens: 0, total_tokens: u.total_tokens } });
     return reply.headers(servedHeaders(ticket, served)).send(served.result);
   });
 }

@@ -71,6 +71,11 @@ export class RouteTable {
     return this.aliases.has(alias);
   }
 
+  /** Whether any deployment of the alias (or a fallback) can embed. */
+  servesEmbeddings(alias: string): boolean {
+    return this.chain(alias, "embed").some((a) => this.aliases.get(a)!.embeddings);
+  }
+
   names(): string[] {
     return [...this.aliases.keys()];
   }
