@@ -49,6 +49,10 @@ export class ModelService {
     return this.router.routes.has(alias);
   }
 
+  modelNames(): string[] {
+    return this.router.routes.names();
+  }
+
   async complete(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
     const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
     if (key && this.cache) {

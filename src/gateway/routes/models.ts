@@ -9,7 +9,7 @@ export function modelsRoute(app: FastifyInstance, g: GatewayContext): void {
   const view = (id: string) => ({ id, object: "model" as const, created: CREATED, owned_by: "stratum" });
   app.get("/v1/models", async (request) => {
     await g.authenticate(request);
-    return { object: "list", data: g.models.router.routes.names().map(view) };
+    return { object: "list", data: g.models.modelNames().map(view) };
   });
   app.get<{ Params: { id: string } }>("/v1/models/:id", async (request) => {
     await g.authenticate(request);
