@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { formatFieldPath } from "../core/field-path.js";
-import { ConfigSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
+import { ConfigSchema, PipelineSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
 
 export class ConfigError extends Error {
   constructor(
@@ -98,7 +98,9 @@ function withBuiltins(cfg: Config): Config {
   if (!has("sim")) {
     builtins.push({ name: "sim", deployments: [{ provider: "sim", model: "sim", weight: 1 }], fallbacks: [], extractiveFallback: true, embeddings: true });
   }
-  return { ...cfg, models: [...cfg.models, ...builtins] };
+  // The built-in "assistant" pipeline, unless the name is taken.
+  const pipelines = cfg.pipelines.some((p) => p.name === "assistant") || has("assistant") ? cfg.pipelines : [...cfg.pipelines, PipelineSchema.parse({ name: "assistant" })];
+  return { ...cfg, models: [...cfg.models, ...builtins], pipelines };
 }
 
 export function formatIssues(error: z.ZodError): string[] {

@@ -148,6 +148,61 @@ export const BudgetSchema = z.strictObject({
 });
 export type BudgetConfig = z.infer<typeof BudgetSchema>;
 
+export const DEFAULT_SYSTEM_PROMPT = [
+  "You are {{name}}, an assistant that answers questions about the documents of the \"{{collection}}\" collection.",
+  "Answer only from the numbered passages below. Cite each fact with its passage number in square brackets, like [1] or [2][3].",
+  "If the passages do not contain the answer, say that the documents do not answer the question.",
+  "{{memory}}",
+  "Passages:",
+  "{{context}}",
+].join("\n");
+
+export const PromptTemplateSchema = z.strictObject({
+  /** Bumped by hand when the text changes; reported with every answer (with a content hash). */
+  version: z.string().min(1).default("1"),
+  /** Placeholders: {{context}} (numbered passages), {{memory}}, {{collection}}, {{name}}. */
+  system: z.string().min(1).default(DEFAULT_SYSTEM_PROMPT),
+});
+
+export const PipelineSchema = z.strictObject({
+  name: z.string().min(1).regex(/^[^\s]+$/, "pipeline names cannot contain whitespace"),
+  /** The collection retrieved from (in the caller's tenant). */
+  collection: z.string().min(1).default("docs"),
+  /** The model alias that answers (the router's fallbacks and caching apply). */
+  route: z.string().min(1).default("extractive"),
+  prompt: PromptTemplateSchema.prefault({}),
+  input: z
+    .strictObject({
+      /** Longest accepted user message, in tokens. */
+      maxTokens: z.number().int().positive().default(4_000),
+    })
+    .prefault({}),
+  retrieval: z
+    .strictObject({
+      k: z.number().int().positive().max(50).default(5),
+      mode: z.enum(["hybrid", "lexical", "dense"]).default("hybrid"),
+      /** MMR lambda (1 = pure relevance); false turns MMR off. */
+      mmr: z.union([z.number().min(0).max(1), z.literal(false)]).default(0.7),
+      /** Below this retrieval confidence the pipeline answers that the documents do not say. */
+      minConfidence: z.number().min(0).max(1).default(0.15),
+      /** Whether follow-ups are rewritten into standalone queries: with the route when it is an LLM, by rule otherwise. */
+      condense: z.enum(["auto", "llm", "rule", "off"]).default("auto"),
+    })
+    .prefault({}),
+  context: z
+    .strictObject({
+      /** The route's context window, in tokens. */
+      maxTokens: z.number().int().positive().default(8_192),
+      reserveOutputTokens: z.number().int().positive().default(1_024),
+      /** What happens to turns that no longer fit: dropped, or summarised by the route. */
+      strategy: z.enum(["drop", "summarize"]).default("drop"),
+    })
+    .prefault({}),
+  /** Long-term memory facts about the end user, recalled into the prompt. */
+  memory: z.boolean().default(true),
+});
+export type PipelineConfig = z.infer<typeof PipelineSchema>;
+
 export const ConfigSchema = z
   .strictObject({
     server: z
@@ -186,6 +241,29 @@ export const ConfigSchema = z
       })
       .prefault({}),
     budgets: BudgetSchema.prefault({}),
+    /** Pipelines are served as models (`model: "assistant"`). */
+    pipelines: z.array(PipelineSchema).default([]),
+    retrieval: z
+      .strictObject({
+        /** Model alias that embeds chunks and queries (must have `embeddings: true`); lexical-only when unset. */
+        embeddingModel: z.string().optional(),
+        chunkTokens: z.number().int().min(32).max(8_192).default(400),
+        overlapTokens: z.number().int().nonnegative().default(60),
+        /** URL ingestion may reach private/loopback addresses (off: SSRF protection). */
+        allowPrivateUrls: z.boolean().default(false),
+        maxFileBytes: z.number().int().positive().default(20 * 1024 * 1024),
+        /** Ingest the bundled docs into the "docs" collection of the default tenant on first start. */
+        sampleCollection: z.boolean().default(true),
+      })
+      .prefault({}),
+    sessions: z
+      .strictObject({
+        /** Messages kept per session (oldest pruned). */
+        maxMessages: z.number().int().positive().default(1_000),
+        /** Context window assumed for plain models called with X-Session-Id (oldest turns dropped to fit). */
+        contextTokens: z.number().int().positive().default(8_192),
+      })
+      .prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const aliases = new Set(cfg.models.map((m) => m.name));
@@ -210,6 +288,14 @@ export const ConfigSchema = z
       if (seen.has(m.name)) ctx.addIssue({ code: "custom", path: ["models", i, "name"], message: `duplicate model alias "${m.name}"` });
       seen.add(m.name);
     });
+    cfg.pipelines.forEach((p, i) => {
+      if (aliases.has(p.name) || p.name === "extractive" || p.name === "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `"${p.name}" is already a model alias` });
+      if (!aliases.has(p.route) && p.route !== "extractive" && p.route !== "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "route"], message: `unknown model alias "${p.route}"` });
+    });
+    const embedding = cfg.retrieval.embeddingModel;
+    if (embedding !== undefined && !aliases.has(embedding) && embedding !== "sim") {
+      ctx.addIssue({ code: "custom", path: ["retrieval", "embeddingModel"], message: `unknown model alias "${embedding}"` });
+    }
     if (cfg.budgets.onExceeded === "downgrade") {
       if (!cfg.budgets.downgradeTo) {
         ctx.addIssue({ code: "custom", path: ["budgets", "downgradeTo"], message: "required when onExceeded is downgrade" });

@@ -4,7 +4,7 @@
 import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
-import type { ModelService, Served } from "../models/index.js";
+import type { Served } from "../models/index.js";
 import type { Usage } from "../protocol/openai.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { PriceTable } from "../ops/pricing.js";
@@ -35,7 +35,7 @@ export interface Ticket {
 }
 
 export interface ChatFlowDeps {
-  models: ModelService;
+  models: { hasModel(name: string): boolean };
   limiter: RateLimiter;
   usage: UsageRecorder;
   prices: PriceTable;

@@ -2,7 +2,7 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/schema.js";
 import type { ApiKeyRecord } from "../data/types.js";
-import type { ModelService } from "../models/index.js";
+import type { ChatBackend } from "../pipelines/index.js";
 import { StratumError } from "../core/errors.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -28,7 +28,7 @@ export interface GatewayDeps {
   log: Logger;
   metrics: Metrics;
   keys: KeyService;
-  models: ModelService;
+  models: ChatBackend;
   flow: ChatFlow;
   usage: UsageRecorder;
   /** Readiness: undefined when ready, else the reason. */
@@ -40,7 +40,7 @@ export class GatewayContext {
   readonly log: Logger;
   readonly metrics: Metrics;
   readonly keys: KeyService;
-  readonly models: ModelService;
+  readonly models: ChatBackend;
   readonly flow: ChatFlow;
   readonly usage: UsageRecorder;
   readonly notReadyReason: () => string | undefined;

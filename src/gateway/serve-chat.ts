@@ -3,12 +3,13 @@
 // rest — admission, model call, streaming with backpressure, in-band errors
 // after the first byte, metering — is the same for all.
 import type { FastifyReply, FastifyRequest } from "fastify";
-import { toStratumError } from "../core/errors.js";
+import { StratumError, toStratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
-import { countUsage, estimatePromptTokens } from "../models/index.js";
+import { countUsage, estimatePromptTokens, type Served } from "../models/index.js";
 import { ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from "../protocol/openai.js";
-import { servedHeaders } from "./chat-flow.js";
+import type { TurnContext } from "../pipelines/index.js";
+import { servedHeaders, type Ticket } from "./chat-flow.js";
 import type { GatewayContext } from "./context.js";
 import { toHttpError, type HttpError } from "./http-errors.js";
 import { SseWriter } from "./sse-writer.js";
@@ -40,7 +41,8 @@ export async function serveChat(
   request.stratumModel = req.model;
   const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens: () => estimatePromptTokens(req) }, request.id);
   const noCache = request.headers["cache-control"]?.includes("no-cache") ?? false;
-  const ctx = { tenant: key.tenant, signal: g.clientSignal(reply), requestId: request.id, noCache };
+  const sessionId = sessionIdOf(request);
+  const ctx: TurnContext = { tenant: key.tenant, signal: g.clientSignal(reply), requestId: request.id, noCache, ...(sessionId ? { sessionId } : {}), ...(req.user ? { user: req.user } : {}) };
   const stream = req.stream === true;
 
   // Failover happens inside the model layer before the first byte, so any
@@ -57,13 +59,13 @@ export async function serveChat(
     const completion = served.result as ChatCompletion;
     g.flow.account(ticket, { served, status: 200, stream: false, usage: completion.usage });
     const body = dialect.json(completion, { servedBy: served.servedBy, cache: served.cache, attempts: served.attempts.length });
-    return reply.headers(servedHeaders(ticket, served)).send(body);
+    return reply.headers(responseHeaders(ticket, served, ctx)).send(body);
   }
 
   reply.hijack();
   request.stratumStatus = 200;
   const out = new SseWriter(reply.raw);
-  out.start({ "x-request-id": request.id, ...servedHeaders(ticket, served) });
+  out.start({ "x-request-id": request.id, ...responseHeaders(ticket, served, ctx) });
   const encoder = dialect.stream();
   const acc = new ChunkAccumulator();
   let status = 200;
@@ -88,4 +90,22 @@ export async function serveChat(
     request.stratumStatus = status;
     g.flow.account(ticket, { served, status, stream: true, usage: acc.usage, countUsage: () => countUsage(req, acc.text, acc.toolCalls()) });
   }
+}
+
+function responseHeaders(ticket: Ticket, served: Served<unknown>, ctx: TurnContext): Record<string, string> {
+  const h = servedHeaders(ticket, served);
+  if (ctx.sessionId) h["x-session-id"] = ctx.sessionId;
+  return h;
+}
+
+const SESSION_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** X-Session-Id: the server keeps the conversation under it. */
+function sessionIdOf(request: FastifyRequest): string | undefined {
+  const raw = request.headers["x-session-id"];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || !SESSION_ID.test(raw)) {
+    throw new StratumError("InvalidRequest", "X-Session-Id must be 1-128 characters of letters, digits, . _ : -", { param: "X-Session-Id", code: "invalid_session_id" });
+  }
+  return raw;
 }

@@ -49,6 +49,11 @@ export class ModelService {
     return this.router.routes.has(alias);
   }
 
+  /** A language model answers this alias (so it can rewrite queries or summarise). */
+  isGenerative(alias: string): boolean {
+    return this.router.routes.isGenerative(alias);
+  }
+
   modelNames(): string[] {
     return this.router.routes.names();
   }

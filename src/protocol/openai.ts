@@ -153,6 +153,8 @@ export interface ChatCompletionChunk {
   choices: Array<{ index: number; delta: ChunkDelta; finish_reason: FinishReason | null; logprobs?: null }>;
   usage?: Usage | null;
   system_fingerprint?: string | null;
+  /** Stratum extension data (citations on the final chunk of a pipeline answer...). */
+  stratum?: Record<string, unknown>;
 }
 
 export interface EmbeddingResponse {

@@ -27,6 +27,8 @@ export interface Citation {
   score: number;
   /** Index in request.messages of the message the sentence came from. */
   messageIndex: number;
+  /** The numbered passage ("[n]" block) the sentence came from, when the context is made of passages. */
+  passage?: number;
 }
 
 export interface ExtractiveAnswer {
@@ -157,6 +159,28 @@ export function splitSentences(text: string): string[] {
 interface Sentence {
   text: string;
   messageIndex: number;
+  passage?: number;
+}
+
+/** A passage header line: "[3] Title › Heading". */
+const PASSAGE_HEADER = /^\[(\d{1,3})\][^\n]*$/gm;
+
+/**
+ * Context made of numbered passages (as RAG pipelines inject it): only the
+ * passage bodies are context — the instructions around them are not — and
+ * each sentence remembers its passage number for citing.
+ */
+function passageSentences(text: string, messageIndex: number): Sentence[] | undefined {
+  const headers = [...text.matchAll(PASSAGE_HEADER)];
+  if (headers.length === 0) return undefined;
+  const out: Sentence[] = [];
+  headers.forEach((h, k) => {
+    const bodyStart = h.index + h[0].length;
+    const bodyEnd = k + 1 < headers.length ? headers[k + 1]!.index : text.length;
+    const passage = Number(h[1]);
+    for (const s of splitSentences(text.slice(bodyStart, bodyEnd))) out.push({ text: s, messageIndex, passage });
+  });
+  return out;
 }
 
 const CONTEXT_MARKER = /^[ \t]*(?:#+[ \t]*)?(?:context|documents?|sources?|passages?)[ \t]*:[ \t]*/im;
@@ -178,7 +202,9 @@ export function gatherContext(messages: readonly ChatMessage[]): { question: str
   let question = "";
   const sentences: Sentence[] = [];
   const add = (text: string, messageIndex: number) => {
-    for (const s of splitSentences(text)) sentences.push({ text: s, messageIndex });
+    const passages = passageSentences(text, messageIndex);
+    if (passages) sentences.push(...passages);
+    else for (const s of splitSentences(text)) sentences.push({ text: s, messageIndex });
   };
   messages.forEach((m, i) => {
     const text = contentText(m.content);
@@ -277,12 +303,13 @@ export function extractAnswer(messages: readonly ChatMessage[], opts: { maxSente
   }
   if (picked.length === 0) return { text: NO_ANSWER, citations: [] };
   picked.sort((a, b) => a.i - b.i);
-  const citations = picked.map((x, k) => ({
-    index: k + 1,
-    text: sentences[x.i]!.text,
-    score: Math.round(x.score * 1000) / 1000,
-    messageIndex: sentences[x.i]!.messageIndex,
-  }));
+  // Sentences from numbered passages cite the passage number; others are numbered in answer order.
+  const citations: Citation[] = picked.map((x, k) => {
+    const s = sentences[x.i]!;
+    const c: Citation = { index: s.passage ?? k + 1, text: s.text, score: Math.round(x.score * 1000) / 1000, messageIndex: s.messageIndex };
+    if (s.passage !== undefined) c.passage = s.passage;
+    return c;
+  });
   return { text: citations.map((c) => `${c.text} [${c.index}]`).join(" "), citations };
 }
 

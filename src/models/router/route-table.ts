@@ -76,6 +76,12 @@ export class RouteTable {
     return this.chain(alias, "embed").some((a) => this.aliases.get(a)!.embeddings);
   }
 
+  /** Whether the alias's primary deployment is a language model (not extractive or sim). */
+  isGenerative(alias: string): boolean {
+    const type = this.aliases.get(alias)?.deployments[0]?.provider.type;
+    return type !== undefined && type !== "extractive" && type !== "sim";
+  }
+
   names(): string[] {
     return [...this.aliases.keys()];
   }

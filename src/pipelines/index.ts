@@ -1,0 +1,6 @@
+// Orchestration: pipelines served as models, server-kept conversations.
+export type { ChatBackend, Pipeline, TurnContext, AnswerCitation } from "./types.js";
+export { Orchestrator } from "./orchestrator.js";
+export { RagPipeline, NOT_IN_DOCUMENTS, type RagPipelineDeps } from "./rag-pipeline.js";
+export { Conversations } from "./conversations.js";
+export { promptRef, renderPrompt, type PromptTemplate, type PromptRef } from "./prompt-template.js";

@@ -1,0 +1,88 @@
+// The gateway's backend: pipelines by name, everything else to the model
+// layer. A plain model called with a session id gets its stored history
+// prepended (oldest turns dropped to fit) and the new turn kept.
+import type { ModelService, Served, ServeContext } from "../models/index.js";
+import { ChunkAccumulator } from "../protocol/chunks.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
+import { fitContext } from "../sessions/index.js";
+import type { Conversations } from "./conversations.js";
+import type { ChatBackend, Pipeline, TurnContext } from "./types.js";
+
+export class Orchestrator implements ChatBackend {
+  constructor(
+    private readonly models: ModelService,
+    private readonly pipelines: ReadonlyMap<string, Pipeline>,
+    private readonly conversations: Conversations,
+    private readonly sessionContextTokens: number,
+  ) {}
+
+  hasModel(name: string): boolean {
+    return this.pipelines.has(name) || this.models.hasModel(name);
+  }
+
+  modelNames(): string[] {
+    return [...this.models.modelNames(), ...this.pipelines.keys()];
+  }
+
+  isPipeline(name: string): boolean {
+    return this.pipelines.has(name);
+  }
+
+  async complete(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
+    const pipeline = this.pipelines.get(name);
+    if (pipeline) return pipeline.complete(req, pipelineTurn(ctx));
+    if (!ctx.sessionId) return this.models.complete(name, req, ctx);
+    const { request, turn } = await this.withHistory(req, ctx);
+    const served = await this.models.complete(name, request, ctx);
+    const message = served.result.choices[0]?.message;
+    if (message) await this.conversations.append(ctx, [...turn, message as ChatMessage]);
+    return served;
+  }
+
+  async stream(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
+    const pipeline = this.pipelines.get(name);
+    if (pipeline) return pipeline.stream(req, pipelineTurn(ctx));
+    if (!ctx.sessionId) return this.models.stream(name, req, ctx);
+    const { request, turn } = await this.withHistory(req, ctx);
+    const served = await this.models.stream(name, request, ctx);
+    return { ...served, result: this.keepStreamed(served.result, turn, ctx) };
+  }
+
+  embed(name: string, req: EmbeddingRequest, ctx: ServeContext): Promise<Served<EmbeddingResponse>> {
+    return this.models.embed(name, req, ctx);
+  }
+
+  private async withHistory(req: ChatRequest, ctx: TurnContext): Promise<{ request: ChatRequest; turn: ChatMessage[] }> {
+    const stored = await this.conversations.load(ctx);
+    const system = req.messages.filter((m) => m.role === "system" || m.role === "developer");
+    const turn = req.messages.filter((m) => m.role !== "system" && m.role !== "developer");
+    const reserve = req.max_completion_tokens ?? req.max_tokens ?? 1_024;
+    const fitted = await fitContext({
+      system,
+      history: stored.messages,
+      current: turn,
+      ...(stored.summary ? { summary: stored.summary.text } : {}),
+      contextTokens: this.sessionContextTokens,
+      reserveOutputTokens: Math.min(reserve, Math.floor(this.sessionContextTokens / 2)),
+      strategy: "drop",
+    });
+    return { request: { ...req, messages: fitted.messages }, turn };
+  }
+
+  private async *keepStreamed(source: AsyncIterable<ChatCompletionChunk>, turn: ChatMessage[], ctx: TurnContext): AsyncGenerator<ChatCompletionChunk> {
+    const acc = new ChunkAccumulator();
+    for await (const chunk of source) {
+      acc.push(chunk);
+      yield chunk;
+    }
+    if (acc.finished) {
+      const calls = acc.toolCalls();
+      await this.conversations.append(ctx, [...turn, { role: "assistant", content: acc.text, ...(calls.length ? { tool_calls: calls } : {}) } as ChatMessage]);
+    }
+  }
+}
+
+/** Pipelines keep the conversation per end user when the client names no session. */
+function pipelineTurn(ctx: TurnContext): TurnContext {
+  return ctx.sessionId || !ctx.user ? ctx : { ...ctx, sessionId: `user:${ctx.user}` };
+}
