@@ -81,6 +81,14 @@ export interface LexicalHit {
   score: number;
 }
 
+/** How often each analyzed query term occurs in a collection (for IDF-based confidence). */
+export interface QueryTermStats {
+  /** Chunks in the collection. */
+  chunks: number;
+  /** Distinct analyzed query terms with their document (chunk) frequency; df 0 = absent. */
+  terms: Array<{ term: string; df: number }>;
+}
+
 /** Durable store of collections, documents, chunks, the lexical index and vectors. */
 export interface RetrievalStore {
   ensureCollection(tenant: string, name: string): Promise<Collection>;
@@ -100,8 +108,15 @@ export interface RetrievalStore {
   getChunks(ids: readonly string[]): Promise<ChunkRecord[]>;
   /** BM25 over chunk text (and headings/title), best first. */
   lexicalSearch(collectionId: string, query: string, k: number, filter?: MetadataFilter): Promise<LexicalHit[]>;
-  /** Vectors added since a collection version, for incremental in-memory ANN indexes. */
-  vectorsSince(collectionId: string, afterRowId: number): Promise<{ rows: Array<{ rowId: number; chunkId: string; vector: Float32Array }>; deletedChunkIds: string[] }>;
+  /** Per-term document frequencies of a query's analyzed terms; optional (confidence falls back to term overlap). */
+  queryTermStats?(collectionId: string, query: string): Promise<QueryTermStats>;
+  /**
+   * Vector changes after a cursor, for incremental in-memory ANN indexes. `rowId` is a
+   * position in the collection's vector log (monotonic); `deletedChunkIds` are deletions
+   * logged after the cursor. Apply deletions first, then rows: a row still listed is the
+   * current vector of its chunk. The next cursor is `nextRowId` (the last log position seen).
+   */
+  vectorsSince(collectionId: string, afterRowId: number): Promise<{ rows: Array<{ rowId: number; chunkId: string; vector: Float32Array }>; deletedChunkIds: string[]; nextRowId?: number }>;
   close?(): Promise<void>;
 }
 

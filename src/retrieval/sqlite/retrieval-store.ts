@@ -1,0 +1,390 @@
+// RetrievalStore on SQLite: plain tables for collections/documents/chunks, a
+// per-collection FTS5 table of pre-analyzed terms for BM25, and a vector log
+// (Float32 BLOBs) that in-memory ANN indexes replay. Every read goes to SQLite,
+// so another process writing the same file (a CLI ingest) is seen at once.
+import { randomUUID } from "node:crypto";
+import type { SqliteDb } from "../../data/index.js";
+import { analyzeUnique, indexText } from "../analyzer.js";
+import { matchExpression } from "../fts-query.js";
+import { filterToSql } from "../metadata-filter.js";
+import type {
+  ChunkRecord,
+  Collection,
+  DocumentRecord,
+  LexicalHit,
+  Metadata,
+  MetadataFilter,
+  NewDocument,
+  QueryTermStats,
+  RetrievalStore,
+} from "../types.js";
+import { applyRetrievalSchema, createCollectionFts, dropCollectionFts, ftsTable, ftsVocabTable } from "./schema.js";
+
+export interface SqliteRetrievalStoreOptions {
+  /** FTS5 bm25() column weights (text, headings, title). */
+  weights?: { text: number; headings: number; title: number };
+  /** At most this many query terms are searched, the most selective first (long OR queries are slow). */
+  maxQueryTerms?: number;
+  /** Terms in more than this share of chunks are dropped from the MATCH when rarer terms remain (they add ~0 to BM25 and cost the most). */
+  maxTermShare?: number;
+}
+
+interface CollectionRow {
+  seq: number;
+  id: string;
+  tenant: string;
+  name: string;
+  embedding_model: string | null;
+  dimensions: number | null;
+  created_at: number;
+  version: number;
+  chunk_count: number;
+}
+interface DocumentRow {
+  id: string;
+  collection_id: string;
+  source: string;
+  title: string;
+  content_hash: string;
+  mime: string;
+  metadata: string;
+  chunk_count: number;
+  bytes: number;
+  created_at: number;
+  updated_at: number;
+}
+interface ChunkRow {
+  id: string;
+  document_id: string;
+  collection_id: string;
+  ordinal: number;
+  text: string;
+  headings: string;
+  start_offset: number;
+  end_offset: number;
+  tokens: number;
+}
+
+const toCollection = (r: CollectionRow): Collection => ({
+  id: r.id,
+  tenant: r.tenant,
+  name: r.name,
+  embeddingModel: r.embedding_model,
+  dimensions: r.dimensions,
+  createdAt: r.created_at,
+  version: r.version,
+});
+const toDocument = (r: DocumentRow): DocumentRecord => ({
+  id: r.id,
+  collectionId: r.collection_id,
+  source: r.source,
+  title: r.title,
+  contentHash: r.content_hash,
+  mime: r.mime,
+  metadata: JSON.parse(r.metadata) as Metadata,
+  chunkCount: r.chunk_count,
+  bytes: r.bytes,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
+});
+const toChunk = (r: ChunkRow): ChunkRecord => ({
+  id: r.id,
+  documentId: r.document_id,
+  collectionId: r.collection_id,
+  ordinal: r.ordinal,
+  text: r.text,
+  headings: JSON.parse(r.headings) as string[],
+  start: r.start_offset,
+  end: r.end_offset,
+  tokens: r.tokens,
+});
+
+const toBlob = (v: Float32Array): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+// Copy: a Buffer from SQLite need not be 4-byte aligned.
+const fromBlob = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+
+export class SqliteRetrievalStore implements RetrievalStore {
+  private readonly weights: { text: number; headings: number; title: number };
+  private readonly maxQueryTerms: number;
+  private readonly maxTermShare: number;
+  private readonly s;
+  /** Per-collection statements (keyed by collection seq; a recreated collection gets a new seq). */
+  private readonly ftsStatements = new Map<number, ReturnType<SqliteRetrievalStore["prepareFts"]>>();
+
+  constructor(
+    private readonly db: SqliteDb,
+    opts: SqliteRetrievalStoreOptions = {},
+  ) {
+    this.weights = opts.weights ?? { text: 1, headings: 2, title: 2 };
+    this.maxQueryTerms = opts.maxQueryTerms ?? 32;
+    this.maxTermShare = opts.maxTermShare ?? 0.5;
+    applyRetrievalSchema(db);
+    this.s = {
+      collectionByName: db.prepare("SELECT * FROM retrieval_collections WHERE tenant = ? AND name = ?"),
+      collectionById: db.prepare("SELECT * FROM retrieval_collections WHERE id = ?"),
+      collectionsOf: db.prepare("SELECT * FROM retrieval_collections WHERE tenant = ? ORDER BY name"),
+      insertCollection: db.prepare(
+        "INSERT INTO retrieval_collections (id, tenant, name, created_at) VALUES (?, ?, ?, ?) ON CONFLICT (tenant, name) DO NOTHING",
+      ),
+      deleteCollection: db.prepare("DELETE FROM retrieval_collections WHERE id = ?"),
+      deleteCollectionVectors: db.prepare("DELETE FROM retrieval_vectors WHERE collection_id = ?"),
+      setEmbedding: db.prepare("UPDATE retrieval_collections SET embedding_model = ?, dimensions = ?, version = version + 1 WHERE id = ?"),
+      bump: db.prepare("UPDATE retrieval_collections SET version = version + 1, chunk_count = chunk_count + ? WHERE id = ?"),
+      documents: db.prepare("SELECT * FROM retrieval_documents WHERE collection_id = ? ORDER BY source"),
+      document: db.prepare("SELECT * FROM retrieval_documents WHERE collection_id = ? AND id = ?"),
+      documentBySource: db.prepare("SELECT * FROM retrieval_documents WHERE collection_id = ? AND source = ?"),
+      insertDocument: db.prepare(
+        `INSERT INTO retrieval_documents (id, collection_id, source, title, content_hash, mime, metadata, chunk_count, bytes, created_at, updated_at)
+         VALUES (@id, @collectionId, @source, @title, @contentHash, @mime, @metadata, @chunkCount, @bytes, @createdAt, @updatedAt)`,
+      ),
+      updateDocument: db.prepare(
+        `UPDATE retrieval_documents SET title = @title, content_hash = @contentHash, mime = @mime, metadata = @metadata,
+         chunk_count = @chunkCount, bytes = @bytes, updated_at = @updatedAt WHERE id = @id`,
+      ),
+      deleteDocument: db.prepare("DELETE FROM retrieval_documents WHERE id = ?"),
+      chunkRowsOf: db.prepare("SELECT rowid, id FROM retrieval_chunks WHERE document_id = ?"),
+      deleteChunksOf: db.prepare("DELETE FROM retrieval_chunks WHERE document_id = ?"),
+      insertChunk: db.prepare(
+        `INSERT INTO retrieval_chunks (id, document_id, collection_id, ordinal, text, headings, start_offset, end_offset, tokens)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      chunks: db.prepare("SELECT * FROM retrieval_chunks WHERE id IN (SELECT value FROM json_each(?))"),
+      liveVector: db.prepare("DELETE FROM retrieval_vectors WHERE chunk_id = ? AND vector IS NOT NULL RETURNING seq"),
+      insertVector: db.prepare("INSERT INTO retrieval_vectors (collection_id, chunk_id, vector) VALUES (?, ?, ?)"),
+      vectorsSince: db.prepare("SELECT seq, chunk_id, vector FROM retrieval_vectors WHERE collection_id = ? AND seq > ? ORDER BY seq"),
+    };
+  }
+
+  private prepareFts(seq: number) {
+    const fts = ftsTable(seq);
+    return {
+      insert: this.db.prepare(`INSERT INTO ${fts} (rowid, text, headings, title) VALUES (?, ?, ?, ?)`),
+      delete: this.db.prepare(`DELETE FROM ${fts} WHERE rowid = ?`),
+      df: this.db.prepare(`SELECT doc FROM ${ftsVocabTable(seq)} WHERE term = ?`),
+    };
+  }
+  private fts(seq: number) {
+    let st = this.ftsStatements.get(seq);
+    if (!st) {
+      createCollectionFts(this.db, seq); // no-op normally; recovers a collection whose FTS table is missing
+      st = this.prepareFts(seq);
+      this.ftsStatements.set(seq, st);
+    }
+    return st;
+  }
+
+  private collectionRow(collectionId: string): CollectionRow | undefined {
+    return this.s.collectionById.get(collectionId) as CollectionRow | undefined;
+  }
+  private requireCollection(collectionId: string): CollectionRow {
+    const row = this.collectionRow(collectionId);
+    if (!row) throw new Error(`unknown collection ${collectionId}`);
+    return row;
+  }
+
+  async ensureCollection(tenant: string, name: string): Promise<Collection> {
+    const row = this.db.transaction(() => {
+      this.s.insertCollection.run(randomUUID(), tenant, name, Date.now());
+      const r = this.s.collectionByName.get(tenant, name) as CollectionRow;
+      createCollectionFts(this.db, r.seq);
+      return r;
+    }).immediate();
+    return toCollection(row);
+  }
+  async getCollection(tenant: string, name: string): Promise<Collection | undefined> {
+    const row = this.s.collectionByName.get(tenant, name) as CollectionRow | undefined;
+    return row && toCollection(row);
+  }
+  /** By id, for callers that already hold an id (the Retriever never uses this: it resolves by tenant + name). */
+  async getCollectionById(collectionId: string): Promise<Collection | undefined> {
+    const row = this.collectionRow(collectionId);
+    return row && toCollection(row);
+  }
+  async listCollections(tenant: string): Promise<Collection[]> {
+    return (this.s.collectionsOf.all(tenant) as CollectionRow[]).map(toCollection);
+  }
+  async deleteCollection(tenant: string, name: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const row = this.s.collectionByName.get(tenant, name) as CollectionRow | undefined;
+      if (!row) return false;
+      this.s.deleteCollection.run(row.id); // documents and chunks cascade
+      this.s.deleteCollectionVectors.run(row.id);
+      dropCollectionFts(this.db, row.seq);
+      this.ftsStatements.delete(row.seq);
+      return true;
+    }).immediate();
+  }
+  async setEmbeddingModel(collectionId: string, model: string, dimensions: number): Promise<void> {
+    const row = this.requireCollection(collectionId);
+    if (row.embedding_model === model && row.dimensions === dimensions) return;
+    if (row.dimensions !== null && row.dimensions !== dimensions) {
+      const hasVectors = this.db.prepare("SELECT 1 FROM retrieval_vectors WHERE collection_id = ? AND vector IS NOT NULL LIMIT 1").get(collectionId);
+      if (hasVectors) throw new Error(`collection ${row.name} holds ${row.dimensions}-d vectors; cannot switch to ${dimensions}-d`);
+    }
+    this.s.setEmbedding.run(model, dimensions, collectionId);
+  }
+
+  async listDocuments(collectionId: string): Promise<DocumentRecord[]> {
+    return (this.s.documents.all(collectionId) as DocumentRow[]).map(toDocument);
+  }
+  async getDocument(collectionId: string, documentId: string): Promise<DocumentRecord | undefined> {
+    const row = this.s.document.get(collectionId, documentId) as DocumentRow | undefined;
+    return row && toDocument(row);
+  }
+  async findDocumentBySource(collectionId: string, source: string): Promise<DocumentRecord | undefined> {
+    const row = this.s.documentBySource.get(collectionId, source) as DocumentRow | undefined;
+    return row && toDocument(row);
+  }
+
+  async putDocument(collectionId: string, doc: NewDocument): Promise<DocumentRecord> {
+    if (doc.vectors && doc.vectors.length !== doc.chunks.length) {
+      throw new Error(`putDocument ${doc.source}: ${doc.vectors.length} vectors for ${doc.chunks.length} chunks`);
+    }
+    // Analysis is CPU work: do it before taking the write lock.
+    const title = indexText(doc.title);
+    const analyzed = doc.chunks.map((c) => ({ text: indexText(c.text), headings: indexText(c.headings.join(" ")) }));
+    const row = this.db.transaction(() => {
+      const col = this.requireCollection(collectionId);
+      if (doc.vectors?.length) {
+        if (col.dimensions === null) throw new Error(`collection ${col.name} has no embedding model: call setEmbeddingModel first`);
+        for (const v of doc.vectors) {
+          if (v.length !== col.dimensions) throw new Error(`vector of ${v.length} dimensions in a ${col.dimensions}-d collection`);
+        }
+      }
+      const fts = this.fts(col.seq);
+      const now = Date.now();
+      const existing = this.s.documentBySource.get(collectionId, doc.source) as DocumentRow | undefined;
+      const id = existing?.id ?? randomUUID();
+      const removed = existing ? this.removeChunks(collectionId, fts, existing.id) : 0;
+      const record = {
+        id,
+        collectionId,
+        source: doc.source,
+        title: doc.title,
+        contentHash: doc.contentHash,
+        mime: doc.mime,
+        metadata: JSON.stringify(doc.metadata ?? {}),
+        chunkCount: doc.chunks.length,
+        bytes: doc.bytes,
+        createdAt: existing?.created_at ?? now,
+        updatedAt: now,
+      };
+      if (existing) this.s.updateDocument.run(record);
+      else this.s.insertDocument.run(record);
+      doc.chunks.forEach((c, i) => {
+        const chunkId = `${id}:${c.ordinal}`;
+        const info = this.s.insertChunk.run(chunkId, id, collectionId, c.ordinal, c.text, JSON.stringify(c.headings), c.start, c.end, c.tokens);
+        const a = analyzed[i]!;
+        fts.insert.run(info.lastInsertRowid, a.text, a.headings, title);
+        const v = doc.vectors?.[i];
+        if (v) this.s.insertVector.run(collectionId, chunkId, toBlob(v));
+      });
+      this.s.bump.run(doc.chunks.length - removed, collectionId);
+      return this.s.document.get(collectionId, id) as DocumentRow;
+    }).immediate();
+    return toDocument(row);
+  }
+
+  /** Deletes a document's chunks, their FTS rows, and logs tombstones for their vectors. Returns the count. */
+  private removeChunks(collectionId: string, fts: ReturnType<SqliteRetrievalStore["prepareFts"]>, documentId: string): number {
+    const rows = this.s.chunkRowsOf.all(documentId) as Array<{ rowid: number; id: string }>;
+    for (const r of rows) {
+      fts.delete.run(r.rowid);
+      if (this.s.liveVector.all(r.id).length > 0) this.s.insertVector.run(collectionId, r.id, null);
+    }
+    this.s.deleteChunksOf.run(documentId);
+    return rows.length;
+  }
+
+  async deleteDocument(collectionId: string, documentId: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const col = this.collectionRow(collectionId);
+      const existing = col && (this.s.document.get(collectionId, documentId) as DocumentRow | undefined);
+      if (!col || !existing) return false;
+      const removed = this.removeChunks(collectionId, this.fts(col.seq), documentId);
+      this.s.deleteDocument.run(documentId);
+      this.s.bump.run(-removed, collectionId);
+      return true;
+    }).immediate();
+  }
+
+  async getChunks(ids: readonly string[]): Promise<ChunkRecord[]> {
+    if (ids.length === 0) return [];
+    const byId = new Map((this.s.chunks.all(JSON.stringify(ids)) as ChunkRow[]).map((r) => [r.id, toChunk(r)]));
+    return ids.flatMap((id) => byId.get(id) ?? []);
+  }
+
+  async queryTermStats(collectionId: string, query: string): Promise<QueryTermStats> {
+    const col = this.collectionRow(collectionId);
+    if (!col) return { chunks: 0, terms: [] };
+    return { chunks: col.chunk_count, terms: this.termFrequencies(col, analyzeUnique(query)) };
+  }
+
+  private termFrequencies(col: CollectionRow, terms: string[]): Array<{ term: string; df: number }> {
+    const fts = this.fts(col.seq);
+    return terms.map((term) => ({ term, df: (fts.df.get(term) as { doc: number } | undefined)?.doc ?? 0 }));
+  }
+
+  /**
+   * The terms actually searched: present in the collection, the most selective
+   * first, capped; very common terms go when rarer ones remain. This keeps OR
+   * queries fast at scale and costs little quality (those terms have IDF ~0).
+   */
+  private plannedTerms(col: CollectionRow, query: string): string[] {
+    const present = this.termFrequencies(col, analyzeUnique(query)).filter((t) => t.df > 0);
+    present.sort((a, b) => a.df - b.df);
+    const limit = col.chunk_count * this.maxTermShare;
+    const selective = present.filter((t) => t.df <= limit);
+    const chosen = selective.length > 0 ? selective : present.slice(0, 1);
+    return chosen.slice(0, this.maxQueryTerms).map((t) => t.term);
+  }
+
+  async lexicalSearch(collectionId: string, query: string, k: number, filter?: MetadataFilter): Promise<LexicalHit[]> {
+    const col = this.collectionRow(collectionId);
+    if (!col || k <= 0) return [];
+    const match = matchExpression(this.plannedTerms(col, query));
+    if (!match) return [];
+    const fts = ftsTable(col.seq);
+    const { text, headings, title } = this.weights;
+    const where = filterToSql(filter, "d.metadata");
+    // Filters sit in the same statement as MATCH + ORDER BY + LIMIT, so the top k are the top k of the filtered set.
+    const sql = filter && Object.keys(filter).length > 0
+      ? `SELECT c.id AS id, bm25(${fts}, ?, ?, ?) AS s FROM ${fts}
+           JOIN retrieval_chunks c ON c.rowid = ${fts}.rowid
+           JOIN retrieval_documents d ON d.id = c.document_id
+         WHERE ${fts} MATCH ? AND ${where.sql} ORDER BY s LIMIT ?`
+      : `SELECT c.id AS id, f.s AS s FROM
+           (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? ORDER BY s LIMIT ?) f
+           JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s`;
+    const params = filter && Object.keys(filter).length > 0 ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
+    const rows = this.statement(sql).all(...params) as Array<{ id: string; s: number }>;
+    return rows.map((r) => ({ chunkId: r.id, score: -r.s }));
+  }
+
+  /** Search SQL varies by collection and filter shape only (values are bound), so a small cache covers it. */
+  private readonly searchStatements = new Map<string, ReturnType<SqliteDb["prepare"]>>();
+  private statement(sql: string): ReturnType<SqliteDb["prepare"]> {
+    let st = this.searchStatements.get(sql);
+    if (!st) {
+      if (this.searchStatements.size >= 256) this.searchStatements.clear();
+      st = this.db.prepare(sql);
+      this.searchStatements.set(sql, st);
+    }
+    return st;
+  }
+
+  async vectorsSince(collectionId: string, afterRowId: number) {
+    const rows = this.s.vectorsSince.all(collectionId, afterRowId) as Array<{ seq: number; chunk_id: string; vector: Buffer | null }>;
+    const out: Array<{ rowId: number; chunkId: string; vector: Float32Array }> = [];
+    const deletedChunkIds: string[] = [];
+    for (const r of rows) {
+      if (r.vector) out.push({ rowId: r.seq, chunkId: r.chunk_id, vector: fromBlob(r.vector) });
+      else deletedChunkIds.push(r.chunk_id);
+    }
+    return { rows: out, deletedChunkIds, nextRowId: rows.length ? rows[rows.length - 1]!.seq : afterRowId };
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}
