@@ -6,7 +6,7 @@ import { applySessionSchema } from "./schema.js";
 
 export interface SqliteSessionStoreOptions {
   /** Messages kept per session; the oldest are pruned past it. */
-  maxMessagesPerSession?: number;
+  maxMessages?: number;
 }
 
 export const DEFAULT_MAX_MESSAGES_PER_SESSION = 1_000;
@@ -28,7 +28,7 @@ export class SqliteSessionStore implements SessionStore {
   private readonly stmts;
 
   constructor(private readonly db: SqliteDb, opts: SqliteSessionStoreOptions = {}) {
-    this.maxMessages = Math.max(1, opts.maxMessagesPerSession ?? DEFAULT_MAX_MESSAGES_PER_SESSION);
+    this.maxMessages = Math.max(1, opts.maxMessages ?? DEFAULT_MAX_MESSAGES_PER_SESSION);
     applySessionSchema(db);
     const count = "(SELECT COUNT(*) FROM session_messages m WHERE m.tenant = s.tenant AND m.session_id = s.id) AS message_count";
     this.stmts = {
