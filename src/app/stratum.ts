@@ -5,11 +5,14 @@ import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/schema.js";
 import { MemoryCacheStore, MemoryRateLimitStore, openDatabase, SqliteCacheStore, SqliteKeyStore, SqliteUsageStore, type SqliteDb } from "../data/index.js";
 import { buildGateway, ChatFlow, GatewayContext, KeyService, RateLimiter } from "../gateway/index.js";
-import { createProviders, ModelService, ResponseCache, Router, RouteTable } from "../models/index.js";
+import { ResponseCache } from "../models/index.js";
 import type { ChatCompletion } from "../protocol/openai.js";
 import { createLogger, Metrics, type Logger } from "../ops/index.js";
 import { PriceTable } from "../ops/pricing.js";
 import { UsageRecorder } from "../ops/usage-recorder.js";
+import { Conversations, Orchestrator, RagPipeline, type Pipeline } from "../pipelines/index.js";
+import { createKnowledge, ingestSampleCollection } from "./knowledge.js";
+import { createModelLayer } from "./model-layer.js";
 
 export interface StratumOptions {
   config: Config;
@@ -42,38 +45,46 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const keys = new KeyService(new SqliteKeyStore(db));
   const { created } = await keys.ensureAdmin(opts.adminKey);
 
-  const providers = createProviders(config.providers);
-  const table = new RouteTable(config, providers, (id, state) => {
-    metrics.circuitState.set({ deployment: id }, CIRCUIT_VALUE[state]);
-    log.warn({ deployment: id, state }, "circuit state changed");
-  });
-  for (const d of table.deployments()) metrics.circuitState.set({ deployment: d.id }, 0);
-  const router = new Router(table, {
-    onAttempt: (a) => {
-      metrics.upstreamAttempts.inc({ deployment: a.deployment, outcome: a.outcome });
-      if (a.outcome !== "success") log.warn({ deployment: a.deployment, outcome: a.outcome, status: a.status, err: a.message, ms: Math.round(a.durationMs) }, "upstream attempt failed");
-    },
-  });
   const cache = config.cache.enabled
     ? new ResponseCache(
         config.cache.store === "sqlite" ? new SqliteCacheStore<ChatCompletion>(db, config.cache.maxEntries) : new MemoryCacheStore<ChatCompletion>(config.cache.maxEntries),
         { ttlMs: config.cache.ttlSeconds * 1000, maxTemperature: config.cache.maxTemperature },
       )
     : undefined;
-  const models = new ModelService(router, cache, {
-    onCache: (s) => metrics.cacheLookups.inc({ result: s }),
-    onCacheError: (err) => log.error({ err }, "response cache failed; serving without it"),
+  const modelLayer = createModelLayer(config, {
+    onCircuitChange: (id, state) => {
+      metrics.circuitState.set({ deployment: id }, CIRCUIT_VALUE[state]);
+      log.warn({ deployment: id, state }, "circuit state changed");
+    },
+    onAttempt: (a) => {
+      metrics.upstreamAttempts.inc({ deployment: a.deployment, outcome: a.outcome });
+      if (a.outcome !== "success") log.warn({ deployment: a.deployment, outcome: a.outcome, status: a.status, err: a.message, ms: Math.round(a.durationMs) }, "upstream attempt failed");
+    },
+    ...(cache ? { cache } : {}),
+    serviceHooks: {
+      onCache: (s) => metrics.cacheLookups.inc({ result: s }),
+      onCacheError: (err) => log.error({ err }, "response cache failed; serving without it"),
+    },
   });
+  const { table, service: models } = modelLayer;
+  for (const d of table.deployments()) metrics.circuitState.set({ deployment: d.id }, 0);
+  const knowledge = createKnowledge(config, db, models);
+  if (config.retrieval.sampleCollection) await ingestSampleCollection(knowledge, log);
+  const conversations = new Conversations(knowledge.sessions);
+  const pipelines = new Map<string, Pipeline>(
+    config.pipelines.map((p) => [p.name, new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory })]),
+  );
+  const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens);
   const usage = new UsageRecorder(new SqliteUsageStore(db), log);
   const limiter = new RateLimiter(
     new MemoryRateLimitStore(),
     (scope, limit) => metrics.rateLimited.inc({ scope, limit }),
     (err) => log.error({ err }, "rate-limit counter update failed"),
   );
-  const flow = new ChatFlow({ models, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
+  const flow = new ChatFlow({ models: backend, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
 
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models, flow, usage, notReadyReason: () => (draining ? "draining" : undefined) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, notReadyReason: () => (draining ? "draining" : undefined) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;
@@ -84,7 +95,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
     generatedAdminKey: created,
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
-      log.info({ url, models: table.names() }, "stratum listening");
+      log.info({ url, models: table.names(), pipelines: [...pipelines.keys()] }, "stratum listening");
       return url;
     },
     close() {
@@ -97,7 +108,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         app.server.closeAllConnections();
         await closing;
         await usage.close();
-        await Promise.all([...providers.values()].map((p) => p.close?.()));
+        await modelLayer.close();
         db.close();
         log.info("stratum stopped");
         log.flush();

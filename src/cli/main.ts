@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `stratum` command.
 import { Command } from "commander";
+import { registerIngestCommand } from "./ingest.js";
 import { registerKeysCommand } from "./keys.js";
 import { registerServeCommand } from "./serve.js";
 import { registerSimUpstreamCommand } from "./sim-upstream.js";
@@ -12,6 +13,7 @@ const program = new Command("stratum")
 
 registerServeCommand(program);
 registerKeysCommand(program);
+registerIngestCommand(program);
 registerSimUpstreamCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

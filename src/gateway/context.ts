@@ -2,7 +2,10 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/schema.js";
 import type { ApiKeyRecord } from "../data/types.js";
+import type { Ingestor } from "../ingest/index.js";
 import type { ChatBackend } from "../pipelines/index.js";
+import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
+import type { MemoryStore, SessionStore } from "../sessions/index.js";
 import { StratumError } from "../core/errors.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
@@ -23,6 +26,15 @@ declare module "fastify" {
   }
 }
 
+/** Collections, search, sessions and memory: what the knowledge routes need. */
+export interface Knowledge {
+  store: RetrievalStore;
+  retriever: { search(req: SearchRequest): Promise<SearchResult> };
+  ingestor: Ingestor;
+  sessions: SessionStore;
+  memory: MemoryStore;
+}
+
 export interface GatewayDeps {
   config: Config;
   log: Logger;
@@ -31,6 +43,7 @@ export interface GatewayDeps {
   models: ChatBackend;
   flow: ChatFlow;
   usage: UsageRecorder;
+  knowledge: Knowledge;
   /** Readiness: undefined when ready, else the reason. */
   notReadyReason(): string | undefined;
 }
@@ -43,6 +56,7 @@ export class GatewayContext {
   readonly models: ChatBackend;
   readonly flow: ChatFlow;
   readonly usage: UsageRecorder;
+  readonly knowledge: Knowledge;
   readonly notReadyReason: () => string | undefined;
   private inFlightCount = 0;
   private idleWaiters: Array<() => void> = [];
@@ -55,6 +69,7 @@ export class GatewayContext {
     this.models = d.models;
     this.flow = d.flow;
     this.usage = d.usage;
+    this.knowledge = d.knowledge;
     this.notReadyReason = d.notReadyReason;
   }
 

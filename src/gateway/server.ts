@@ -8,6 +8,8 @@ import type { GatewayContext } from "./context.js";
 import { fromFrameworkError, toHttpError } from "./http-errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { chatCompletionsRoute } from "./routes/chat-completions.js";
+import { collectionRoutes } from "./routes/collections.js";
+import { memoryRoutes } from "./routes/memory.js";
 import { embeddingsRoute } from "./routes/embeddings.js";
 import { healthRoutes } from "./routes/health.js";
 import { anthropicError, messagesRoute } from "./routes/messages.js";
@@ -83,5 +85,7 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   messagesRoute(app, g);
   embeddingsRoute(app, g);
   adminRoutes(app, g);
+  collectionRoutes(app, g);
+  memoryRoutes(app, g);
   return app;
 }

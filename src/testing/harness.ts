@@ -35,7 +35,8 @@ export async function startTestServer(config: ConfigInput = {}, opts: { dataDir?
       cb();
     },
   });
-  const cfg = parseConfig({ ...config, dataDir, server: { port: 0, logLevel: "info", drainTimeoutMs: 5000, ...config.server } });
+  // The bundled sample collection only where a test asks for it (it loads the tokenizer).
+  const cfg = parseConfig({ ...config, dataDir, server: { port: 0, logLevel: "info", drainTimeoutMs: 5000, ...config.server }, retrieval: { sampleCollection: false, ...config.retrieval } });
   const adminKey = "sk-stratum-test-admin-" + Math.random().toString(36).slice(2);
   const stratum = await createStratum({ config: cfg, adminKey, logger: createLogger("info", sink) });
   const url = await stratum.listen();
