@@ -2,6 +2,7 @@
 // per-collection FTS5 table of pre-analyzed terms for BM25, and a vector log
 // (Float32 BLOBs) that in-memory ANN indexes replay. Every read goes to SQLite,
 // so another process writing the same file (a CLI ingest) is seen at once.
+import type { Statement } from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import type { SqliteDb } from "../../data/index.js";
 import { analyzeUnique, indexText } from "../analyzer.js";
@@ -356,18 +357,18 @@ export class SqliteRetrievalStore implements RetrievalStore {
       : `SELECT c.id AS id, f.s AS s FROM
            (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? ORDER BY s LIMIT ?) f
            JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s`;
-    const params = filter && Object.keys(filter).length > 0 ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
+    const params: unknown[] = filter && Object.keys(filter).length > 0 ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
     const rows = this.statement(sql).all(...params) as Array<{ id: string; s: number }>;
     return rows.map((r) => ({ chunkId: r.id, score: -r.s }));
   }
 
   /** Search SQL varies by collection and filter shape only (values are bound), so a small cache covers it. */
-  private readonly searchStatements = new Map<string, ReturnType<SqliteDb["prepare"]>>();
-  private statement(sql: string): ReturnType<SqliteDb["prepare"]> {
+  private readonly searchStatements = new Map<string, Statement<unknown[]>>();
+  private statement(sql: string): Statement<unknown[]> {
     let st = this.searchStatements.get(sql);
     if (!st) {
       if (this.searchStatements.size >= 256) this.searchStatements.clear();
-      st = this.db.prepare(sql);
+      st = this.db.prepare<unknown[]>(sql);
       this.searchStatements.set(sql, st);
     }
     return st;
