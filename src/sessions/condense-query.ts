@@ -17,6 +17,8 @@ const LLM_MAX_CHARS = 300;
 const TRANSCRIPT_MESSAGES = 6;
 const TRANSCRIPT_CHARS = 600;
 const MAX_ADDED_TERMS = 6;
+/** Answers wander: at most this many words only the answer used. */
+const MAX_ANSWER_ONLY_TERMS = 3;
 const ASSISTANT_WORDS = 80;
 
 const REWRITE_INSTRUCTIONS =
@@ -78,8 +80,8 @@ function ruleQuery(turns: ChatMessage[], question: string): string {
  */
 export function salientTerms(userText: string, answerText: string, exclude: string): string[] {
   const excluded = new Set(words(exclude).map((w) => w.toLowerCase()));
-  const cands = new Map<string, { word: string; score: number; order: number }>();
-  const add = (text: string, base: number, limit: number) => {
+  const cands = new Map<string, { word: string; score: number; order: number; asked: boolean }>();
+  const add = (text: string, base: number, limit: number, asked: boolean) => {
     const ws = words(text).slice(0, limit);
     const seenHere = new Set<string>();
     ws.forEach((w, i) => {
@@ -87,16 +89,18 @@ export function salientTerms(userText: string, answerText: string, exclude: stri
       if (excluded.has(lw) || isStopword(lw) || ANAPHORA.has(lw) || seenHere.has(lw)) return;
       if (lw.length < 3 && !/^[A-Z0-9]{2}$/.test(w)) return;
       seenHere.add(lw);
-      const c = cands.get(lw) ?? { word: w, score: 0, order: cands.size };
+      const c = cands.get(lw) ?? { word: w, score: 0, order: cands.size, asked };
       // Seen in both the question and the answer: the topic itself.
       c.score += cands.has(lw) ? base + 2 : base + distinctiveness(w, text, i) + (lw.length >= 7 ? 1 : 0);
       cands.set(lw, c);
     });
   };
-  add(userText, 3, Infinity);
-  add(answerText, 1, ASSISTANT_WORDS);
+  add(userText, 3, Infinity, true);
+  add(answerText, 1, ASSISTANT_WORDS, false);
+  let answerOnly = 0;
   return [...cands.values()]
     .sort((a, b) => b.score - a.score || a.order - b.order)
+    .filter((c) => c.asked || ++answerOnly <= MAX_ANSWER_ONLY_TERMS)
     .slice(0, MAX_ADDED_TERMS)
     .map((c) => c.word);
 }
