@@ -242,6 +242,19 @@ describe("fitContext", () => {
       });
     }
 
+    test("never exceeds the budget at any size, summarising or not", async () => {
+      const fixed = count([sys, ...current]);
+      const full = count([sys, ...long, ...current]);
+      for (let ctx = fixed + 100; ctx <= full + 150; ctx += 7) {
+        for (const summary of [undefined, "Earlier: greetings."]) {
+          const input = base({ history: long, contextTokens: ctx, strategy: "summarize", summarize: async () => "A short recap of the talk.", ...(summary ? { summary } : {}) });
+          const r = await fitContext(input);
+          checkInvariants(input, r);
+          assert.equal(r.dropped + r.summarized + (r.messages.length - 2 - (r.summary ? 1 : 0)), long.length);
+        }
+      }
+    });
+
     test("summarize without a summariser drops and says so", async () => {
       const r = await fitContext(base({ history: long, contextTokens: tight, strategy: "summarize" }));
       assert.equal(r.fallback?.reason, "no_summarizer");

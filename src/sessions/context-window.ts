@@ -112,7 +112,8 @@ export async function fitContext(input: FitContextInput): Promise<FitContextResu
   const reserve = Math.min(input.maxSummaryTokens ?? 512, Math.floor(free / 4));
   const kept = newestThatFit(units, free - reserve);
   const keptFrom = kept[0]?.start ?? pinned?.start ?? history.length;
-  if (keptFrom === 0) return dropFit();
+  // Nothing older worth condensing (at most stray tool messages): plain dropping.
+  if (!units.some((u) => u.start < keptFrom)) return dropFit();
   const room = free - kept.reduce((n, u) => n + u.cost, 0);
   let text: string;
   try {

@@ -164,7 +164,7 @@ export function memoryStoreContract(name: string, make: (maxFactsPerUser?: numbe
       await m.add("t", "u", { text: "Drives an electric car" });
       const hostile = [
         "", "   ", '"', '""', "'", "*", "car*", "NEAR(car drives)", "car AND OR NOT", "AND", "OR NOT", "^car", "text:car", "{text}: car",
-        "(((", ")", "-car", "+car", "car:", "\u0000", "🚗 car", "ß", "émoji 😀", "col:text", "a\"b", "'; DROP TABLE memory_facts; --",
+        "(((", ")", "-car", "+car", "car:", "\u0000", "🚗 car", "ß", "émoji 😀", "col:text", "a\"b", "O'Neil's car", "l'été", "NOT", "car - NEAR/3", "'; DROP TABLE memory_facts; --",
         "x".repeat(10_000), Array.from({ length: 500 }, (_, i) => `w${i}`).join(" "),
       ];
       for (const q of hostile) await m.search("t", "u", q, 5);
