@@ -1,7 +1,7 @@
 // Builds the knowledge stack (retrieval store, retriever, ingestor, sessions,
 // memory) from the config. Shared by the server and the `stratum ingest` CLI,
 // which write the same SQLite file: the server sees CLI ingests at once.
-import { dirname, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import type { Config } from "../config/schema.js";
@@ -17,11 +17,12 @@ export function createKnowledge(config: Config, db: SqliteDb, models: ModelServi
   const store = new SqliteRetrievalStore(db);
   const embedder = config.retrieval.embeddingModel ? modelEmbedder(models, config.retrieval.embeddingModel) : undefined;
   const retriever = new Retriever(store, embedder ? { embedder } : {});
-  const ingestor = new Ingestor(store, {
+  const ingestor = new Ingestor({
+    store,
     ...(embedder ? { embedder } : {}),
-    chunk: { maxTokens: config.retrieval.chunkTokens, overlapTokens: config.retrieval.overlapTokens },
-    allowPrivateUrls: config.retrieval.allowPrivateUrls,
-    maxFileBytes: config.retrieval.maxFileBytes,
+    chunking: { maxTokens: config.retrieval.chunkTokens, overlapTokens: config.retrieval.overlapTokens },
+    fetch: { allowPrivate: config.retrieval.allowPrivateUrls },
+    maxBytes: config.retrieval.maxFileBytes,
   });
   return {
     store,
@@ -43,14 +44,17 @@ function modelEmbedder(models: ModelService, alias: string): Embedder {
   });
 }
 
-/** The docs shipped with the package (dist/app → ../../docs). */
-export const BUNDLED_DOCS = resolve(dirname(fileURLToPath(import.meta.url)), "../../docs");
+/** The docs shipped with the package (dist/app → ../../docs, ../../README.md). */
+const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
+export const BUNDLED_DOCS = [join(PACKAGE_ROOT, "README.md"), join(PACKAGE_ROOT, "docs")];
 export const SAMPLE_TENANT = "default";
 export const SAMPLE_COLLECTION = "docs";
 
 /** On first start, ingest Stratum's own docs so the assistant answers out of the box. */
 export async function ingestSampleCollection(k: Knowledge, log: Logger): Promise<void> {
-  if ((await k.store.getCollection(SAMPLE_TENANT, SAMPLE_COLLECTION)) || !existsSync(BUNDLED_DOCS)) return;
-  const report = await k.ingestor.ingestPath(SAMPLE_TENANT, SAMPLE_COLLECTION, BUNDLED_DOCS, { metadata: { sample: true } });
-  log.info({ collection: SAMPLE_COLLECTION, tenant: SAMPLE_TENANT, documents: report.added, chunks: report.chunks, failed: report.failed }, "sample collection ingested");
+  if (await k.store.getCollection(SAMPLE_TENANT, SAMPLE_COLLECTION)) return;
+  for (const path of BUNDLED_DOCS.filter((p) => existsSync(p))) {
+    const report = await k.ingestor.ingestPath(SAMPLE_TENANT, SAMPLE_COLLECTION, path, { metadata: { sample: true } });
+    log.info({ collection: SAMPLE_COLLECTION, tenant: SAMPLE_TENANT, path, documents: report.added, chunks: report.chunks, failed: report.failed }, "sample collection ingested");
+  }
 }

@@ -9,9 +9,17 @@ export function formatPassages(hits: readonly SearchHit[]): string {
   return hits
     .map((h, i) => {
       const label = [h.document.title, ...h.chunk.headings.filter((x) => x !== h.document.title)].filter(Boolean).join(" › ");
-      return `[${i + 1}] ${label || h.document.source}\n${h.chunk.text.trim()}`;
+      return `[${i + 1}] ${label || h.document.source}\n${bodyOf(h.chunk.text, h.chunk.headings)}`;
     })
     .join("\n\n");
+}
+
+/** The chunk text without its leading heading lines: they are in the passage label already, and a heading is not an answer. */
+function bodyOf(text: string, headings: readonly string[]): string {
+  const lines = text.trim().split("\n");
+  let i = 0;
+  while (i < lines.length - 1 && (headings.includes(lines[i]!.trim()) || lines[i]!.trim() === "")) i++;
+  return lines.slice(i).join("\n").trim();
 }
 
 const MARKER = /\[(\d{1,3})\]/g;

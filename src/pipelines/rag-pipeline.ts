@@ -105,11 +105,14 @@ export class RagPipeline implements Pipeline {
       role: "system",
       content: renderPrompt(this.template, { name: this.name, collection: cfg.collection, context: formatPassages(retrieval.hits), memory }),
     };
+    // A language model reads the follow-up in its conversation; the extractive
+    // route matches words, so it gets the standalone (condensed) query instead.
+    const asked: ChatMessage = generative || query === question ? current : { role: "user", content: query };
     const maxOut = req.max_completion_tokens ?? req.max_tokens ?? cfg.context.reserveOutputTokens;
     const fitted = await fitContext({
       system: [system, ...clientSystem],
       history,
-      current: [current],
+      current: [asked],
       ...(stored.summary ? { summary: stored.summary.text } : {}),
       contextTokens: cfg.context.maxTokens,
       reserveOutputTokens: Math.min(maxOut, cfg.context.reserveOutputTokens),

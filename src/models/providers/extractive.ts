@@ -284,13 +284,19 @@ export function scoreSentences(question: string, sentences: readonly Sentence[])
   return scores;
 }
 
+/** Share of the best sentence's score a sentence needs to be quoted too. */
+const RELATIVE_FLOOR = 0.5;
+
 /** Pick, order and cite the answer sentences. */
 export function extractAnswer(messages: readonly ChatMessage[], opts: { maxSentences: number; minScore: number }): ExtractiveAnswer {
   const { question, sentences } = gatherContext(messages);
   const scores = scoreSentences(question, sentences);
+  // Sentences far weaker than the best one are noise next to it (a word in common, not an answer).
+  const best = scores.reduce((a, b) => Math.max(a, b), 0);
+  const floor = Math.max(opts.minScore, best * RELATIVE_FLOOR);
   const order = scores
     .map((score, i) => ({ score, i }))
-    .filter((x) => x.score > 0 && x.score >= opts.minScore)
+    .filter((x) => x.score > 0 && x.score >= floor)
     .sort((a, b) => b.score - a.score || a.i - b.i);
   const seen = new Set<string>();
   const picked: Array<{ score: number; i: number }> = [];
