@@ -10,6 +10,19 @@ const MARKS = /\p{M}+/gu;
 /** Tokens longer than this are noise (hashes, base64): they are cut, not dropped. */
 const MAX_TOKEN = 40;
 
+// Stemming dominates analysis cost and vocabularies are Zipfian: memoise.
+const STEMS = new Map<string, string>();
+const STEM_CACHE_MAX = 200_000;
+function stem(t: string): string {
+  let s = STEMS.get(t);
+  if (s === undefined) {
+    s = /^[a-z]+$/.test(t) ? porterStem(t) : t;
+    if (STEMS.size >= STEM_CACHE_MAX) STEMS.clear();
+    STEMS.set(t, s);
+  }
+  return s;
+}
+
 /** Analyzed terms of a text, in order, with repeats (for indexing). */
 export function analyze(text: string): string[] {
   const out: string[] = [];
@@ -18,7 +31,7 @@ export function analyze(text: string): string[] {
     let t = m[0];
     if (t.length > MAX_TOKEN) t = t.slice(0, MAX_TOKEN);
     if (STOPWORDS.has(t)) continue;
-    out.push(/^[a-z]+$/.test(t) ? porterStem(t) : t);
+    out.push(stem(t));
   }
   return out;
 }

@@ -103,6 +103,8 @@ export interface RetrievalStore {
   findDocumentBySource(collectionId: string, source: string): Promise<DocumentRecord | undefined>;
   /** Insert or replace (by source) a document with all its chunks (and vectors), atomically. */
   putDocument(collectionId: string, doc: NewDocument): Promise<DocumentRecord>;
+  /** Several putDocument in one transaction (all or none); optional, for bulk ingest. */
+  putDocuments?(collectionId: string, docs: readonly NewDocument[]): Promise<DocumentRecord[]>;
   deleteDocument(collectionId: string, documentId: string): Promise<boolean>;
 
   getChunks(ids: readonly string[]): Promise<ChunkRecord[]>;

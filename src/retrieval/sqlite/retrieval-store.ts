@@ -238,52 +238,70 @@ export class SqliteRetrievalStore implements RetrievalStore {
   }
 
   async putDocument(collectionId: string, doc: NewDocument): Promise<DocumentRecord> {
-    if (doc.vectors && doc.vectors.length !== doc.chunks.length) {
-      throw new Error(`putDocument ${doc.source}: ${doc.vectors.length} vectors for ${doc.chunks.length} chunks`);
+    return (await this.putDocuments(collectionId, [doc]))[0]!;
+  }
+
+  /**
+   * Several documents in one transaction: all or none. Much faster for bulk
+   * ingest (each commit costs a WAL write and a new FTS5 segment).
+   */
+  async putDocuments(collectionId: string, docs: readonly NewDocument[]): Promise<DocumentRecord[]> {
+    for (const doc of docs) {
+      if (doc.vectors && doc.vectors.length !== doc.chunks.length) {
+        throw new Error(`putDocument ${doc.source}: ${doc.vectors.length} vectors for ${doc.chunks.length} chunks`);
+      }
     }
     // Analysis is CPU work: do it before taking the write lock.
-    const title = indexText(doc.title);
-    const analyzed = doc.chunks.map((c) => ({ text: indexText(c.text), headings: indexText(c.headings.join(" ")) }));
-    const row = this.db.transaction(() => {
+    const prepared = docs.map((doc) => ({
+      doc,
+      title: indexText(doc.title),
+      analyzed: doc.chunks.map((c) => ({ text: indexText(c.text), headings: indexText(c.headings.join(" ")) })),
+    }));
+    const rows = this.db.transaction(() => {
       const col = this.requireCollection(collectionId);
-      if (doc.vectors?.length) {
-        if (col.dimensions === null) throw new Error(`collection ${col.name} has no embedding model: call setEmbeddingModel first`);
-        for (const v of doc.vectors) {
-          if (v.length !== col.dimensions) throw new Error(`vector of ${v.length} dimensions in a ${col.dimensions}-d collection`);
-        }
-      }
       const fts = this.fts(col.seq);
-      const now = Date.now();
-      const existing = this.s.documentBySource.get(collectionId, doc.source) as DocumentRow | undefined;
-      const id = existing?.id ?? randomUUID();
-      const removed = existing ? this.removeChunks(collectionId, fts, existing.id) : 0;
-      const record = {
-        id,
-        collectionId,
-        source: doc.source,
-        title: doc.title,
-        contentHash: doc.contentHash,
-        mime: doc.mime,
-        metadata: JSON.stringify(doc.metadata ?? {}),
-        chunkCount: doc.chunks.length,
-        bytes: doc.bytes,
-        createdAt: existing?.created_at ?? now,
-        updatedAt: now,
-      };
-      if (existing) this.s.updateDocument.run(record);
-      else this.s.insertDocument.run(record);
-      doc.chunks.forEach((c, i) => {
-        const chunkId = `${id}:${c.ordinal}`;
-        const info = this.s.insertChunk.run(chunkId, id, collectionId, c.ordinal, c.text, JSON.stringify(c.headings), c.start, c.end, c.tokens);
-        const a = analyzed[i]!;
-        fts.insert.run(info.lastInsertRowid, a.text, a.headings, title);
-        const v = doc.vectors?.[i];
-        if (v) this.s.insertVector.run(collectionId, chunkId, toBlob(v));
+      let delta = 0;
+      const out = prepared.map(({ doc, title, analyzed }) => {
+        if (doc.vectors?.length) {
+          if (col.dimensions === null) throw new Error(`collection ${col.name} has no embedding model: call setEmbeddingModel first`);
+          for (const v of doc.vectors) {
+            if (v.length !== col.dimensions) throw new Error(`vector of ${v.length} dimensions in a ${col.dimensions}-d collection`);
+          }
+        }
+        const now = Date.now();
+        const existing = this.s.documentBySource.get(collectionId, doc.source) as DocumentRow | undefined;
+        const id = existing?.id ?? randomUUID();
+        if (existing) delta -= this.removeChunks(collectionId, fts, existing.id);
+        const record = {
+          id,
+          collectionId,
+          source: doc.source,
+          title: doc.title,
+          contentHash: doc.contentHash,
+          mime: doc.mime,
+          metadata: JSON.stringify(doc.metadata ?? {}),
+          chunkCount: doc.chunks.length,
+          bytes: doc.bytes,
+          createdAt: existing?.created_at ?? now,
+          updatedAt: now,
+        };
+        if (existing) this.s.updateDocument.run(record);
+        else this.s.insertDocument.run(record);
+        doc.chunks.forEach((c, i) => {
+          const chunkId = `${id}:${c.ordinal}`;
+          const info = this.s.insertChunk.run(chunkId, id, collectionId, c.ordinal, c.text, JSON.stringify(c.headings), c.start, c.end, c.tokens);
+          const a = analyzed[i]!;
+          fts.insert.run(info.lastInsertRowid, a.text, a.headings, title);
+          const v = doc.vectors?.[i];
+          if (v) this.s.insertVector.run(collectionId, chunkId, toBlob(v));
+        });
+        delta += doc.chunks.length;
+        return this.s.document.get(collectionId, id) as DocumentRow;
       });
-      this.s.bump.run(doc.chunks.length - removed, collectionId);
-      return this.s.document.get(collectionId, id) as DocumentRow;
+      this.s.bump.run(delta, collectionId);
+      return out;
     }).immediate();
-    return toDocument(row);
+    return rows.map(toDocument);
   }
 
   /** Deletes a document's chunks, their FTS rows, and logs tombstones for their vectors. Returns the count. */
