@@ -242,7 +242,8 @@ export class Ingestor {
   private async storeDocument(col: Collection, source: string, hash: string, input: Input, doc: ParsedDocument, opts: IngestOptions): Promise<DocumentRecord> {
     const chunks = chunkDocument(doc, this.opts.chunking);
     const vectors = this.embedder ? await this.embed(col, chunks, opts.signal) : undefined;
-    const metadata: Metadata = { ...doc.metadata, ...input.extra, ...opts.metadata, [ORIGIN_KEY]: input.origin };
+    // Caller metadata wins over the document's own; provenance keys win over both.
+    const metadata: Metadata = { ...doc.metadata, ...opts.metadata, ...input.extra, [ORIGIN_KEY]: input.origin };
     return this.store.putDocument(col.id, {
       source,
       title: doc.title,

@@ -156,3 +156,9 @@ test("type detection falls back to the content type", async () => {
   assert.equal((await one("page", "<p>hi</p>", { mime: "text/html; charset=utf-8" })).mime, "text/html");
   assert.equal((await one("readme", "# T\n\nx", { mime: "text/markdown" })).title, "T");
 });
+
+test("markdown: a leading rule that is not YAML front matter stays text", async () => {
+  const doc = await one("r.md", "---\nJust a paragraph: with: colons: everywhere\n---\nAfter.");
+  assert.deepEqual(doc.metadata, {});
+  assert.ok(doc.text.includes("Just a paragraph"), doc.text);
+});

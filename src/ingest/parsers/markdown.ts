@@ -24,18 +24,18 @@ export function parseMarkdown(source: string, name: string): ParsedDocument {
   if (lines[0]?.trim() === "---") {
     const end = lines.findIndex((l, j) => j > 0 && (l.trim() === "---" || l.trim() === "..."));
     if (end > 0) {
+      let fm: unknown;
       try {
-        const fm: unknown = parseYaml(lines.slice(1, end).join("\n"));
-        if (fm && typeof fm === "object" && !Array.isArray(fm)) {
-          metadata = scalarMetadata(fm as Record<string, unknown>);
-          const t = (fm as Record<string, unknown>).title;
-          if (typeof t === "string" && t.trim()) fmTitle = t.trim();
-        }
+        fm = parseYaml(lines.slice(1, end).join("\n"));
       } catch {
-        // Not YAML after all (e.g. a document that starts with a rule): treat it as text.
-        metadata = {};
+        // Not YAML after all (e.g. a document that opens with a rule): it stays text.
       }
-      i = end + 1;
+      if (fm && typeof fm === "object" && !Array.isArray(fm)) {
+        metadata = scalarMetadata(fm as Record<string, unknown>);
+        const t = (fm as Record<string, unknown>).title;
+        if (typeof t === "string" && t.trim()) fmTitle = t.trim();
+        i = end + 1;
+      }
     }
   }
 
