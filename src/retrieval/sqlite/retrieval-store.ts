@@ -21,6 +21,9 @@ import type {
 } from "../types.js";
 import { applyRetrievalSchema, createCollectionFts, dropCollectionFts, ftsTable, ftsVocabTable } from "./schema.js";
 
+/** Below this many chunks every query term is searched (it is fast anyway). */
+const SMALL_COLLECTION = 5000;
+
 export interface SqliteRetrievalStoreOptions {
   /** FTS5 bm25() column weights (text, headings, title). */
   weights?: { text: number; headings: number; title: number };
@@ -349,25 +352,28 @@ export class SqliteRetrievalStore implements RetrievalStore {
    * first, capped; very common terms go when rarer ones remain. This keeps OR
    * queries fast at scale and costs little quality (those terms have IDF ~0).
    */
-  private plannedTerms(col: CollectionRow, query: string): string[] {
+  private plannedTerms(col: CollectionRow, query: string, filtered: boolean): string[] {
     const present = this.termFrequencies(col, analyzeUnique(query)).filter((t) => t.df > 0);
     present.sort((a, b) => a.df - b.df);
-    const limit = col.chunk_count * this.maxTermShare;
+    // Only where it pays (large collections) and is safe (no filter, which may
+    // leave only documents that match the common terms).
+    const limit = filtered || col.chunk_count < SMALL_COLLECTION ? Infinity : col.chunk_count * this.maxTermShare;
     const selective = present.filter((t) => t.df <= limit);
     const chosen = selective.length > 0 ? selective : present.slice(0, 1);
     return chosen.slice(0, this.maxQueryTerms).map((t) => t.term);
   }
 
   async lexicalSearch(collectionId: string, query: string, k: number, filter?: MetadataFilter): Promise<LexicalHit[]> {
+    const where = filterToSql(filter, "d.metadata"); // validates the filter even when nothing would match
     const col = this.collectionRow(collectionId);
     if (!col || k <= 0) return [];
-    const match = matchExpression(this.plannedTerms(col, query));
+    const filtered = !!filter && Object.keys(filter).length > 0;
+    const match = matchExpression(this.plannedTerms(col, query, filtered));
     if (!match) return [];
     const fts = ftsTable(col.seq);
     const { text, headings, title } = this.weights;
-    const where = filterToSql(filter, "d.metadata");
     // Filters sit in the same statement as MATCH + ORDER BY + LIMIT, so the top k are the top k of the filtered set.
-    const sql = filter && Object.keys(filter).length > 0
+    const sql = filtered
       ? `SELECT c.id AS id, bm25(${fts}, ?, ?, ?) AS s FROM ${fts}
            JOIN retrieval_chunks c ON c.rowid = ${fts}.rowid
            JOIN retrieval_documents d ON d.id = c.document_id
@@ -375,7 +381,7 @@ export class SqliteRetrievalStore implements RetrievalStore {
       : `SELECT c.id AS id, f.s AS s FROM
            (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? ORDER BY s LIMIT ?) f
            JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s`;
-    const params: unknown[] = filter && Object.keys(filter).length > 0 ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
+    const params: unknown[] = filtered ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
     const rows = this.statement(sql).all(...params) as Array<{ id: string; s: number }>;
     return rows.map((r) => ({ chunkId: r.id, score: -r.s }));
   }
