@@ -110,6 +110,62 @@ describe("stratum CLI", { concurrency: true }, () => {
     });
   });
 
+  describe("stratum ingest on the data dir of a running server", () => {
+    let dataDir: string;
+    let folder: string;
+    let env: Record<string, string>;
+    let srv: TestServer;
+    before(async () => {
+      dataDir = mkdtempSync(join(tmpdir(), "stratum-cli-ingest-"));
+      folder = mkdtempSync(join(tmpdir(), "stratum-cli-docs-"));
+      env = { STRATUM_DATA_DIR: dataDir };
+      writeFileSync(join(folder, "relay.md"), "# Relay\n\nThe relay listens on port 7443.\n");
+      writeFileSync(join(folder, "billing.txt"), "Invoices go out on the first business day of the month.\n");
+      writeFileSync(join(folder, "broken.pdf"), "%PDF-1.4 this is not a pdf");
+      srv = await startTestServer({}, { dataDir });
+    });
+    after(async () => {
+      await srv.close();
+      rmSync(dataDir, { recursive: true, force: true });
+      rmSync(folder, { recursive: true, force: true });
+    });
+
+    const search = (query: string) =>
+      postJson(`${srv.url}/v1/collections/notes/search`, { query, k: 3, mode: "lexical" }, { authorization: `Bearer ${srv.adminKey}` });
+
+    test("ingests a folder (one bad file reported, exit 1), the server answers at once, re-ingest is incremental", async () => {
+      const first = await stratum(["ingest", folder, "--collection", "notes", "--meta", "team=ops", "--json"], env);
+      assert.equal(first.code, 1, "a failed file makes the exit code non-zero");
+      const r1 = JSON.parse(first.stdout) as Json;
+      assert.equal(r1.added, 2);
+      assert.equal(r1.failed, 1);
+      assert.match(r1.files.find((f: Json) => f.status === "failed").error, /broken\.pdf/);
+
+      // The running server sees the new documents without a restart.
+      const hit = await search("which port does the relay listen on");
+      assert.equal(hit.status, 200, hit.text);
+      assert.match(hit.json.data[0].text, /7443/);
+      assert.equal(hit.json.data[0].metadata.team, "ops");
+      const answer = await postJson(`${srv.url}/v1/chat/completions`, { model: "assistant", messages: [{ role: "user", content: "Which port does the relay listen on?" }], stratum: {} }, { authorization: `Bearer ${srv.adminKey}` });
+      assert.equal(answer.status, 200);
+
+      // Change one file, delete one, add one: only those are processed.
+      writeFileSync(join(folder, "relay.md"), "# Relay\n\nThe relay now listens on port 8443.\n");
+      rmSync(join(folder, "billing.txt"));
+      rmSync(join(folder, "broken.pdf"));
+      writeFileSync(join(folder, "faq.md"), "# FAQ\n\nRefunds take fourteen days.\n");
+      const second = await stratum(["ingest", folder, "--collection", "notes", "--json"], env);
+      assert.equal(second.code, 0, second.stderr);
+      const r2 = JSON.parse(second.stdout) as Json;
+      assert.deepEqual([r2.added, r2.updated, r2.unchanged, r2.deleted, r2.failed], [1, 1, 0, 1, 0]);
+      const third = await stratum(["ingest", folder, "--collection", "notes"], env);
+      assert.equal(third.code, 0, third.stderr);
+      assert.match(third.stdout, /0 added, 0 updated, 2 unchanged, 0 deleted, 0 failed/);
+      assert.match((await search("relay port")).json.data[0].text, /8443/);
+      assert.equal((await search("invoices")).json.data.length, 0, "the deleted file's chunks are gone");
+    });
+  });
+
   describe("stratum keys usage errors", () => {
     let dataDir: string;
     before(() => {

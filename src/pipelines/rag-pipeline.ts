@@ -3,6 +3,7 @@
 // the passages → context-window fit → the model route (router: fallback,
 // retries, caching) → output processing (citations in the text and as data).
 import type { PipelineConfig } from "../config/schema.js";
+import { isStratumError } from "../core/errors.js";
 import { completionToChunks } from "../protocol/chunks.js";
 import { contentText, type ChatCompletion, type ChatCompletionChunk, type ChatMessage, type ChatRequest } from "../protocol/openai.js";
 import type { ModelService, Served } from "../models/index.js";
@@ -89,7 +90,7 @@ export class RagPipeline implements Pipeline {
     const llm = (mode === "llm" || (mode === "auto" && generative)) ? this.llm(ctx) : undefined;
     const query = mode === "off" || history.length === 0 ? question : await condenseQuery(history, question, { llm });
 
-    const retrieval = await this.d.search({
+    const retrieval = await this.retrieve({
       tenant: ctx.tenant,
       collection: cfg.collection,
       query,
@@ -132,6 +133,16 @@ export class RagPipeline implements Pipeline {
       turn: [current],
       context: { dropped: fitted.dropped, summarized: fitted.summarized, tokens: fitted.tokens },
     };
+  }
+
+  /** A tenant without the collection (yet) has no documents: the pipeline abstains rather than failing. */
+  private async retrieve(req: SearchRequest): Promise<SearchResult> {
+    try {
+      return await this.d.search(req);
+    } catch (e) {
+      if (isStratumError(e) && e.kind === "NotFound") return { hits: [], confidence: 0, mode: req.mode ?? "hybrid", tookMs: 0 };
+      throw e;
+    }
   }
 
   /** One short call to the route (query rewriting, summaries). */
