@@ -4,7 +4,7 @@
 
 export interface MmrCandidate {
   id: string;
-  /** Relevance, any scale (min-max normalised here). */
+  /** Relevance, any scale (normalised here: by the max when all ≥ 0, else min-max). */
   score: number;
 }
 
@@ -13,7 +13,8 @@ export function mmr(candidates: readonly MmrCandidate[], k: number, lambda: numb
   if (candidates.length === 0 || k <= 0) return [];
   const max = Math.max(...candidates.map((c) => c.score));
   const min = Math.min(...candidates.map((c) => c.score));
-  const rel = (s: number): number => (max === min ? 1 : (s - min) / (max - min));
+  // Dividing by the max keeps the weakest candidate's relevance above 0 (min-max would zero it).
+  const rel = (s: number): number => (max === min ? 1 : min >= 0 ? s / max : (s - min) / (max - min));
   const left = [...candidates];
   const picked: string[] = [];
   const maxSim = new Map<string, number>(left.map((c) => [c.id, 0]));

@@ -22,6 +22,7 @@ export interface RetrieverOptions {
 const DEFAULT_K = 5;
 const MAX_K = 100;
 const DEFAULT_LAMBDA = 0.7;
+const NEAR_DUPLICATE = 0.7;
 
 type DocInfo = Pick<DocumentRecord, "id" | "source" | "title" | "metadata">;
 
@@ -147,7 +148,10 @@ export class Retriever {
     return (a, b) => {
       const va = vec(a);
       const vb = va && vec(b);
-      return va && vb ? cosine(va, vb) : jaccard(set(a), set(b));
+      if (va && vb) return cosine(va, vb);
+      // Token-set Jaccard under-rates near-duplicates (one changed word in a short chunk costs a lot): count ≥ 0.7 as a copy.
+      const j = jaccard(set(a), set(b));
+      return j >= NEAR_DUPLICATE ? 1 : j;
     };
   }
 
