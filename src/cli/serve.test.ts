@@ -59,7 +59,17 @@ describe("stratum serve", () => {
     const models = await fetch(`${first.url}/v1/models`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(models.status, 200);
     const ids = ((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
-    assert.deepEqual(ids.sort(), ["extractive", "sim"]);
+    assert.deepEqual(ids.sort(), ["assistant", "extractive", "sim"]);
+    // The bundled docs were ingested on first start: the assistant answers with citations.
+    const asked = await fetch(`${first.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "assistant", messages: [{ role: "user", content: "How do I add a provider?" }] }),
+    });
+    assert.equal(asked.status, 200);
+    const answer = (await asked.json()) as { choices: Array<{ message: { content: string } }>; stratum: { citations: Array<{ source: string }> } };
+    assert.ok(answer.stratum.citations.length > 0, answer.choices[0]!.message.content);
+    assert.match(answer.choices[0]!.message.content, /\[\d+\]/);
     first.child.kill("SIGTERM");
     assert.equal(await first.exited, 0);
 
