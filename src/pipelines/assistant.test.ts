@@ -165,7 +165,10 @@ describe("assistant pipeline over an LLM route", () => {
     srv = await startTestServer({
       providers: { llm: { type: "openai", baseUrl: `${up.origin}/v1` } },
       models: [{ name: "gpt-test", deployments: [{ provider: "llm" }] }],
-      pipelines: [{ name: "assistant", collection: "docs", route: "gpt-test" }],
+      pipelines: [
+        { name: "assistant", collection: "docs", route: "gpt-test" },
+        { name: "summing", collection: "docs", route: "gpt-test", context: { maxTokens: 900, reserveOutputTokens: 100, strategy: "summarize" } },
+      ],
       cache: { enabled: false },
     });
     await seed(srv, srv.adminKey);
@@ -203,6 +206,22 @@ describe("assistant pipeline over an LLM route", () => {
     // The answer request carries the earlier turns from the session.
     const answer = JSON.parse(seen.at(-1)!.body) as Json;
     assert.deepEqual(answer.messages.map((m: Json) => m.role), ["system", "user", "assistant", "user"]);
+  });
+
+  test("with the summarize strategy, turns that no longer fit are summarised by the route and the summary is kept", async () => {
+    const session = { "x-session-id": "sum-1" };
+    let last: Json;
+    for (let i = 0; i < 10; i++) {
+      const r = await call(srv, "POST", "/v1/chat/completions", srv.adminKey, { model: "summing", messages: [{ role: "user", content: `Turn ${i}: tell me again, in detail, how the relay forwards events and which port it listens on. ${"Please be thorough about producers, subscribers and reconnects. ".repeat(4)}` }] }, session);
+      assert.equal(r.status, 200, JSON.stringify(r.json));
+      last = r.json;
+    }
+    assert.ok(last.stratum.context.summarized > 0, JSON.stringify(last.stratum.context));
+    assert.ok(last.stratum.context.tokens + 100 <= 900);
+    const stored = await call(srv, "GET", "/v1/sessions/sum-1", srv.adminKey);
+    assert.ok(stored.json.summary?.text, "the summary is stored with the session");
+    const sent = JSON.parse(seen.at(-1)!.body) as Json;
+    assert.ok(sent.messages.some((m: Json) => /^Summary of earlier conversation/.test(m.content)), "the summary is in the prompt");
   });
 
   test("a plain model with X-Session-Id gets its stored history prepended", async () => {
