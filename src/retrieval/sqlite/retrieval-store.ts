@@ -6,7 +6,7 @@ import type { Statement } from "better-sqlite3";
 import { randomUUID } from "node:crypto";
 import type { SqliteDb } from "../../data/index.js";
 import { analyzeUnique, indexText } from "../analyzer.js";
-import { matchExpression } from "../fts-query.js";
+import { matchExpression, quoteTerm } from "../fts-query.js";
 import { filterToSql } from "../metadata-filter.js";
 import type {
   ChunkRecord,
@@ -23,14 +23,16 @@ import { applyRetrievalSchema, createCollectionFts, dropCollectionFts, ftsTable,
 
 /** Below this many chunks every query term is searched (it is fast anyway). */
 const SMALL_COLLECTION = 5000;
+/** Rows scored for a query with no informative term (see plans()). */
+const SAMPLE_ROWS = 2000;
 
 export interface SqliteRetrievalStoreOptions {
   /** FTS5 bm25() column weights (text, headings, title). */
   weights?: { text: number; headings: number; title: number };
   /** At most this many query terms are searched, the most selective first (long OR queries are slow). */
   maxQueryTerms?: number;
-  /** Terms in more than this share of chunks are dropped from the MATCH when rarer terms remain (they add ~0 to BM25 and cost the most). */
-  maxTermShare?: number;
+  /** Postings (sum of term document frequencies) a first, reduced query may touch on large collections (see plans()). */
+  postingBudget?: number;
 }
 
 interface CollectionRow {
@@ -110,7 +112,7 @@ const fromBlob = (b: Buffer): Float32Array => new Float32Array(b.buffer.slice(b.
 export class SqliteRetrievalStore implements RetrievalStore {
   private readonly weights: { text: number; headings: number; title: number };
   private readonly maxQueryTerms: number;
-  private readonly maxTermShare: number;
+  private readonly postingBudget: number;
   private readonly s;
   /** Per-collection statements (keyed by collection seq; a recreated collection gets a new seq). */
   private readonly ftsStatements = new Map<number, ReturnType<SqliteRetrievalStore["prepareFts"]>>();
@@ -121,7 +123,7 @@ export class SqliteRetrievalStore implements RetrievalStore {
   ) {
     this.weights = opts.weights ?? { text: 1, headings: 2, title: 2 };
     this.maxQueryTerms = opts.maxQueryTerms ?? 32;
-    this.maxTermShare = opts.maxTermShare ?? 0.5;
+    this.postingBudget = opts.postingBudget ?? 4000;
     applyRetrievalSchema(db);
     this.s = {
       collectionByName: db.prepare("SELECT * FROM retrieval_collections WHERE tenant = ? AND name = ?"),
@@ -348,19 +350,43 @@ export class SqliteRetrievalStore implements RetrievalStore {
   }
 
   /**
-   * The terms actually searched: present in the collection, the most selective
-   * first, capped; very common terms go when rarer ones remain. This keeps OR
-   * queries fast at scale and costs little quality (those terms have IDF ~0).
+   * The MATCH expressions to run, cheapest first; rows are collected across
+   * them until k are found. FTS5 scores every row an OR query matches, so on a
+   * large collection a Zipfian query's common terms cost the most and add the
+   * least. On collections of SMALL_COLLECTION chunks or more:
+   *  - terms in more than half the chunks are dropped when others remain: FTS5's
+   *    BM25 gives them IDF 1e-6, so no score changes;
+   *  - when the rest exceed the posting budget, the rarest terms that fit it run
+   *    first, then an AND of the rarest three (the documents with all of them are
+   *    the BM25 top among the rest), then the full OR.
+   * Terms are capped at maxQueryTerms, the most selective kept.
    */
-  private plannedTerms(col: CollectionRow, query: string, filtered: boolean): string[] {
+  private plans(col: CollectionRow, query: string): Array<{ match: string; sample?: boolean }> {
     const present = this.termFrequencies(col, analyzeUnique(query)).filter((t) => t.df > 0);
     present.sort((a, b) => a.df - b.df);
-    // Only where it pays (large collections) and is safe (no filter, which may
-    // leave only documents that match the common terms).
-    const limit = filtered || col.chunk_count < SMALL_COLLECTION ? Infinity : col.chunk_count * this.maxTermShare;
-    const selective = present.filter((t) => t.df <= limit);
-    const chosen = selective.length > 0 ? selective : present.slice(0, 1);
-    return chosen.slice(0, this.maxQueryTerms).map((t) => t.term);
+    const large = col.chunk_count >= SMALL_COLLECTION;
+    const informative = large ? present.filter((t, i) => i === 0 || t.df <= col.chunk_count / 2) : present;
+    const all = informative.slice(0, this.maxQueryTerms);
+    const full = matchExpression(all.map((t) => t.term));
+    if (!full) return [];
+    const postings = all.reduce((n, t) => n + t.df, 0);
+    if (!large || postings <= this.postingBudget) return [{ match: full }];
+    // Nothing informative (even the rarest term is in over a quarter of the chunks,
+    // FTS5 IDF < ln 3): BM25 barely tells chunks apart, so rank a bounded sample
+    // instead of scoring a large part of the collection.
+    if (all[0]!.df > col.chunk_count / 4) return [{ match: full, sample: true }];
+    const plans: Array<{ match: string; sample?: boolean }> = [];
+    let used = 0;
+    const fit: string[] = [];
+    for (const t of all) {
+      if (used + t.df > this.postingBudget) break;
+      used += t.df;
+      fit.push(t.term);
+    }
+    if (fit.length > 0) plans.push({ match: matchExpression(fit)! });
+    if (all.length >= 2) plans.push({ match: all.slice(0, 3).map((t) => quoteTerm(t.term)).join(" AND ") });
+    plans.push({ match: full });
+    return plans;
   }
 
   async lexicalSearch(collectionId: string, query: string, k: number, filter?: MetadataFilter): Promise<LexicalHit[]> {
@@ -368,8 +394,6 @@ export class SqliteRetrievalStore implements RetrievalStore {
     const col = this.collectionRow(collectionId);
     if (!col || k <= 0) return [];
     const filtered = !!filter && Object.keys(filter).length > 0;
-    const match = matchExpression(this.plannedTerms(col, query, filtered));
-    if (!match) return [];
     const fts = ftsTable(col.seq);
     const { text, headings, title } = this.weights;
     // Filters sit in the same statement as MATCH + ORDER BY + LIMIT, so the top k are the top k of the filtered set.
@@ -381,9 +405,24 @@ export class SqliteRetrievalStore implements RetrievalStore {
       : `SELECT c.id AS id, f.s AS s FROM
            (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? ORDER BY s LIMIT ?) f
            JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s`;
-    const params: unknown[] = filtered ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
-    const rows = this.statement(sql).all(...params) as Array<{ id: string; s: number }>;
-    return rows.map((r) => ({ chunkId: r.id, score: -r.s }));
+    const sampled = `SELECT c.id AS id, f.s AS s FROM
+           (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? LIMIT ${SAMPLE_ROWS}) f
+           JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s LIMIT ?`;
+    const hits: LexicalHit[] = [];
+    const seen = new Set<string>();
+    for (const { match, sample } of this.plans(col, query)) {
+      const params: unknown[] = filtered ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
+      const stmt = this.statement(sample && !filtered ? sampled : sql);
+      // Rows of a later (broader) plan rank after the earlier ones: scores are kept non-increasing.
+      const floor = hits.length ? hits[hits.length - 1]!.score : Infinity;
+      for (const r of stmt.all(...params) as Array<{ id: string; s: number }>) {
+        if (hits.length >= k || seen.has(r.id)) continue;
+        seen.add(r.id);
+        hits.push({ chunkId: r.id, score: Math.min(-r.s, floor) });
+      }
+      if (hits.length >= k) break;
+    }
+    return hits;
   }
 
   /** Search SQL varies by collection and filter shape only (values are bound), so a small cache covers it. */
