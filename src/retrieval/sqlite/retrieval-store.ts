@@ -23,6 +23,9 @@ import { applyRetrievalSchema, createCollectionFts, dropCollectionFts, ftsTable,
 
 /** Below this many chunks every query term is searched (it is fast anyway). */
 const SMALL_COLLECTION = 5000;
+const DF_CACHE_MAX = 50_000;
+/** Distinct query terms looked at, in query order (a 10k-character query must not cost 10k look-ups). */
+const MAX_ANALYZED_QUERY_TERMS = 64;
 /** Rows scored for a query with no informative term (see plans()). */
 const SAMPLE_ROWS = 2000;
 
@@ -344,9 +347,28 @@ export class SqliteRetrievalStore implements RetrievalStore {
     return { chunks: col.chunk_count, terms: this.termFrequencies(col, analyzeUnique(query)) };
   }
 
+  /**
+   * fts5vocab counts a term's documents by walking its whole doclist (~1.5 ms
+   * for a term in 100k chunks), so frequencies are cached per collection and
+   * dropped whenever the collection version moves (any write, by any process).
+   */
+  private readonly dfCache = new Map<number, { version: number; df: Map<string, number> }>();
   private termFrequencies(col: CollectionRow, terms: string[]): Array<{ term: string; df: number }> {
     const fts = this.fts(col.seq);
-    return terms.map((term) => ({ term, df: (fts.df.get(term) as { doc: number } | undefined)?.doc ?? 0 }));
+    let cache = this.dfCache.get(col.seq);
+    if (!cache || cache.version !== col.version || cache.df.size > DF_CACHE_MAX) {
+      cache = { version: col.version, df: new Map() };
+      this.dfCache.set(col.seq, cache);
+    }
+    const df = cache.df;
+    return terms.slice(0, MAX_ANALYZED_QUERY_TERMS).map((term) => {
+      let n = df.get(term);
+      if (n === undefined) {
+        n = (fts.df.get(term) as { doc: number } | undefined)?.doc ?? 0;
+        df.set(term, n);
+      }
+      return { term, df: n };
+    });
   }
 
   /**
