@@ -217,6 +217,23 @@ export const ConfigSchema = z
       })
       .prefault({}),
     dataDir: z.string().default(".stratum"),
+    /** Where durable state lives: the embedded SQLite file, or PostgreSQL (stateless replicas). */
+    storage: z.enum(["sqlite", "postgres"]).default("sqlite"),
+    postgres: z
+      .strictObject({
+        url: SecretRefSchema.optional(),
+        /** Tables in this schema (search_path); created if missing. */
+        schema: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, "schema names use lowercase letters, digits and _").default("public"),
+        maxConnections: z.number().int().positive().default(10),
+      })
+      .optional(),
+    redis: z
+      .strictObject({
+        url: SecretRefSchema.optional(),
+        /** Prefix of every key (several deployments can share one Redis). */
+        keyPrefix: z.string().max(64).default("stratum:"),
+      })
+      .optional(),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "provider names use letters, digits, _ . -"), ProviderSchema).default({}),
     models: z.array(ModelAliasSchema).default([]),
     router: RouterSchema.prefault({}),
@@ -227,7 +244,8 @@ export const ConfigSchema = z
         enabled: z.boolean().default(true),
         ttlSeconds: z.number().int().positive().default(3600),
         maxEntries: z.number().int().positive().default(10_000),
-        store: z.enum(["memory", "sqlite"]).default("memory"),
+        /** redis: the response cache and all hot shared state (rate limits, coalescing, spend, jobs) live in Redis. */
+        store: z.enum(["memory", "sqlite", "redis"]).default("memory"),
         /** Requests with temperature above this are not cached (outputs are meant to vary). */
         maxTemperature: z.number().min(0).max(2).default(2),
       })
@@ -292,6 +310,12 @@ export const ConfigSchema = z
       if (aliases.has(p.name) || p.name === "extractive" || p.name === "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `"${p.name}" is already a model alias` });
       if (!aliases.has(p.route) && p.route !== "extractive" && p.route !== "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "route"], message: `unknown model alias "${p.route}"` });
     });
+    if (cfg.storage === "postgres" && !cfg.postgres?.url && !process.env.DATABASE_URL) {
+      ctx.addIssue({ code: "custom", path: ["postgres", "url"], message: "required with storage: postgres (or set DATABASE_URL)" });
+    }
+    if (cfg.cache.store === "redis" && !cfg.redis?.url && !process.env.REDIS_URL) {
+      ctx.addIssue({ code: "custom", path: ["redis", "url"], message: "required with cache.store: redis (or set REDIS_URL)" });
+    }
     const embedding = cfg.retrieval.embeddingModel;
     if (embedding !== undefined && !aliases.has(embedding) && embedding !== "sim") {
       ctx.addIssue({ code: "custom", path: ["retrieval", "embeddingModel"], message: `unknown model alias "${embedding}"` });
