@@ -1,6 +1,6 @@
 // Retrieval benchmark: quality on the classic IR collections and PubMedQA
 // against plain-BM25 reference figures, then a synthetic 100k-chunk scale run.
-//   npm run bench:retrieval        (env: STRATUM_DATASETS, BENCH_SCALE_CHUNKS, BENCH_SKIP_SCALE=1)
+//   npm run bench:retrieval        (env: STRATUM_DATASETS, BENCH_SCALE_CHUNKS, BENCH_SKIP_SCALE=1, BENCH_SKIP_QUALITY=1)
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -69,7 +69,7 @@ async function main() {
   const { chunker, how } = await pickChunker();
   console.log(`datasets: ${DATASETS}\nchunking: ${how}\ningest: putDocuments, ${INGEST_BATCH} documents per transaction (PubMedQA also 1 per transaction)\n`);
 
-  for (const set of loadIrClassic()) {
+  for (const set of process.env.BENCH_SKIP_QUALITY === "1" ? [] : loadIrClassic()) {
     process.stdout.write(`${set.name}: ${set.docs.length} docs, ${set.queries.length} judged queries … `);
     const { store, done } = tempStore();
     const col = await store.ensureCollection("bench", set.name);
@@ -96,7 +96,7 @@ async function main() {
     rows.push([set.name, "query p50 / p99 ms", `${percentile(lat, 50).toFixed(2)} / ${percentile(lat, 99).toFixed(2)}`, "", ""]);
   }
 
-  {
+  if (process.env.BENCH_SKIP_QUALITY !== "1") {
     const pq = loadPubmedQa();
     process.stdout.write(`PubMedQA: ${pq.docs.length} abstracts, ${pq.queries.length} questions … `);
     const { store, done } = tempStore();

@@ -27,7 +27,7 @@ const DF_CACHE_MAX = 50_000;
 /** Distinct query terms looked at, in query order (a 10k-character query must not cost 10k look-ups). */
 const MAX_ANALYZED_QUERY_TERMS = 64;
 /** Rows scored for a query with no informative term (see plans()). */
-const SAMPLE_ROWS = 2000;
+const SAMPLE_ROWS = 4000;
 
 export interface SqliteRetrievalStoreOptions {
   /** FTS5 bm25() column weights (text, headings, title). */
@@ -383,7 +383,7 @@ export class SqliteRetrievalStore implements RetrievalStore {
    *    the BM25 top among the rest), then the full OR.
    * Terms are capped at maxQueryTerms, the most selective kept.
    */
-  private plans(col: CollectionRow, query: string): Array<{ match: string; sample?: boolean }> {
+  private plans(col: CollectionRow, query: string, filtered = false): Array<{ match: string; sample?: boolean }> {
     const present = this.termFrequencies(col, analyzeUnique(query)).filter((t) => t.df > 0);
     present.sort((a, b) => a.df - b.df);
     const large = col.chunk_count >= SMALL_COLLECTION;
@@ -393,10 +393,11 @@ export class SqliteRetrievalStore implements RetrievalStore {
     if (!full) return [];
     const postings = all.reduce((n, t) => n + t.df, 0);
     if (!large || postings <= this.postingBudget) return [{ match: full }];
-    // Nothing informative (even the rarest term is in over a quarter of the chunks,
-    // FTS5 IDF < ln 3): BM25 barely tells chunks apart, so rank a bounded sample
-    // instead of scoring a large part of the collection.
-    if (all[0]!.df > col.chunk_count / 4) return [{ match: full, sample: true }];
+    // Nothing selective (even the rarest term is in over a tenth of the chunks and
+    // well over the budget): rank a bounded sample of its matches rather than
+    // score a large part of the collection — the query's latency stays bounded,
+    // at the price of a coarser ranking for such rare, all-common-words queries.
+    if (all[0]!.df > Math.max(2 * this.postingBudget, col.chunk_count / 10)) return [{ match: full, sample: true }];
     const plans: Array<{ match: string; sample?: boolean }> = [];
     let used = 0;
     const fit: string[] = [];
@@ -407,7 +408,8 @@ export class SqliteRetrievalStore implements RetrievalStore {
     }
     if (fit.length > 0) plans.push({ match: matchExpression(fit)! });
     if (all.length >= 2) plans.push({ match: all.slice(0, 3).map((t) => quoteTerm(t.term)).join(" AND ") });
-    plans.push({ match: full });
+    // Under a filter the full OR also pays a join and json_extract per row: bound it.
+    plans.push({ match: full, sample: filtered });
     return plans;
   }
 
@@ -427,14 +429,19 @@ export class SqliteRetrievalStore implements RetrievalStore {
       : `SELECT c.id AS id, f.s AS s FROM
            (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? ORDER BY s LIMIT ?) f
            JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s`;
-    const sampled = `SELECT c.id AS id, f.s AS s FROM
+    const sampled = filtered
+      ? `SELECT id, s FROM (SELECT c.id AS id, bm25(${fts}, ?, ?, ?) AS s FROM ${fts}
+           JOIN retrieval_chunks c ON c.rowid = ${fts}.rowid
+           JOIN retrieval_documents d ON d.id = c.document_id
+         WHERE ${fts} MATCH ? AND ${where.sql} LIMIT ${SAMPLE_ROWS}) ORDER BY s LIMIT ?`
+      : `SELECT c.id AS id, f.s AS s FROM
            (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? LIMIT ${SAMPLE_ROWS}) f
            JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s LIMIT ?`;
     const hits: LexicalHit[] = [];
     const seen = new Set<string>();
-    for (const { match, sample } of this.plans(col, query)) {
+    for (const { match, sample } of this.plans(col, query, filtered)) {
       const params: unknown[] = filtered ? [text, headings, title, match, ...where.params, k] : [text, headings, title, match, k];
-      const stmt = this.statement(sample && !filtered ? sampled : sql);
+      const stmt = this.statement(sample ? sampled : sql);
       // Rows of a later (broader) plan rank after the earlier ones: scores are kept non-increasing.
       const floor = hits.length ? hits[hits.length - 1]!.score : Infinity;
       for (const r of stmt.all(...params) as Array<{ id: string; s: number }>) {
