@@ -28,6 +28,8 @@ const DF_CACHE_MAX = 50_000;
 const MAX_ANALYZED_QUERY_TERMS = 64;
 /** Rows scored for a query with no informative term (see plans()). */
 const SAMPLE_ROWS = 4000;
+/** Filtered rows for the same (each costs a join and json_extract, and a selective filter means a long scan). */
+const FILTERED_SAMPLE_ROWS = 500;
 
 export interface SqliteRetrievalStoreOptions {
   /** FTS5 bm25() column weights (text, headings, title). */
@@ -433,7 +435,7 @@ export class SqliteRetrievalStore implements RetrievalStore {
       ? `SELECT id, s FROM (SELECT c.id AS id, bm25(${fts}, ?, ?, ?) AS s FROM ${fts}
            JOIN retrieval_chunks c ON c.rowid = ${fts}.rowid
            JOIN retrieval_documents d ON d.id = c.document_id
-         WHERE ${fts} MATCH ? AND ${where.sql} LIMIT ${SAMPLE_ROWS}) ORDER BY s LIMIT ?`
+         WHERE ${fts} MATCH ? AND ${where.sql} LIMIT ${FILTERED_SAMPLE_ROWS}) ORDER BY s LIMIT ?`
       : `SELECT c.id AS id, f.s AS s FROM
            (SELECT rowid, bm25(${fts}, ?, ?, ?) AS s FROM ${fts} WHERE ${fts} MATCH ? LIMIT ${SAMPLE_ROWS}) f
            JOIN retrieval_chunks c ON c.rowid = f.rowid ORDER BY f.s LIMIT ?`;
