@@ -1,13 +1,20 @@
 // Contract tests: every implementation of a store interface must pass the
 // same suite (PostgreSQL and Redis implementations join these lists).
-import { describe, test } from "node:test";
+import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryCacheStore, MemoryRateLimitStore, openDatabase, SqliteCacheStore, SqliteKeyStore, SqliteUsageStore } from "./index.js";
 import type { CacheStore, KeyStore, RateLimitStore, UsageStore } from "./types.js";
+import { RedisCacheStore, RedisRateLimitStore } from "./redis/index.js";
+import { assertTestRedisReachable, closeTestRedis, skipRedis, testRedis } from "../testing/redis.js";
+
+// Redis entries use STRATUM_TEST_REDIS_URL with a unique key prefix per store; STRATUM_SKIP_REDIS=1 leaves them out.
+after(closeTestRedis);
+if (!skipRedis) test("Redis for the Redis contract entries is reachable", assertTestRedisReachable);
 
 const cacheStores: Array<[string, () => CacheStore<{ v: number }>]> = [
   ["memory", () => new MemoryCacheStore(3)],
   ["sqlite", () => new SqliteCacheStore(openDatabase(":memory:"), 3)],
+  ...(skipRedis ? [] : [["redis", () => new RedisCacheStore<{ v: number }>(testRedis())] as [string, () => CacheStore<{ v: number }>]]),
 ];
 
 for (const [name, make] of cacheStores) {
@@ -91,7 +98,10 @@ for (const [name, make] of usageStores) {
   });
 }
 
-const limitStores: Array<[string, () => RateLimitStore]> = [["memory", () => new MemoryRateLimitStore()]];
+const limitStores: Array<[string, () => RateLimitStore]> = [
+  ["memory", () => new MemoryRateLimitStore()],
+  ...(skipRedis ? [] : [["redis", () => new RedisRateLimitStore(testRedis())] as [string, () => RateLimitStore]]),
+];
 for (const [name, make] of limitStores) {
   describe(`RateLimitStore contract: ${name}`, () => {
     test("consume up to the limit, then refuse with a reset time", async () => {

@@ -1,0 +1,6 @@
+// Redis implementations of hot shared state (scale-out): rate limits, response
+// cache (+ cross-replica invalidation), in-flight coalescing, daily spend.
+export { createRedis, guard, keyPrefixOf, redisUnavailable, unlinkByPrefix, type CreateRedisOptions, type Redis } from "./client.js";
+export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./rate-limit-store.js";
+export { CacheInvalidator, DEFAULT_MAX_VALUE_BYTES, RedisCacheStore, type CacheInvalidatorOptions, type RedisCacheStoreOptions } from "./cache-store.js";
+export { MemorySpendCounter, RedisSpendCounter, type SpendCounter } from "./spend-counter.js";
