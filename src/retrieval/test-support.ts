@@ -44,3 +44,5 @@ export class FakeEmbedder implements Embedder {
 }
 
 export const withVectors = (d: NewDocument): NewDocument => ({ ...d, vectors: d.chunks.map((c) => hashVector(c.text)) });
+
+export const rankOf = (hits: ReadonlyArray<{ chunkId: string }>, id: string): number => hits.findIndex((h) => h.chunkId === id);
