@@ -6,6 +6,18 @@ import { MemoryCacheStore, MemoryRateLimitStore, openDatabase, SqliteCacheStore,
 import type { CacheStore, KeyStore, RateLimitStore, UsageStore } from "./types.js";
 import { RedisCacheStore, RedisRateLimitStore } from "./redis/index.js";
 import { assertTestRedisReachable, closeTestRedis, skipRedis, testRedis } from "../testing/redis.js";
+import { PgKeyStore, PgUsageStore } from "./postgres/index.js";
+import { postgresTestsEnabled, sharedTestSchema } from "../testing/postgres.js";
+
+// PostgreSQL entries share one fresh schema for this file (emptied per store, dropped at the end);
+// an unreachable server fails them with a clear message; STRATUM_SKIP_POSTGRES=1 leaves them out.
+const testPg = sharedTestSchema();
+after(() => testPg.drop());
+const freshPgPool = async () => {
+  const s = await testPg.get();
+  await s.truncate();
+  return s.pool;
+};
 
 // Redis entries use STRATUM_TEST_REDIS_URL with a unique key prefix per store; STRATUM_SKIP_REDIS=1 leaves them out.
 after(closeTestRedis);
@@ -56,11 +68,14 @@ describe("CacheStore: memory LRU bound", () => {
   });
 });
 
-const keyStores: Array<[string, () => KeyStore]> = [["sqlite", () => new SqliteKeyStore(openDatabase(":memory:"))]];
+const keyStores: Array<[string, () => KeyStore | Promise<KeyStore>]> = [
+  ["sqlite", () => new SqliteKeyStore(openDatabase(":memory:"))],
+  ...(postgresTestsEnabled ? [["postgres", async () => new PgKeyStore(await freshPgPool())] as [string, () => Promise<KeyStore>]] : []),
+];
 for (const [name, make] of keyStores) {
   describe(`KeyStore contract: ${name}`, () => {
     test("create, find by hash, list by tenant, revoke", async () => {
-      const s = make();
+      const s = await make();
       const base = { name: "", role: "user" as const, prefix: "sk-", limits: { requestsPerMinute: 5 }, createdAt: 1, revokedAt: null };
       await s.create({ ...base, id: "k1", tenant: "a", hash: "h1" });
       await s.create({ ...base, id: "k2", tenant: "b", hash: "h2", role: "admin" });
@@ -79,11 +94,14 @@ for (const [name, make] of keyStores) {
   });
 }
 
-const usageStores: Array<[string, () => UsageStore]> = [["sqlite", () => new SqliteUsageStore(openDatabase(":memory:"))]];
+const usageStores: Array<[string, () => UsageStore | Promise<UsageStore>]> = [
+  ["sqlite", () => new SqliteUsageStore(openDatabase(":memory:"))],
+  ...(postgresTestsEnabled ? [["postgres", async () => new PgUsageStore(await freshPgPool())] as [string, () => Promise<UsageStore>]] : []),
+];
 for (const [name, make] of usageStores) {
   describe(`UsageStore contract: ${name}`, () => {
     test("append in batches, cost since a time, summary", async () => {
-      const s = make();
+      const s = await make();
       const rec = (at: number, keyId: string, costUsd: number) => ({
         requestId: `r${at}`, at, keyId, tenant: "t", user: null, model: "m", deployment: "d", promptTokens: 10, completionTokens: 5, costUsd, status: 200, cached: false, stream: false, latencyMs: 1,
       });
