@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, it } from "node:test";
+import { openDatabase } from "../data/index.js";
+import { SqliteRetrievalStore } from "./sqlite/retrieval-store.js";
 import { StratumError } from "../core/errors.js";
 import { reciprocalRankFusion } from "./fusion.js";
 import { Retriever } from "./retriever.js";
@@ -118,5 +123,27 @@ describe("Retriever", () => {
     await assert.rejects(retriever.search({ tenant: "initech", collection: "kb", query: "solar" }), (e) => e instanceof StratumError && e.kind === "NotFound");
     const acme = await retriever.search({ tenant: "acme", collection: "kb", query: "globex secret plans", k: 10 });
     assert.ok(acme.hits.every((h) => h.document.source !== "g"));
+  });
+
+  it("a server's retriever sees vectors another connection (a CLI ingest) writes, without restart", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "stratum-retriever-"));
+    try {
+      const file = join(dir, "db.sqlite");
+      const cli = new SqliteRetrievalStore(openDatabase(file));
+      const server = new SqliteRetrievalStore(openDatabase(file));
+      const c = await cli.ensureCollection("acme", "kb");
+      await cli.setEmbeddingModel(c.id, "fake-embed", DIMS);
+      await cli.putDocument(c.id, withVectors(doc("a", "Glaciers carve valleys over thousands of years.")));
+      const retriever = new Retriever(server, { embedder: new FakeEmbedder() });
+      const first = await retriever.search({ tenant: "acme", collection: "kb", query: "glaciers valleys", mode: "dense" });
+      assert.equal(first.hits[0]!.document.source, "a");
+      await cli.putDocument(c.id, withVectors(doc("b", "Hummingbirds hover by beating their wings rapidly.")));
+      const second = await retriever.search({ tenant: "acme", collection: "kb", query: "hummingbirds hover wings", mode: "dense" });
+      assert.equal(second.hits[0]!.document.source, "b");
+      await cli.close();
+      await server.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
