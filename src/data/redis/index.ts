@@ -4,3 +4,4 @@ export { createRedis, guard, keyPrefixOf, redisUnavailable, unlinkByPrefix, type
 export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./rate-limit-store.js";
 export { CacheInvalidator, DEFAULT_MAX_VALUE_BYTES, RedisCacheStore, type CacheInvalidatorOptions, type RedisCacheStoreOptions } from "./cache-store.js";
 export { MemorySpendCounter, RedisSpendCounter, type SpendCounter } from "./spend-counter.js";
+export { RedisCoalescer, type RedisCoalescerOptions } from "./coalescer.js";
