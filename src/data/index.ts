@@ -6,3 +6,18 @@ export { SqliteUsageStore } from "./sqlite/usage-store.js";
 export { SqliteCacheStore } from "./sqlite/cache-store.js";
 export { MemoryCacheStore } from "./memory/cache-store.js";
 export { MemoryRateLimitStore } from "./memory/rate-limit-store.js";
+export {
+  createPgPool,
+  applyMigrations,
+  migrateStratum,
+  PG_MIGRATIONS,
+  PG_MIGRATIONS_MODULE,
+  PgKeyStore,
+  PgUsageStore,
+  isPgUnavailable,
+  toStorageError,
+  type PgPool,
+  type PgPoolOptions,
+  type PgMigration,
+  type ApplyMigrationsOptions,
+} from "./postgres/index.js";

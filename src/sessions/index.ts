@@ -2,6 +2,7 @@
 export type * from "./types.js";
 export { SqliteSessionStore, DEFAULT_MAX_MESSAGES_PER_SESSION, type SqliteSessionStoreOptions } from "./sqlite/session-store.js";
 export { SqliteMemoryStore, DEFAULT_MAX_FACTS_PER_USER, type SqliteMemoryStoreOptions } from "./sqlite/memory-store.js";
+export { PgSessionStore, PgMemoryStore, type PgSessionStoreOptions, type PgMemoryStoreOptions } from "./postgres/index.js";
 export {
   fitContext,
   SUMMARY_PREFIX,
