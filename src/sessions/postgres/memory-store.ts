@@ -95,8 +95,9 @@ export class PgMemoryStore implements MemoryStore {
   async search(tenant: string, user: string, query: string, k: number): Promise<ScoredFact[]> {
     const terms = contentWords(query).slice(0, MAX_QUERY_TERMS);
     if (terms.length === 0 || k <= 0) return [];
-    const limit = Math.max(k * 4, 50);
-    const { rows } = await pgQuery<FactRow & { hits: number }>(this.pool, SEARCH, [tenant, user, terms, limit, Math.floor(k)]);
+    const take = Math.min(Math.floor(k), 10_000);
+    const limit = Math.max(take * 4, 50);
+    const { rows } = await pgQuery<FactRow & { hits: number }>(this.pool, SEARCH, [tenant, user, terms, limit, take]);
     return rows.map((r) => ({ fact: toFact(r), score: Math.min(1, r.hits / terms.length) }));
   }
 }
