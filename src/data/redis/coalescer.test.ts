@@ -5,6 +5,11 @@ import { RedisCoalescer } from "./coalescer.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const live = () => new AbortController().signal;
+/** Wait until some replica holds the lock for `key` (instead of guessing with a sleep). */
+async function locked(prefix: string, key: string): Promise<void> {
+  const r = testRedis(prefix);
+  for (let i = 0; i < 300 && !(await r.exists(`coalesce:lock:${key}`)); i++) await sleep(5);
+}
 
 describe("RedisCoalescer", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
   before(assertTestRedisReachable);
@@ -21,7 +26,7 @@ describe("RedisCoalescer", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => 
       return { answer: 42 };
     };
     const first = a.run("k", live(), fn);
-    await sleep(20);
+    await locked(prefix, "k");
     const rest = await Promise.all([a.run("k", live(), fn), b.run("k", live(), fn), b.run("k", live(), fn)]);
     const all = [await first, ...rest];
     assert.equal(calls, 1);
@@ -42,7 +47,7 @@ describe("RedisCoalescer", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => 
       await sleep(100);
       throw new Error("upstream 500");
     });
-    await sleep(20);
+    await locked(prefix, "k");
     let bCalls = 0;
     const waiter = b.run("k", live(), async () => (bCalls++, "from b"));
     await assert.rejects(owner, /upstream 500/);
@@ -81,7 +86,7 @@ describe("RedisCoalescer", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => 
       ownerSignal = s;
       return new Promise<string>((_, reject) => s.addEventListener("abort", () => reject(s.reason)));
     });
-    await sleep(20);
+    await locked(prefix, "k");
     const waiterCtl = new AbortController();
     const waiter = b.run("k", waiterCtl.signal, async () => "never");
     waiterCtl.abort(new Error("client went away"));
