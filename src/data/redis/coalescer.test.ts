@@ -100,3 +100,20 @@ describe("RedisCoalescer", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => 
     b.close();
   });
 });
+
+describe("RedisCoalescer without Redis", () => {
+  test("runs fn uncoalesced (still shared locally) when Redis is unreachable", async () => {
+    const { createRedis } = await import("./client.js");
+    const dead = createRedis("redis://127.0.0.1:1/0", { commandTimeoutMs: 200, connectTimeoutMs: 100 });
+    try {
+      const c = new RedisCoalescer<string>(dead);
+      let calls = 0;
+      const fn = async () => (calls++, await sleep(50), "local");
+      const [x, y] = await Promise.all([c.run("k", live(), fn), c.run("k", live(), fn)]);
+      assert.deepEqual([x, y], [{ value: "local", shared: false }, { value: "local", shared: true }]);
+      assert.equal(calls, 1);
+    } finally {
+      dead.disconnect();
+    }
+  });
+});

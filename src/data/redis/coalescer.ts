@@ -6,7 +6,8 @@
 // the owner fails (fn throws, or it is aborted) the lock is released and a
 // waiter takes over and runs fn itself; if the owner dies, its lock expires
 // after lockTtlMs and a waiter takes over. Waits are bounded by maxWaitMs,
-// after which a waiter runs fn uncoalesced. Results must be JSON-serialisable.
+// after which a waiter runs fn uncoalesced. When Redis is unreachable, callers
+// run fn uncoalesced (still shared locally). Results must be JSON-serialisable.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
 import { StratumError } from "../../core/errors.js";
@@ -123,10 +124,23 @@ export class RedisCoalescer<T> {
     const token = randomUUID();
     for (;;) {
       if (signal.aborted) throw signal.reason;
-      const got = await guard("coalesce lock", () => this.redis.set(lockKey, token, "PX", this.lockTtlMs, "NX"));
+      let got: string | null;
+      try {
+        got = await guard("coalesce lock", () => this.redis.set(lockKey, token, "PX", this.lockTtlMs, "NX"));
+      } catch {
+        // Redis down: coalescing is an optimisation, never a reason to fail the request.
+        return { value: await fn(signal), shared: false };
+      }
       if (got === "OK") return { value: await this.own(key, lockKey, resultKey, token, signal, fn), shared: false };
       // Another replica owns the call: wait for its result, its failure, or its lock to lapse.
-      const outcome = await this.waitFor(key, lockKey, resultKey, signal, deadline);
+      let outcome: Awaited<ReturnType<RedisCoalescer<T>["waitFor"]>>;
+      try {
+        outcome = await this.waitFor(key, lockKey, resultKey, signal, deadline);
+      } catch (e) {
+        if (signal.aborted) throw signal.reason;
+        if (!(e instanceof StratumError && e.code === "cache_unavailable")) throw e;
+        return { value: await fn(signal), shared: false };
+      }
       if (outcome.kind === "value") return { value: outcome.value, shared: true };
       if (outcome.kind === "timeout") return { value: await fn(signal), shared: false };
       // "free": the owner failed or died; loop to try to take over.
