@@ -74,7 +74,7 @@ export async function serveChat(
       acc.push(chunk);
       if (out.isClosed) break; // the client left: stop reading, which releases the upstream
       const text = encoder.chunk(chunk);
-      if (text) await out.write(text);
+      if (text && !out.send(text)) await out.drained();
     }
     if (!out.isClosed) out.end(encoder.end(() => acc.usage ?? countUsage(req, acc.text, acc.toolCalls()), acc));
   } catch (e) {

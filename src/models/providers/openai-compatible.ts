@@ -60,28 +60,97 @@ function decodeEvent(ev: SSEEvent, deployment: string): ChatCompletionChunk | "d
   return obj as ChatCompletionChunk;
 }
 
+const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const CLOSE = Symbol("close");
+
 /**
- * Body chunks → completion chunks in one generator: SSE parsing is
- * synchronous per body chunk, so each event costs one async step, not three.
+ * Body chunks → completion chunks. SSE parsing is synchronous per body chunk,
+ * and every event of a body chunk already parsed is handed out as a resolved
+ * promise: one async step per event, and one body read per body chunk.
  */
-async function* decodeOpenAIStream(body: AsyncIterable<Buffer>, deployment: string): AsyncGenerator<ChatCompletionChunk> {
-  const sse = new SseDecoder(MAX_EVENT_BYTES);
-  let finished = false;
-  const batches = (async function* () {
-    for await (const buf of body) yield sse.push(buf);
-    yield sse.finish();
-  })();
-  for await (const events of batches) {
-    for (const ev of events) {
-      const chunk = decodeEvent(ev, deployment);
-      if (chunk === "done") return;
-      if (chunk.choices.some((c) => c?.finish_reason)) finished = true;
-      yield chunk;
+class OpenAIStreamDecoder implements AsyncIterator<ChatCompletionChunk, undefined> {
+  private readonly sse = new SseDecoder(MAX_EVENT_BYTES);
+  private readonly body: AsyncIterator<Buffer>;
+  private events: SSEEvent[] = [];
+  private at = 0;
+  /** A chunk with a finish_reason was seen. */
+  private finished = false;
+  /** The body ended (everything left is in `events`). */
+  private ended = false;
+  private done = false;
+
+  constructor(
+    body: AsyncIterable<Buffer>,
+    private readonly deployment: string,
+  ) {
+    this.body = body[Symbol.asyncIterator]();
+  }
+
+  next(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
+    try {
+      const r = this.take();
+      if (r === CLOSE) return this.close();
+      if (r) return Promise.resolve(r);
+    } catch (e) {
+      this.done = true;
+      return Promise.reject(e);
+    }
+    return this.pull();
+  }
+
+  /** At [DONE]: stop reading the body (without destroying it, so its tail can drain) and end. */
+  private async close(): Promise<IteratorReturnResult<undefined>> {
+    await this.body.return?.();
+    return DONE;
+  }
+
+  async return(): Promise<IteratorReturnResult<undefined>> {
+    if (!this.done) {
+      this.done = true;
+      await this.body.return?.();
+    }
+    return DONE;
+  }
+
+  /** The next result from what is already parsed, or undefined when more body is needed. */
+  private take(): IteratorResult<ChatCompletionChunk, undefined> | typeof CLOSE | undefined {
+    if (this.done) return DONE;
+    while (this.at < this.events.length) {
+      const chunk = decodeEvent(this.events[this.at++]!, this.deployment);
+      if (chunk === "done") {
+        this.done = true;
+        this.events = [];
+        return CLOSE;
+      }
+      if (!this.finished && chunk.choices.some((c) => c?.finish_reason)) this.finished = true;
+      return { done: false, value: chunk };
+    }
+    if (!this.ended) return undefined;
+    this.done = true;
+    // Servers that omit [DONE] are tolerated once the completion finished; a
+    // stream that just stops mid-answer is a truncation.
+    if (!this.finished) throw new StratumError("UpstreamProtocol", `upstream ${this.deployment} stream ended before completion`);
+    return DONE;
+  }
+
+  private async pull(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
+    try {
+      for (;;) {
+        const r = await this.body.next();
+        if (r.done) {
+          this.ended = true;
+          this.events = this.sse.finish();
+        } else this.events = this.sse.push(r.value);
+        this.at = 0;
+        const out = this.take();
+        if (out === CLOSE) return await this.close();
+        if (out) return out;
+      }
+    } catch (e) {
+      this.done = true;
+      throw e;
     }
   }
-  // Servers that omit [DONE] are tolerated once the completion finished; a
-  // stream that just stops mid-answer is a truncation.
-  if (!finished) throw new StratumError("UpstreamProtocol", `upstream ${deployment} stream ended before completion`);
 }
 
 export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): ChatProvider {
@@ -114,7 +183,7 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
       // Usage is always requested so accounting is exact; the gateway decides what to forward.
       const body = JSON.stringify(withoutStratum({ ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } }));
       const res = await postJSON(up.get(ctx.connectTimeoutMs), chatPath, { ...streamBase, "x-request-id": ctx.requestId }, body, ctx, name);
-      return eventStream(res.body, (chunks) => decodeOpenAIStream(chunks, name), name);
+      return eventStream(res.body, (chunks) => new OpenAIStreamDecoder(chunks, name), name);
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {

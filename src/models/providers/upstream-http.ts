@@ -105,7 +105,7 @@ export async function readJSON(body: ResponseBody, deployment: string): Promise<
  */
 export function eventStream<T>(
   body: ResponseBody,
-  decode: (chunks: AsyncIterable<Buffer>) => AsyncGenerator<T>,
+  decode: (chunks: AsyncIterable<Buffer>) => AsyncIterator<T>,
   deployment: string,
 ): AsyncIterableIterator<T> {
   // destroyOnReturn: false lets a decoder stop at [DONE] without killing the socket.
@@ -140,7 +140,7 @@ export function eventStream<T>(
     },
     async return(value?: unknown) {
       release(false);
-      await gen.return(undefined).catch(() => {});
+      await Promise.resolve(gen.return?.(undefined)).catch(() => {});
       return { done: true, value: value as T };
     },
     [Symbol.asyncIterator]() {

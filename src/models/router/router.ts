@@ -95,42 +95,71 @@ export class Router {
     return this.run(alias, opts, "embed", (d, scope) => oneShot(d, scope, () => d.provider.embed!({ ...req, model: d.model }, scope.ctx)));
   }
 
-  private async *relay(
+  /**
+   * The handed-over stream: `first`, then the provider's chunks. A plain
+   * iterator (no async generator): one promise step per chunk. The attempt's
+   * scope and bulkhead slot are released exactly once, when the stream
+   * finishes, fails, or the consumer stops early (which also releases the upstream).
+   */
+  private relay(
     d: Deployment,
     alias: string,
     scope: AttemptScope,
     it: AsyncIterator<ChatCompletionChunk>,
     first: ChatCompletionChunk,
-  ): AsyncGenerator<ChatCompletionChunk> {
+  ): AsyncIterableIterator<ChatCompletionChunk> {
     const started = performance.now();
-    let finished = false;
-    let failed = false;
-    try {
-      yield first;
-      // No per-chunk race with the abort signal (it cost a promise and two
-      // listener calls per chunk): providers end their iterator on abort.
-      for (;;) {
-        const r = await it.next();
-        if (r.done) break;
-        yield r.value;
-      }
-      finished = true;
-    } catch (e) {
-      failed = true;
-      const err = this.classify(e, scope.controller.signal);
-      d.breaker.onFailure();
-      this.hooks.onAttempt?.({ deployment: d.id, alias, outcome: err.kind, status: err.upstreamStatus, message: `mid-stream: ${err.message}`, durationMs: performance.now() - started });
-      throw new StratumError(err.kind, `stream from ${d.id} failed after it started: ${err.message}`, { upstreamStatus: err.upstreamStatus, retryable: false, cause: err });
-    } finally {
+    let pending: ChatCompletionChunk | undefined = first;
+    let closed = false;
+    const close = (how: "finished" | "failed" | "cancelled") => {
+      if (closed) return;
+      closed = true;
       scope.dispose();
       d.bulkhead.release();
-      if (finished) d.breaker.onSuccess();
-      else if (!failed) {
+      if (how === "finished") d.breaker.onSuccess();
+      else if (how === "cancelled") {
         // The consumer stopped early (client went away): release the upstream.
         d.breaker.onCancel();
         releaseIterator(it);
       }
-    }
+    };
+    const onChunk = (r: IteratorResult<ChatCompletionChunk>): IteratorResult<ChatCompletionChunk> => {
+      if (r.done) {
+        close("finished");
+        return { done: true, value: undefined };
+      }
+      return r;
+    };
+    const onError = (e: unknown): never => {
+      const err = this.classify(e, scope.controller.signal);
+      if (!closed) {
+        d.breaker.onFailure();
+        this.hooks.onAttempt?.({ deployment: d.id, alias, outcome: err.kind, status: err.upstreamStatus, message: `mid-stream: ${err.message}`, durationMs: performance.now() - started });
+        close("failed");
+      }
+      throw new StratumError(err.kind, `stream from ${d.id} failed after it started: ${err.message}`, { upstreamStatus: err.upstreamStatus, retryable: false, cause: err });
+    };
+    const relayed: AsyncIterableIterator<ChatCompletionChunk> = {
+      next() {
+        if (closed) return Promise.resolve({ done: true, value: undefined });
+        if (pending) {
+          const value = pending;
+          pending = undefined;
+          return Promise.resolve({ done: false, value });
+        }
+        // No per-chunk race with the abort signal (it cost a promise and two
+        // listener calls per chunk): providers end their iterator on abort.
+        return it.next().then(onChunk, onError);
+      },
+      return(value?: unknown) {
+        close("cancelled");
+        return Promise.resolve({ done: true, value: value as ChatCompletionChunk });
+      },
+      [Symbol.asyncIterator]() {
+        return relayed;
+      },
+    };
+    return relayed;
   }
 
   private async run<T>(
