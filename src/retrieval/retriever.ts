@@ -93,6 +93,11 @@ export class Retriever {
   }
 
   private async denseSearch(collection: Collection, req: SearchRequest, pool: number) {
+    if (this.store.denseSearch) {
+      // The store searches in the database (filters included): no in-memory index.
+      const [query] = await this.embedder!.embed([req.query]);
+      return { hits: query ? await this.store.denseSearch(collection.id, query, pool, req.filter) : [] };
+    }
     const [[query], index] = await Promise.all([this.embedder!.embed([req.query]), this.index(collection)]);
     if (!query) return { hits: [] as Array<{ chunkId: string; score: number }>, index };
     const filtered = req.filter && Object.keys(req.filter).length > 0;

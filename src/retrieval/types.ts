@@ -119,6 +119,12 @@ export interface RetrievalStore {
    * current vector of its chunk. The next cursor is `nextRowId` (the last log position seen).
    */
   vectorsSince(collectionId: string, afterRowId: number): Promise<{ rows: Array<{ rowId: number; chunkId: string; vector: Float32Array }>; deletedChunkIds: string[]; nextRowId?: number }>;
+  /**
+   * Nearest chunks to `vector` by cosine similarity, best first, metadata filter
+   * applied before the top k; optional. A store that has it (PostgreSQL with
+   * pgvector) searches in the database and the Retriever keeps no in-memory index.
+   */
+  denseSearch?(collectionId: string, vector: Float32Array, k: number, filter?: MetadataFilter): Promise<Array<{ chunkId: string; score: number /* cosine similarity */ }>>;
   close?(): Promise<void>;
 }
 
