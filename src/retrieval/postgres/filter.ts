@@ -22,6 +22,11 @@ export function filterToPgSql(filter: MetadataFilter | undefined, metaColumn: st
   };
   const parts: string[] = [];
   for (const [field, cond] of Object.entries(filter ?? {})) {
+    const nothing = cond === null || (typeof cond === "object" && "in" in cond && cond.in.length === 0);
+    if (nothing) {
+      parts.push("FALSE"); // binds nothing: every bound parameter must be referenced
+      continue;
+    }
     // The field is bound, never spliced: a literal key first (as matchesFilter does), then the nested path.
     const x = `COALESCE(${metaColumn} -> ${bind(field)}::text, ${metaColumn} #> ${bind(field.split("."))}::text[])`;
     const str = `(CASE WHEN jsonb_typeof(${x}) = 'string' THEN ${x} #>> '{}' END) COLLATE "C"`;
