@@ -1,20 +1,21 @@
 // Builds the knowledge stack (retrieval store, retriever, ingestor, sessions,
 // memory) from the config. Shared by the server and the `stratum ingest` CLI,
-// which write the same SQLite file: the server sees CLI ingests at once.
+// which write the same store: the server sees CLI ingests at once.
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { existsSync } from "node:fs";
 import type { Config } from "../config/schema.js";
-import type { SqliteDb } from "../data/index.js";
-import { Ingestor } from "../ingest/index.js";
+import { INGEST_JOB, Ingestor } from "../ingest/index.js";
+import type { JobQueue } from "../jobs/index.js";
+import type { AddDocument } from "../protocol/stratum.js";
 import type { ModelService } from "../models/index.js";
-import { EmbedBatcher, Retriever, SqliteRetrievalStore, type Embedder } from "../retrieval/index.js";
-import { SqliteMemoryStore, SqliteSessionStore } from "../sessions/index.js";
+import { EmbedBatcher, Retriever, type Embedder } from "../retrieval/index.js";
 import type { Knowledge } from "../gateway/index.js";
 import type { Logger } from "../ops/index.js";
+import type { Storage } from "./storage.js";
 
-export function createKnowledge(config: Config, db: SqliteDb, models: ModelService): Knowledge {
-  const store = new SqliteRetrievalStore(db);
+export function createKnowledge(config: Config, storage: Storage, models: ModelService, jobs: JobQueue): Knowledge {
+  const store = storage.retrieval;
   const embedder = config.retrieval.embeddingModel ? modelEmbedder(models, config.retrieval.embeddingModel) : undefined;
   const retriever = new Retriever(store, embedder ? { embedder } : {});
   const ingestor = new Ingestor({
@@ -28,8 +29,18 @@ export function createKnowledge(config: Config, db: SqliteDb, models: ModelServi
     store,
     retriever,
     ingestor,
-    sessions: new SqliteSessionStore(db, { maxMessages: config.sessions.maxMessages }),
-    memory: new SqliteMemoryStore(db),
+    jobs,
+    addDocument: (tenant, collection, doc) =>
+      doc.url
+        ? ingestor.ingestUrl(tenant, collection, doc.url, { metadata: doc.metadata ?? {} })
+        : ingestor.ingestContent(tenant, collection, {
+            source: doc.source!,
+            content: doc.content_base64 !== undefined ? Buffer.from(doc.content_base64, "base64") : doc.content!,
+            ...(doc.mime ? { mime: doc.mime } : {}),
+            metadata: doc.metadata ?? {},
+          }),
+    sessions: storage.sessions,
+    memory: storage.memory,
   };
 }
 
@@ -42,6 +53,31 @@ function modelEmbedder(models: ModelService, alias: string): Embedder {
       .sort((a, b) => a.index - b.index)
       .map((d) => Float32Array.from(d.embedding as number[]));
   });
+}
+
+interface IngestJob {
+  tenant: string;
+  collection: string;
+  doc: AddDocument;
+}
+
+/**
+ * Runs queued ingestions until the signal aborts. Re-running a job is
+ * harmless (content-hash dedup), which the at-least-once queue relies on.
+ */
+export function runIngestWorker(k: Knowledge, signal: AbortSignal, log: Logger): Promise<void> {
+  return k.jobs.consume<IngestJob, unknown>(
+    INGEST_JOB,
+    async (job) => {
+      const { tenant, collection, doc } = job.payload;
+      const report = await k.addDocument(tenant, collection, doc);
+      log.info({ job: job.id, tenant, collection, added: report.added, updated: report.updated, failed: report.failed }, "ingest job done");
+      const failed = report.files.find((f) => f.status === "failed");
+      // A bad file will not get better on retry: report it as the job's result, not as a failure to redeliver.
+      return { collection, added: report.added, updated: report.updated, unchanged: report.unchanged, failed: report.failed, chunks: report.chunks, ...(failed ? { error: `${failed.source}: ${failed.error}` } : {}) };
+    },
+    { signal, concurrency: 1 },
+  );
 }
 
 /** The docs shipped with the package (dist/app → ../../docs, ../../README.md). */

@@ -1,18 +1,17 @@
 // Composition root: builds every layer from the config and owns the
 // lifecycle (listen, drain on SIGTERM, close).
-import { join, resolve } from "node:path";
 import type { FastifyInstance } from "fastify";
 import type { Config } from "../config/schema.js";
-import { MemoryCacheStore, MemoryRateLimitStore, openDatabase, SqliteCacheStore, SqliteKeyStore, SqliteUsageStore, type SqliteDb } from "../data/index.js";
 import { buildGateway, ChatFlow, GatewayContext, KeyService, RateLimiter } from "../gateway/index.js";
 import { ResponseCache } from "../models/index.js";
-import type { ChatCompletion } from "../protocol/openai.js";
 import { createLogger, Metrics, type Logger } from "../ops/index.js";
 import { PriceTable } from "../ops/pricing.js";
 import { UsageRecorder } from "../ops/usage-recorder.js";
 import { Conversations, Orchestrator, RagPipeline, type Pipeline } from "../pipelines/index.js";
-import { createKnowledge, ingestSampleCollection } from "./knowledge.js";
+import { createKnowledge, ingestSampleCollection, runIngestWorker } from "./knowledge.js";
 import { createModelLayer } from "./model-layer.js";
+import { openHotState, type HotState } from "./hot-state.js";
+import { openStorage, type Storage } from "./storage.js";
 
 export interface StratumOptions {
   config: Config;
@@ -38,19 +37,14 @@ const CIRCUIT_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
 export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const { config } = opts;
   const log = opts.logger ?? createLogger(config.server.logLevel);
-  const dataDir = resolve(config.dataDir);
-  const db: SqliteDb = openDatabase(join(dataDir, "stratum.db"));
+  const storage = await openStorage(config);
   const metrics = new Metrics();
 
-  const keys = new KeyService(new SqliteKeyStore(db));
+  const keys = new KeyService(storage.keys);
   const { created } = await keys.ensureAdmin(opts.adminKey);
 
-  const cache = config.cache.enabled
-    ? new ResponseCache(
-        config.cache.store === "sqlite" ? new SqliteCacheStore<ChatCompletion>(db, config.cache.maxEntries) : new MemoryCacheStore<ChatCompletion>(config.cache.maxEntries),
-        { ttlMs: config.cache.ttlSeconds * 1000, maxTemperature: config.cache.maxTemperature },
-      )
-    : undefined;
+  const hot = openHotState(config, storage, log);
+  const cache = hot.cache ? new ResponseCache(hot.cache, { ttlMs: config.cache.ttlSeconds * 1000, maxTemperature: config.cache.maxTemperature }) : undefined;
   const modelLayer = createModelLayer(config, {
     onCircuitChange: (id, state) => {
       metrics.circuitState.set({ deployment: id }, CIRCUIT_VALUE[state]);
@@ -61,6 +55,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
       if (a.outcome !== "success") log.warn({ deployment: a.deployment, outcome: a.outcome, status: a.status, err: a.message, ms: Math.round(a.durationMs) }, "upstream attempt failed");
     },
     ...(cache ? { cache } : {}),
+    ...(hot.coalescer ? { coalescer: hot.coalescer } : {}),
     serviceHooks: {
       onCache: (s) => metrics.cacheLookups.inc({ result: s }),
       onCacheError: (err) => log.error({ err }, "response cache failed; serving without it"),
@@ -68,23 +63,25 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   });
   const { table, service: models } = modelLayer;
   for (const d of table.deployments()) metrics.circuitState.set({ deployment: d.id }, 0);
-  const knowledge = createKnowledge(config, db, models);
+  const knowledge = createKnowledge(config, storage, models, hot.jobs);
+  const workers = new AbortController();
+  const ingestWorker = runIngestWorker(knowledge, workers.signal, log).catch((err: unknown) => log.error({ err }, "ingest worker stopped"));
   if (config.retrieval.sampleCollection) await ingestSampleCollection(knowledge, log);
   const conversations = new Conversations(knowledge.sessions);
   const pipelines = new Map<string, Pipeline>(
     config.pipelines.map((p) => [p.name, new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory })]),
   );
   const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens);
-  const usage = new UsageRecorder(new SqliteUsageStore(db), log);
+  const usage = new UsageRecorder(storage.usage, log, hot.spend ? { spend: hot.spend } : {});
   const limiter = new RateLimiter(
-    new MemoryRateLimitStore(),
+    hot.rateLimits,
     (scope, limit) => metrics.rateLimited.inc({ scope, limit }),
     (err) => log.error({ err }, "rate-limit counter update failed"),
   );
   const flow = new ChatFlow({ models: backend, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
 
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, notReadyReason: () => (draining ? "draining" : undefined) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;
@@ -107,13 +104,34 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         if (g.inFlight > 0) log.warn({ inFlight: g.inFlight }, "drain timeout; closing remaining connections");
         app.server.closeAllConnections();
         await closing;
+        workers.abort();
+        await ingestWorker;
         await usage.close();
         await modelLayer.close();
-        db.close();
+        await hot.close();
+        await storage.close();
         log.info("stratum stopped");
         log.flush();
       })();
       return closed;
     },
   };
+}
+
+/** Readiness: each backend answers within a second, or the reason names it. */
+async function backendsDown(storage: Storage, hot: HotState): Promise<string | undefined> {
+  const probe = async (name: string, ping: () => Promise<void>) => {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error("no answer within 1 s")), 1_000)));
+    try {
+      await Promise.race([ping(), timeout]);
+      return undefined;
+    } catch (e) {
+      return `${name} unavailable: ${(e as Error).message}`;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const reasons = await Promise.all([probe(storage.engine, () => storage.ping()), probe("redis", () => hot.ping())]);
+  return reasons.filter(Boolean).join("; ") || undefined;
 }

@@ -1,14 +1,15 @@
 // `stratum ingest <path|url> --collection NAME`: parses, chunks and indexes
-// into the data dir's SQLite file directly, so it works whether or not a
-// server runs on the same data dir (a running server answers from the new
-// documents at once: it reads the same file).
-import { join, resolve } from "node:path";
+// into the configured storage directly (the data dir's SQLite file, or
+// PostgreSQL), so it works whether or not a server runs on it (a running
+// server answers from the new documents at once: it reads the same store).
+import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import type { Command } from "commander";
 import { createKnowledge } from "../app/knowledge.js";
 import { createModelLayer } from "../app/model-layer.js";
 import { loadConfig } from "../config/index.js";
-import { openDatabase } from "../data/index.js";
+import { openStorage } from "../app/storage.js";
+import { MemoryJobQueue } from "../jobs/index.js";
 import type { IngestReport } from "../ingest/index.js";
 import { exitOnConfigError } from "./config-errors.js";
 
@@ -40,10 +41,10 @@ export function registerIngestCommand(program: Command): void {
     .option("--json", "print the report as JSON")
     .action(async (source: string, o: Omit<IngestOptions, "metadata"> & { meta: Record<string, string> }) => {
       const { config } = exitOnConfigError(() => loadConfig({ path: o.config }));
-      const db = openDatabase(join(resolve(config.dataDir), "stratum.db"));
+      const storage = await openStorage(config);
       const models = createModelLayer(config);
       try {
-        const k = createKnowledge(config, db, models.service);
+        const k = createKnowledge(config, storage, models.service, new MemoryJobQueue());
         const bar = o.progress && !o.json && process.stderr.isTTY ? new SingleBar({ format: " {bar} {value}/{total} files | {source}", hideCursor: true }, Presets.shades_classic) : undefined;
         let started = false;
         const onProgress = (p: { done: number; total: number; source: string }) => {
@@ -65,7 +66,7 @@ export function registerIngestCommand(program: Command): void {
         if (report.failed > 0) process.exitCode = 1;
       } finally {
         await models.close();
-        db.close();
+        await storage.close();
       }
     });
 }

@@ -1,16 +1,20 @@
-// `stratum keys create|list|revoke`: works directly on the data dir's SQLite
-// file, whether or not a server is running on it (WAL allows both).
-import { join, resolve } from "node:path";
+// `stratum keys create|list|revoke`: works directly on the configured storage
+// (the data dir's SQLite file, or PostgreSQL), whether or not a server is
+// running on it.
 import type { Command } from "commander";
-import { resolveDataDir } from "../config/index.js";
-import { openDatabase, SqliteKeyStore } from "../data/index.js";
+import { openStorage } from "../app/storage.js";
+import { loadStateConfig } from "../config/index.js";
 import { KeyService, publicKeyView } from "../gateway/index.js";
 import { exitOnConfigError } from "./config-errors.js";
 
-function withKeys<T>(opts: { config?: string }, fn: (keys: KeyService) => Promise<T>): Promise<T> {
-  const dataDir = exitOnConfigError(() => resolveDataDir({ path: opts.config }));
-  const db = openDatabase(join(resolve(dataDir), "stratum.db"));
-  return fn(new KeyService(new SqliteKeyStore(db))).finally(() => db.close());
+async function withKeys<T>(opts: { config?: string }, fn: (keys: KeyService) => Promise<T>): Promise<T> {
+  const config = exitOnConfigError(() => loadStateConfig({ path: opts.config }));
+  const storage = await openStorage(config);
+  try {
+    return await fn(new KeyService(storage.keys));
+  } finally {
+    await storage.close();
+  }
 }
 
 function positiveInt(flag: string) {

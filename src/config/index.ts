@@ -1,3 +1,3 @@
-export { loadConfig, parseConfig, resolveDataDir, findConfigFile, ConfigError, formatIssues } from "./load.js";
+export { loadConfig, loadStateConfig, parseConfig, findConfigFile, ConfigError, formatIssues } from "./load.js";
 export { Secret } from "./secret.js";
 export * from "./schema.js";

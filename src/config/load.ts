@@ -56,17 +56,18 @@ export function loadConfig(opts: LoadOptions = {}): { config: Config; path: stri
 }
 
 /**
- * Only the data dir, without validating the rest: tools that work on stored
- * state (e.g. `stratum keys`) must not need every provider's secret in env.
+ * The config of where state lives (storage, data dir, connection settings)
+ * without the model sections: commands that only touch state (`stratum keys`)
+ * must not need every provider's secret in env.
  */
-export function resolveDataDir(opts: LoadOptions = {}): string {
+export function loadStateConfig(opts: LoadOptions = {}): Config {
   const env = opts.env ?? process.env;
-  if (env.STRATUM_DATA_DIR) return env.STRATUM_DATA_DIR;
   const path = findConfigFile(opts);
-  const raw = path ? readConfigFile(path) : undefined;
-  const dir = raw && typeof raw === "object" ? (raw as { dataDir?: unknown }).dataDir : undefined;
-  if (dir !== undefined && (typeof dir !== "string" || !dir)) throw new ConfigError(`invalid ${path}:`, ["dataDir: must be a non-empty string"]);
-  return (dir as string | undefined) ?? ".stratum";
+  const raw = path ? (readConfigFile(path) ?? {}) : {};
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new ConfigError(`${path}: the top level must be a mapping`);
+  const r = raw as ConfigInput;
+  const stateOnly: ConfigInput = { ...r, providers: {}, models: [], pipelines: [], budgets: {}, retrieval: { ...r.retrieval, embeddingModel: undefined } };
+  return parseConfig(applyEnv(stateOnly, env), path ?? "config");
 }
 
 export function parseConfig(input: unknown, source = "config"): Config {

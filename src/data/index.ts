@@ -21,3 +21,14 @@ export {
   type PgMigration,
   type ApplyMigrationsOptions,
 } from "./postgres/index.js";
+export {
+  createRedis,
+  RedisRateLimitStore,
+  RedisCacheStore,
+  RedisCoalescer,
+  RedisSpendCounter,
+  MemorySpendCounter,
+  CacheInvalidator,
+  type Redis,
+  type SpendCounter,
+} from "./redis/index.js";

@@ -2,7 +2,9 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { Config } from "../config/schema.js";
 import type { ApiKeyRecord } from "../data/types.js";
-import type { Ingestor } from "../ingest/index.js";
+import type { Ingestor, IngestReport } from "../ingest/index.js";
+import type { JobQueue } from "../jobs/index.js";
+import type { AddDocument } from "../protocol/stratum.js";
 import type { ChatBackend } from "../pipelines/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
@@ -31,6 +33,10 @@ export interface Knowledge {
   store: RetrievalStore;
   retriever: { search(req: SearchRequest): Promise<SearchResult> };
   ingestor: Ingestor;
+  /** Ingest one document given over the API (text, base64 bytes or a URL). */
+  addDocument(tenant: string, collection: string, doc: AddDocument): Promise<IngestReport>;
+  /** Asynchronous work (ingestion jobs), shared by replicas when Redis is configured. */
+  jobs: JobQueue;
   sessions: SessionStore;
   memory: MemoryStore;
 }
@@ -44,8 +50,8 @@ export interface GatewayDeps {
   flow: ChatFlow;
   usage: UsageRecorder;
   knowledge: Knowledge;
-  /** Readiness: undefined when ready, else the reason. */
-  notReadyReason(): string | undefined;
+  /** Readiness: undefined when ready, else the reason (draining, a backend down). */
+  notReadyReason(): Promise<string | undefined>;
 }
 
 export class GatewayContext {
@@ -57,7 +63,7 @@ export class GatewayContext {
   readonly flow: ChatFlow;
   readonly usage: UsageRecorder;
   readonly knowledge: Knowledge;
-  readonly notReadyReason: () => string | undefined;
+  readonly notReadyReason: () => Promise<string | undefined>;
   private inFlightCount = 0;
   private idleWaiters: Array<() => void> = [];
 

@@ -8,3 +8,6 @@ export { walkFolder, type WalkEntry } from "./walk-folder.js";
 export { fetchUrl, type FetchUrlOptions, type FetchedDocument } from "./fetch-url.js";
 export { vetHost, blockedReason, type GuardOptions, type Resolver, type ResolvedAddress } from "./ssrf-guard.js";
 export { Ingestor, ORIGIN_KEY, FILE_KEY, type IngestorOptions, type IngestOptions, type IngestContentInput } from "./ingestor.js";
+
+/** The job type of queued ingestions (`POST .../documents` with `async: true`). */
+export const INGEST_JOB = "ingest";

@@ -4,7 +4,7 @@
 import { StratumError } from "../core/errors.js";
 import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
-import { Coalescer } from "./cache/coalescer.js";
+import { Coalescer, type InFlightCoalescer } from "./cache/coalescer.js";
 import type { ResponseCache } from "./cache/response-cache.js";
 import type { Attempt, Routed, Router } from "./router/router.js";
 
@@ -37,12 +37,11 @@ export interface ModelServiceHooks {
 }
 
 export class ModelService {
-  private readonly coalescer = new Coalescer<Served<ChatCompletion>>();
-
   constructor(
     readonly router: Router,
     private readonly cache: ResponseCache | undefined,
     private readonly hooks: ModelServiceHooks = {},
+    private readonly coalescer: InFlightCoalescer<Served<ChatCompletion>> = new Coalescer<Served<ChatCompletion>>(),
   ) {}
 
   hasModel(alias: string): boolean {

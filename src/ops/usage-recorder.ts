@@ -2,7 +2,7 @@
 // written in batches (one SQLite transaction per flush), so accounting never
 // slows or breaks a request. Daily spend per key is kept in memory (seeded
 // from the store once per key and day) for budget checks on the hot path.
-import type { UsageRecord, UsageStore } from "../data/types.js";
+import type { SpendCounter, UsageRecord, UsageStore } from "../data/index.js";
 import type { Logger } from "./logger.js";
 
 export function utcDayStart(t = Date.now()): number {
@@ -19,7 +19,13 @@ export class UsageRecorder {
   constructor(
     private readonly store: UsageStore,
     private readonly log: Logger,
-    private readonly opts: { flushIntervalMs?: number; maxBatch?: number; maxQueue?: number } = {},
+    private readonly opts: {
+      flushIntervalMs?: number;
+      maxBatch?: number;
+      maxQueue?: number;
+      /** Shared daily spend (replicas): budgets then hold across processes. */
+      spend?: SpendCounter;
+    } = {},
   ) {}
 
   record(r: UsageRecord): void {
@@ -30,6 +36,10 @@ export class UsageRecorder {
     }
     const s = this.entry(r.keyId, utcDayStart(r.at));
     s.usd += r.costUsd;
+    const shared = this.opts.spend;
+    if (shared && r.costUsd > 0) {
+      void s.seeded!.then(() => shared.add(r.keyId, r.costUsd, r.at)).catch((e: unknown) => this.log.error({ err: e }, "shared spend counter update failed"));
+    }
     if (this.queue.length >= (this.opts.maxQueue ?? 100_000)) {
       // The store is down or far behind: keep memory bounded, say so loudly.
       this.log.error({ dropped: 1 }, "usage queue full; dropping a usage record");
@@ -40,11 +50,18 @@ export class UsageRecorder {
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.flushIntervalMs ?? 250);
   }
 
-  /** Today's spend for a key, including records not yet flushed. */
+  /** Today's spend for a key, including records not yet flushed (and, when shared, every replica's). */
   async spentToday(keyId: string): Promise<number> {
     const s = this.entry(keyId, utcDayStart());
     await s.seeded;
-    return s.usd;
+    if (!this.opts.spend) return s.usd;
+    try {
+      return await this.opts.spend.get(keyId);
+    } catch (e) {
+      // The shared counter is down: this replica's view is the best left.
+      this.log.error({ err: e }, "shared spend counter unavailable; using this replica's count");
+      return s.usd;
+    }
   }
 
   summary(filter: { since: number; tenant?: string }) {
@@ -82,10 +99,15 @@ export class UsageRecorder {
     if (!s || s.day !== day) {
       const fresh = { day, usd: 0, seeded: undefined as Promise<void> | undefined };
       // Seed from what earlier runs (or other processes) recorded today; pending records here are added on top.
-      fresh.seeded = this.store.costSince(keyId, day).then(
-        (usd) => void (fresh.usd += usd),
-        (e: unknown) => this.log.error({ err: e }, "cannot read today's spend"),
-      );
+      // A shared counter is seeded once (by whichever replica gets there first) from the same store.
+      const spend = this.opts.spend;
+      fresh.seeded = this.store
+        .costSince(keyId, day)
+        .then(async (usd) => {
+          fresh.usd += usd;
+          if (spend) await spend.seed(keyId, usd, day);
+        })
+        .catch((e: unknown) => this.log.error({ err: e }, "cannot read today's spend"));
       s = fresh;
       this.spend.set(keyId, s);
     }

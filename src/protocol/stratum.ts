@@ -47,6 +47,8 @@ export const AddDocumentSchema = z
     /** Picks the parser when the source name has no telling extension. */
     mime: z.string().max(128).optional(),
     metadata: MetadataSchema.optional(),
+    /** Queue the ingestion (any replica's worker runs it); the reply is a job to poll at /v1/jobs/:id. */
+    async: z.boolean().optional(),
   })
   .refine((d) => [d.content, d.content_base64, d.url].filter((x) => x !== undefined).length === 1, "give exactly one of content, content_base64 or url")
   .refine((d) => d.url !== undefined || d.source !== undefined, { message: "source (a file name such as notes.md) is required with content", path: ["source"] });
@@ -56,3 +58,5 @@ export const AddMemorySchema = z.strictObject({
   text: z.string().min(1).max(4_000),
   tags: z.array(z.string().max(64)).max(16).optional(),
 });
+
+export type AddDocument = z.infer<typeof AddDocumentSchema>;

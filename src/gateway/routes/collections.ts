@@ -3,13 +3,14 @@
 import type { FastifyInstance } from "fastify";
 import { StratumError } from "../../core/errors.js";
 import { AddDocumentSchema, CollectionNameSchema, CreateCollectionSchema, SearchRequestSchema } from "../../protocol/stratum.js";
+import { INGEST_JOB } from "../../ingest/index.js";
 import type { GatewayContext } from "../context.js";
 import { validateBody } from "../validate.js";
 
 type Named = { Params: { name: string } };
 
 export function collectionRoutes(app: FastifyInstance, g: GatewayContext): void {
-  const { store, ingestor, retriever } = g.knowledge;
+  const { store, retriever } = g.knowledge;
 
   const collectionOf = async (tenant: string, raw: string) => {
     const name = CollectionNameSchema.safeParse(raw);
@@ -56,24 +57,29 @@ export function collectionRoutes(app: FastifyInstance, g: GatewayContext): void 
     };
   });
 
-  // Ingest one document; the report says per file what happened (a bad file is a 422 with the reason).
+  // Ingest one document. A bad file is a 400 naming the file and the reason; with
+  // `async: true` the work is queued (202) and any replica's worker runs it.
   app.post<Named>("/v1/collections/:name/documents", async (request, reply) => {
     const key = await g.authenticate(request);
     const name = CollectionNameSchema.safeParse(request.params.name);
     if (!name.success) throw new StratumError("InvalidRequest", `Invalid collection name: ${name.error.issues[0]!.message}`, { param: "name" });
     const doc = validateBody(AddDocumentSchema, request.body);
-    const metadata = doc.metadata ?? {};
-    const report = doc.url
-      ? await ingestor.ingestUrl(key.tenant, name.data, doc.url, { metadata })
-      : await ingestor.ingestContent(key.tenant, name.data, {
-          source: doc.source!,
-          content: doc.content_base64 !== undefined ? Buffer.from(doc.content_base64, "base64") : doc.content!,
-          ...(doc.mime ? { mime: doc.mime } : {}),
-          metadata,
-        });
+    if (doc.async) {
+      const id = await g.knowledge.jobs.enqueue(INGEST_JOB, { tenant: key.tenant, collection: name.data, doc });
+      return reply.code(202).send({ object: "job", id, type: INGEST_JOB, status: "queued", status_url: `/v1/jobs/${id}` });
+    }
+    const report = await g.knowledge.addDocument(key.tenant, name.data, doc);
     const failed = report.files.find((f) => f.status === "failed");
     if (failed) throw new StratumError("InvalidRequest", `${failed.source}: ${failed.error}`, { code: "ingest_failed", param: doc.url ? "url" : "content" });
     return reply.code(report.added > 0 ? 201 : 200).send({ object: "ingest.report", ...report });
+  });
+
+  // Job ids are random UUIDs, handed only to the caller that queued the job.
+  app.get<{ Params: { id: string } }>("/v1/jobs/:id", async (request) => {
+    await g.authenticate(request);
+    const status = await g.knowledge.jobs.getStatus(request.params.id);
+    if (!status) throw new StratumError("NotFound", `No job ${request.params.id}`, { param: "id", code: "job_not_found" });
+    return { object: "job", ...status };
   });
 
   app.delete<{ Params: { name: string; id: string } }>("/v1/collections/:name/documents/:id", async (request) => {

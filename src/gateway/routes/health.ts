@@ -6,7 +6,7 @@ import type { GatewayContext } from "../context.js";
 export function healthRoutes(app: FastifyInstance, g: GatewayContext): void {
   app.get("/healthz", async () => ({ status: "ok" }));
   app.get("/readyz", async (_request, reply) => {
-    const reason = g.notReadyReason();
+    const reason = await g.notReadyReason();
     if (reason) return reply.code(503).send({ status: "not ready", reason });
     return { status: "ready" };
   });

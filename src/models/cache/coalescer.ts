@@ -9,7 +9,12 @@ interface Flight<T> {
   waiters: number;
 }
 
-export class Coalescer<T> {
+/** Shares one call among identical in-flight requests (in process, or across replicas). */
+export interface InFlightCoalescer<T> {
+  run(key: string, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; shared: boolean }>;
+}
+
+export class Coalescer<T> implements InFlightCoalescer<T> {
   private readonly flights = new Map<string, Flight<T>>();
 
   /** Run `fn` once per key at a time. `shared` tells the caller it joined another's call. */

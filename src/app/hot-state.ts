@@ -1,0 +1,73 @@
+// Hot shared state by config: in this process (the embedded default) or in
+// Redis (`cache.store: redis`), so replicas share one rate limit, one response
+// cache, one in-flight call per identical request, one daily spend per key and
+// one job queue.
+import type { Config } from "../config/schema.js";
+import {
+  createRedis,
+  MemoryCacheStore,
+  MemoryRateLimitStore,
+  RedisCacheStore,
+  RedisCoalescer,
+  RedisRateLimitStore,
+  RedisSpendCounter,
+  SqliteCacheStore,
+  type CacheStore,
+  type RateLimitStore,
+  type Redis,
+  type SpendCounter,
+} from "../data/index.js";
+import { MemoryJobQueue, RedisStreamQueue, type JobQueue } from "../jobs/index.js";
+import type { InFlightCoalescer, Served } from "../models/index.js";
+import type { ChatCompletion } from "../protocol/openai.js";
+import type { Logger } from "../ops/index.js";
+import type { Storage } from "./storage.js";
+
+export interface HotState {
+  rateLimits: RateLimitStore;
+  /** The response cache's store (undefined when the cache is off). */
+  cache: CacheStore<ChatCompletion> | undefined;
+  /** Cross-replica coalescing (undefined: the model layer coalesces in process). */
+  coalescer: InFlightCoalescer<Served<ChatCompletion>> | undefined;
+  /** Shared daily spend (undefined: kept in process, seeded from the usage store). */
+  spend: SpendCounter | undefined;
+  jobs: JobQueue;
+  /** Rejects when Redis does not answer (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function openHotState(config: Config, storage: Storage, log: Logger): HotState {
+  const c = config.cache;
+  if (c.store !== "redis") {
+    const rateLimits = new MemoryRateLimitStore();
+    return {
+      rateLimits,
+      cache: !c.enabled ? undefined : c.store === "sqlite" && storage.sqlite ? new SqliteCacheStore<ChatCompletion>(storage.sqlite, c.maxEntries) : new MemoryCacheStore<ChatCompletion>(c.maxEntries),
+      coalescer: undefined,
+      spend: undefined,
+      jobs: new MemoryJobQueue(),
+      ping: async () => {},
+      close: async () => {},
+    };
+  }
+  const url = config.redis?.url?.reveal() ?? process.env.REDIS_URL!;
+  const redis: Redis = createRedis(url, { keyPrefix: config.redis?.keyPrefix ?? "stratum:" });
+  const rateLimits = new RedisRateLimitStore(redis);
+  const coalescer = new RedisCoalescer<Served<ChatCompletion>>(redis);
+  return {
+    rateLimits,
+    cache: c.enabled ? new RedisCacheStore<ChatCompletion>(redis, { log }) : undefined,
+    coalescer,
+    spend: new RedisSpendCounter(redis),
+    jobs: new RedisStreamQueue(redis, { onError: (err: unknown) => log.error({ err }, "job queue error") }),
+    ping: async () => {
+      await redis.ping();
+    },
+    close: async () => {
+      rateLimits.close();
+      coalescer.close();
+      redis.disconnect();
+    },
+  };
+}

@@ -1,0 +1,83 @@
+// Durable state by config: the embedded SQLite file (default) or PostgreSQL,
+// behind the same store interfaces. The server, the CLI and tests open it here.
+import { join, resolve } from "node:path";
+import type { Config } from "../config/schema.js";
+import {
+  createPgPool,
+  migrateStratum,
+  openDatabase,
+  PgKeyStore,
+  PgUsageStore,
+  SqliteKeyStore,
+  SqliteUsageStore,
+  type KeyStore,
+  type PgPool,
+  type SqliteDb,
+  type UsageStore,
+} from "../data/index.js";
+import { pgQuery } from "../data/postgres/index.js";
+import { migrateRetrieval, PgRetrievalStore, SqliteRetrievalStore, type RetrievalStore } from "../retrieval/index.js";
+import { PgMemoryStore, PgSessionStore, SqliteMemoryStore, SqliteSessionStore, type MemoryStore, type SessionStore } from "../sessions/index.js";
+
+export interface Storage {
+  engine: "sqlite" | "postgres";
+  keys: KeyStore;
+  usage: UsageStore;
+  sessions: SessionStore;
+  memory: MemoryStore;
+  retrieval: RetrievalStore;
+  /** The SQLite file, when storage is SQLite (the optional SQLite response cache lives in it). */
+  sqlite?: SqliteDb;
+  /** Rejects when the engine does not answer (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openStorage(config: Config): Promise<Storage> {
+  if (config.storage === "postgres") return openPostgres(config);
+  const db = openDatabase(join(resolve(config.dataDir), "stratum.db"));
+  return {
+    engine: "sqlite",
+    keys: new SqliteKeyStore(db),
+    usage: new SqliteUsageStore(db),
+    sessions: new SqliteSessionStore(db, { maxMessages: config.sessions.maxMessages }),
+    memory: new SqliteMemoryStore(db),
+    retrieval: new SqliteRetrievalStore(db),
+    sqlite: db,
+    ping: async () => {
+      db.prepare("SELECT 1").get();
+    },
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
+async function openPostgres(config: Config): Promise<Storage> {
+  const url = config.postgres?.url?.reveal() ?? process.env.DATABASE_URL!;
+  const schema = config.postgres?.schema ?? "public";
+  if (schema !== "public") {
+    const bootstrap = createPgPool(url, { max: 1 });
+    try {
+      await pgQuery(bootstrap, `CREATE SCHEMA IF NOT EXISTS ${schema}`);
+    } finally {
+      await bootstrap.end();
+    }
+  }
+  const pool: PgPool = createPgPool(url, { max: config.postgres?.maxConnections ?? 10, schema });
+  // Migrations take an advisory lock: replicas starting together apply each version once.
+  await migrateStratum(pool);
+  await migrateRetrieval(pool);
+  return {
+    engine: "postgres",
+    keys: new PgKeyStore(pool),
+    usage: new PgUsageStore(pool),
+    sessions: new PgSessionStore(pool, { maxMessages: config.sessions.maxMessages }),
+    memory: new PgMemoryStore(pool),
+    retrieval: await PgRetrievalStore.open(pool),
+    ping: async () => {
+      await pgQuery(pool, "SELECT 1");
+    },
+    close: () => pool.end(),
+  };
+}
