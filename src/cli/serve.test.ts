@@ -2,44 +2,12 @@
 // defaults, and SIGTERM draining in-flight streams before exit.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startSim } from "../testing/harness.js";
-
-const ROOT = new URL("../..", import.meta.url).pathname;
-
-interface Running {
-  child: ChildProcess;
-  url: string;
-  stderr: () => string;
-  exited: Promise<number | null>;
-}
-
-async function serve(env: Record<string, string>, args: string[] = []): Promise<Running> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", ...args], {
-    cwd: ROOT,
-    env: { ...process.env, PORT: "0", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  let err = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 20_000);
-    const check = () => {
-      const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
-      if (m) {
-        clearTimeout(t);
-        resolve(m[1]!);
-      }
-    };
-    child.stderr!.on("data", check);
-    child.once("exit", () => reject(new Error(`server exited: ${err}`)));
-  });
-  return { child, url, stderr: () => err, exited };
-}
+import { spawnServer as serve } from "../testing/server-process.js";
 
 describe("stratum serve", () => {
   const dirs: string[] = [];

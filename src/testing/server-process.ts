@@ -1,0 +1,37 @@
+// Test support: `stratum serve` as a real child process (tsx, no build step).
+// Not part of the build.
+import { spawn, type ChildProcess } from "node:child_process";
+
+const ROOT = new URL("../..", import.meta.url).pathname;
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+  exited: Promise<number | null>;
+}
+
+/** Start a server on an ephemeral port; resolves with its URL once it listens. */
+export async function spawnServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", ...args], {
+    cwd: ROOT,
+    env: { ...process.env, PORT: "0", ...env },
+    stdio: ["ignore", "ignore", "pipe"],
+  });
+  let err = "";
+  child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`server did not start: ${err}`)), 30_000);
+    const check = () => {
+      const m = /listening on (http:\/\/[\d.:]+)/.exec(err);
+      if (m) {
+        clearTimeout(t);
+        resolve(m[1]!);
+      }
+    };
+    child.stderr!.on("data", check);
+    child.once("exit", () => reject(new Error(`server exited: ${err}`)));
+  });
+  return { child, url, stderr: () => err, exited };
+}
