@@ -44,6 +44,18 @@ if (postgresTestsEnabled) {
       assert.deepEqual(await s.denseSearch(c.id, new Float32Array(DIMS), 5), []);
     });
 
+    it("stores text with NUL characters (PostgreSQL text cannot hold them: they are dropped)", async () => {
+      const s = await open();
+      const c = await s.ensureCollection("nul", "c");
+      const d = await s.putDocument(c.id, {
+        ...doc("a\u0000b", "wom\u0000bat facts", { note: "x\u0000y", raw: "\\u0000" }, "ti\u0000tle"),
+        chunks: [{ ordinal: 0, text: "wom\u0000bat facts", headings: ["h\u0000"], start: 0, end: 5, tokens: 2 }],
+      });
+      assert.deepEqual(d.metadata, { note: "xy", raw: "\\u0000" });
+      assert.equal((await s.getChunks([`${d.id}:0`]))[0]!.text, "wombat facts");
+      assert.equal((await s.lexicalSearch(c.id, "wombat", 5)).length, 1);
+    });
+
     it("writes to one collection concurrently without losing counts", async () => {
       const s = await open();
       const c = await s.ensureCollection("concurrent", "c");

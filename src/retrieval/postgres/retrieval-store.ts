@@ -126,7 +126,9 @@ const toChunk = (r: ChunkRow): ChunkRecord => ({
 
 /** PostgreSQL text cannot hold NUL. */
 const clean = (s: string): string => (s.includes("\u0000") ? s.replaceAll("\u0000", "") : s);
-const cleanMeta = (m: Metadata): string => clean(JSON.stringify(m ?? {}).replaceAll("\\u0000", ""));
+/** JSON for a JSONB column: NUL removed from every string value (JSONB rejects \u0000). */
+const cleanJson = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (typeof x === "string" ? clean(x) : x));
+const cleanMeta = (m: Metadata): string => cleanJson(m ?? {});
 const toPgVector = (v: Float32Array): string => `[${Array.from(v).join(",")}]`;
 const fromPgVector = (v: unknown): Float32Array => Float32Array.from(typeof v === "string" ? (JSON.parse(v) as number[]) : (v as number[]));
 
@@ -307,7 +309,7 @@ export class PgRetrievalStore implements RetrievalStore {
            ON CONFLICT (id) DO UPDATE SET title = EXCLUDED.title, content_hash = EXCLUDED.content_hash, mime = EXCLUDED.mime,
              metadata = EXCLUDED.metadata, chunk_count = EXCLUDED.chunk_count, bytes = EXCLUDED.bytes, updated_at = EXCLUDED.updated_at
            RETURNING ${DOCUMENT_COLUMNS}`,
-          [id, collectionId, source, clean(doc.title), doc.contentHash, doc.mime, cleanMeta(doc.metadata), doc.chunks.length, doc.bytes, now],
+          [id, collectionId, source, clean(doc.title), clean(doc.contentHash), clean(doc.mime), cleanMeta(doc.metadata), doc.chunks.length, doc.bytes, now],
         );
         if (doc.chunks.length) {
           const c = doc.chunks;
@@ -329,7 +331,7 @@ export class PgRetrievalStore implements RetrievalStore {
               c.map((x) => `${id}:${x.ordinal}`),
               c.map((x) => x.ordinal),
               c.map((x) => clean(x.text)),
-              c.map((x) => clean(JSON.stringify(x.headings ?? []).replaceAll("\\u0000", ""))),
+              c.map((x) => cleanJson(x.headings ?? [])),
               c.map((x) => clean((x.headings ?? []).join(" "))),
               c.map((x) => x.start),
               c.map((x) => x.end),
