@@ -194,6 +194,8 @@ describe("a backend that goes away", { skip: !enabled && "STRATUM_SKIP_POSTGRES 
   });
   after(async () => {
     server?.child.kill("SIGKILL");
+    pgProxy?.cut();
+    redisProxy?.cut();
     await pg?.drop();
     rmSync(dir, { recursive: true, force: true });
   });

@@ -86,7 +86,13 @@ export class KeyService {
    */
   async ensureAdmin(envKey: string | undefined): Promise<{ created?: string }> {
     if (envKey) {
-      if (!(await this.store.findByHash(hashKey(envKey)))) await this.create({ tenant: "default", name: "admin (STRATUM_API_KEY)", role: "admin", key: envKey });
+      if (await this.store.findByHash(hashKey(envKey))) return {};
+      try {
+        await this.create({ tenant: "default", name: "admin (STRATUM_API_KEY)", role: "admin", key: envKey });
+      } catch (e) {
+        // Replicas starting together race to register the same key: losing that race is fine.
+        if (!(await this.store.findByHash(hashKey(envKey)))) throw e;
+      }
       return {};
     }
     if ((await this.store.countAdmins()) > 0) return {};
