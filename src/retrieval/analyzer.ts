@@ -2,7 +2,7 @@
 // lowercase, split on anything that is not a letter or digit, drop stopwords,
 // Porter-stem ASCII words. The FTS5 table stores these pre-analyzed terms, so
 // the query side knows exactly which terms exist (IDF look-ups, term capping).
-import { porterStem } from "./porter-stemmer.js";
+import { stemmer as porterStem } from "stemmer";
 import { STOPWORDS } from "./stopwords.js";
 
 const TOKEN = /[\p{L}\p{N}]+/gu;
