@@ -10,6 +10,8 @@ import { UsageRecorder } from "../ops/usage-recorder.js";
 import { Conversations, Orchestrator, RagPipeline, type Pipeline } from "../pipelines/index.js";
 import { createKnowledge, ingestSampleCollection, runIngestWorker } from "./knowledge.js";
 import { createModelLayer } from "./model-layer.js";
+import { Guardrails } from "../safety/index.js";
+import { builtInDetectors } from "./detectors.js";
 import { openHotState, type HotState } from "./hot-state.js";
 import { openStorage, type Storage } from "./storage.js";
 
@@ -68,8 +70,15 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const ingestWorker = runIngestWorker(knowledge, workers.signal, log).catch((err: unknown) => log.error({ err }, "ingest worker stopped"));
   if (config.retrieval.sampleCollection) await ingestSampleCollection(knowledge, log);
   const conversations = new Conversations(knowledge.sessions);
+  const detectors = builtInDetectors();
   const pipelines = new Map<string, Pipeline>(
-    config.pipelines.map((p) => [p.name, new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory })]),
+    config.pipelines.map((p) => {
+      const guardrails = new Guardrails(p.guardrails, detectors, (d) => {
+        metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
+        log.info({ pipeline: p.name, ...d }, "guardrail decision");
+      });
+      return [p.name, new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails })];
+    }),
   );
   const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens);
   const usage = new UsageRecorder(storage.usage, log, hot.spend ? { spend: hot.spend } : {});

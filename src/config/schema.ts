@@ -164,6 +164,49 @@ export const PromptTemplateSchema = z.strictObject({
   system: z.string().min(1).default(DEFAULT_SYSTEM_PROMPT),
 });
 
+const Action = z.enum(["allow", "redact", "block", "flag"]);
+const DetectorRule = (def: z.infer<typeof Action>) =>
+  z.strictObject({
+    action: Action.default(def),
+    /** Only these finding types count (entity types, attack families, hazard categories); all when unset. */
+    types: z.array(z.string()).optional(),
+    /** Findings scoring below this are ignored. */
+    threshold: z.number().min(0).max(1).default(0.5),
+  });
+
+export const GuardrailsSchema = z.strictObject({
+  input: z
+    .strictObject({
+      pii: DetectorRule("redact").optional(),
+      secrets: DetectorRule("block").optional(),
+      injection: DetectorRule("block").optional(),
+      moderation: DetectorRule("block").optional(),
+    })
+    .prefault({}),
+  /** Retrieved passages: indirect prompt injection. `block` drops the passage, `flag` keeps and records it. */
+  retrieval: z.strictObject({ injection: DetectorRule("block").optional() }).prefault({}),
+  output: z
+    .strictObject({
+      pii: DetectorRule("redact").optional(),
+      secrets: DetectorRule("redact").optional(),
+      moderation: DetectorRule("block").optional(),
+      /** A canary token in the system prompt; its appearance in the output means the prompt leaked. */
+      canary: z.boolean().default(true),
+      /** Share of answer sentences supported by the passages. */
+      grounding: z
+        .strictObject({
+          threshold: z.number().min(0).max(1).default(0.5),
+          /** block: refuse; retry: ask again with stricter instructions; fallback: answer with `extractive`; flag: report only. */
+          action: z.enum(["flag", "block", "retry", "fallback"]).default("flag"),
+        })
+        .optional(),
+    })
+    .prefault({}),
+  /** Put the original values back into the reply where input redaction replaced them with placeholders. */
+  restoreRedacted: z.boolean().default(true),
+});
+export type GuardrailsConfig = z.infer<typeof GuardrailsSchema>;
+
 export const PipelineSchema = z.strictObject({
   name: z.string().min(1).regex(/^[^\s]+$/, "pipeline names cannot contain whitespace"),
   /** The collection retrieved from (in the caller's tenant). */
@@ -200,6 +243,7 @@ export const PipelineSchema = z.strictObject({
     .prefault({}),
   /** Long-term memory facts about the end user, recalled into the prompt. */
   memory: z.boolean().default(true),
+  guardrails: GuardrailsSchema.prefault({}),
 });
 export type PipelineConfig = z.infer<typeof PipelineSchema>;
 

@@ -18,6 +18,8 @@ export type ErrorKind =
   | "ConcurrencyLimited"
   | "AllRoutesFailed"
   | "Unavailable"
+  | "GuardrailBlocked" // a guardrail refused the input or the output
+  | "OutputInvalid" // the model's output failed validation (e.g. its JSON schema), after a retry
   | "Internal";
 
 export interface AttemptFailure {

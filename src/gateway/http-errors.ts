@@ -24,6 +24,8 @@ const STATUS: Record<ErrorKind, number> = {
   ConcurrencyLimited: 503,
   AllRoutesFailed: 502,
   Unavailable: 503,
+  GuardrailBlocked: 400,
+  OutputInvalid: 502,
   Internal: 500,
 };
 
@@ -44,6 +46,8 @@ const TYPE: Record<ErrorKind, string> = {
   ConcurrencyLimited: "service_unavailable",
   AllRoutesFailed: "upstream_error",
   Unavailable: "service_unavailable",
+  GuardrailBlocked: "invalid_request_error",
+  OutputInvalid: "upstream_error",
   Internal: "server_error",
 };
 

@@ -6,3 +6,4 @@ export { Coalescer, type InFlightCoalescer } from "./cache/coalescer.js";
 export { Router, RouteTable, EXTRACTIVE_ALIAS, type Attempt, type Deployment, type CircuitState } from "./router/index.js";
 export { countTokens, countPromptTokens, countMessageTokens, countUsage, estimatePromptTokens, estimateTextTokens } from "./tokenizer.js";
 export { createProviders } from "./providers/registry.js";
+export { splitSentences } from "./providers/extractive.js";

@@ -56,6 +56,12 @@ export class Metrics {
     labelNames: ["result"] as const,
     registers: [this.registry],
   });
+  readonly guardrailDecisions = new Counter({
+    name: "stratum_guardrail_decisions_total",
+    help: "Guardrail decisions by guardrail, stage (input, retrieval, output) and action",
+    labelNames: ["pipeline", "guardrail", "stage", "action"] as const,
+    registers: [this.registry],
+  });
   readonly rateLimited = new Counter({
     name: "stratum_rate_limit_rejections_total",
     help: "Requests rejected by rate limits or budgets",

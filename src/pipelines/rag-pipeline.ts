@@ -3,10 +3,11 @@
 // the passages → context-window fit → the model route (router: fallback,
 // retries, caching) → output processing (citations in the text and as data).
 import type { PipelineConfig } from "../config/schema.js";
-import { isStratumError } from "../core/errors.js";
-import { completionToChunks } from "../protocol/chunks.js";
+import { isStratumError, StratumError } from "../core/errors.js";
+import { ChunkAccumulator, completionToChunks } from "../protocol/chunks.js";
 import { contentText, type ChatCompletion, type ChatCompletionChunk, type ChatMessage, type ChatRequest } from "../protocol/openai.js";
-import type { ModelService, Served } from "../models/index.js";
+import { EXTRACTIVE_ALIAS, type ModelService, type Served } from "../models/index.js";
+import { groundingScore, type GroundingResult, type GuardrailRun, type Guardrails } from "../safety/index.js";
 import type { SearchRequest, SearchResult } from "../retrieval/types.js";
 import { condenseQuery, fitContext, recallMemory, type MemoryStore } from "../sessions/index.js";
 import type { Conversations } from "./conversations.js";
@@ -23,7 +24,13 @@ export interface RagPipelineDeps {
   search(req: SearchRequest): Promise<SearchResult>;
   conversations: Conversations;
   memory?: MemoryStore;
+  /** This pipeline's guardrails (none when absent). */
+  guardrails?: Guardrails;
 }
+
+/** What the user sees when an output guardrail withholds the answer. */
+export const WITHHELD = "The answer was withheld by a safety check.";
+const UNGROUNDED = "The answer could not be verified against the documents.";
 
 /** Everything decided before the model is called. */
 interface Plan {
@@ -35,6 +42,9 @@ interface Plan {
   abstain: boolean;
   turn: ChatMessage[];
   context: { dropped: number; summarized: number; tokens: number };
+  guard: GuardrailRun | undefined;
+  /** Grounding of the final answer (when the check is on). */
+  grounding?: GroundingResult;
 }
 
 export class RagPipeline implements Pipeline {
@@ -58,12 +68,57 @@ export class RagPipeline implements Pipeline {
       await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: NOT_IN_DOCUMENTS }]);
       return { result, servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     }
-    const served = await this.d.models.complete(this.cfg.route, plan.request, ctx);
+    let served = await this.d.models.complete(this.cfg.route, plan.request, ctx);
+    served = await this.groundedOrElse(served, plan, ctx);
     // A copy: a cached answer object is shared with the cache.
-    const result = this.withExt({ ...served.result, model: this.name }, plan, ctx);
+    const checked = this.checkOutput({ ...served.result, model: this.name }, plan);
+    const result = this.withExt(checked, plan, ctx);
     const message = result.choices[0]?.message;
     if (message) await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: message.content ?? "" }]);
     return { ...served, result };
+  }
+
+  /** Output guardrails on a whole answer: a block becomes a content_filter refusal; redactions and restores applied. */
+  private checkOutput(c: ChatCompletion, plan: Plan): ChatCompletion {
+    const choice = c.choices[0];
+    if (!plan.guard || !choice) return c;
+    const text = contentText(choice.message.content ?? "");
+    let content: string;
+    let finish = choice.finish_reason;
+    try {
+      content = plan.guard.restore(plan.guard.output(text));
+    } catch (e) {
+      if (!isStratumError(e) || e.kind !== "GuardrailBlocked") throw e;
+      content = WITHHELD;
+      finish = "content_filter";
+    }
+    return { ...c, choices: [{ ...choice, message: { ...choice.message, content }, finish_reason: finish }] };
+  }
+
+  /**
+   * The grounding check and its action: retry once with stricter instructions,
+   * fall back to the extractive route, or refuse; `flag` only reports.
+   */
+  private async groundedOrElse(served: Served<ChatCompletion>, plan: Plan, ctx: TurnContext): Promise<Served<ChatCompletion>> {
+    const rule = this.cfg.guardrails.output.grounding;
+    if (!rule || !plan.guard) return served;
+    const passages = plan.retrieval.hits.map((h) => h.chunk.text);
+    const score = (c: ChatCompletion) => groundingScore(contentText(c.choices[0]?.message.content ?? ""), passages);
+    plan.grounding = score(served.result);
+    if (plan.grounding.score >= rule.threshold) return served;
+    plan.guard.record({ guardrail: "grounding", stage: "output", action: rule.action === "flag" ? "flag" : "block", types: [rule.action], score: round(plan.grounding.score) });
+    if (rule.action === "flag") return served;
+    if (rule.action === "retry" || rule.action === "fallback") {
+      const request = rule.action === "retry" ? withStricterInstructions(plan.request) : { ...plan.request, model: EXTRACTIVE_ALIAS };
+      const again = await this.d.models.complete(rule.action === "retry" ? this.cfg.route : EXTRACTIVE_ALIAS, request, { ...ctx, noCache: true });
+      const g = score(again.result);
+      if (g.score >= rule.threshold || rule.action === "fallback") {
+        plan.grounding = g;
+        return again;
+      }
+    }
+    const refused: ChatCompletion = { ...served.result, choices: [{ index: 0, message: { role: "assistant", content: UNGROUNDED }, finish_reason: "content_filter", logprobs: null }] };
+    return { ...served, result: refused };
   }
 
   async stream(req: ChatRequest, ctx: TurnContext): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
@@ -78,7 +133,11 @@ export class RagPipeline implements Pipeline {
 
   private async plan(req: ChatRequest, ctx: TurnContext): Promise<Plan> {
     const cfg = this.cfg;
-    const { system: clientSystem, earlier, question } = prepareTurn(req.messages, cfg.input.maxTokens);
+    const turnIn = prepareTurn(req.messages, cfg.input.maxTokens);
+    const { system: clientSystem, earlier } = turnIn;
+    const guard = this.d.guardrails?.begin();
+    // Input guardrails see the question first: a block stops here; redaction hides values from retrieval and the model.
+    const question = guard ? guard.input(turnIn.question) : turnIn.question;
     const ext = PipelineRequestExtSchema.parse(req.stratum ?? {});
     // With a stored conversation, the client sends only the new message.
     const stored = await this.d.conversations.load(ctx);
@@ -90,7 +149,7 @@ export class RagPipeline implements Pipeline {
     const llm = (mode === "llm" || (mode === "auto" && generative)) ? this.llm(ctx) : undefined;
     const query = mode === "off" || history.length === 0 ? question : await condenseQuery(history, question, { llm });
 
-    const retrieval = await this.retrieve({
+    const found = await this.retrieve({
       tenant: ctx.tenant,
       collection: cfg.collection,
       query,
@@ -99,12 +158,15 @@ export class RagPipeline implements Pipeline {
       mmr: cfg.retrieval.mmr === false ? false : { lambda: cfg.retrieval.mmr },
       ...(ext.filter ? { filter: ext.filter } : {}),
     });
+    // Passages carrying instructions for the model (indirect injection) are dropped or flagged.
+    const keep = guard ? guard.passages(found.hits.map((h) => h.chunk.text)) : undefined;
+    const retrieval = keep && keep.length < found.hits.length ? { ...found, hits: keep.map((i) => found.hits[i]!) } : found;
     const abstain = retrieval.hits.length === 0 || retrieval.confidence < cfg.retrieval.minConfidence;
 
     const memory = cfg.memory && ctx.user && this.d.memory ? await recallMemory(this.d.memory, ctx.tenant, ctx.user, query) : "";
     const system: ChatMessage = {
       role: "system",
-      content: renderPrompt(this.template, { name: this.name, collection: cfg.collection, context: formatPassages(retrieval.hits), memory }),
+      content: [renderPrompt(this.template, { name: this.name, collection: cfg.collection, context: formatPassages(retrieval.hits), memory }), guard?.canaryInstruction ?? ""].filter(Boolean).join("\n\n"),
     };
     // A language model reads the follow-up in its conversation; the extractive
     // route matches words, so it gets the standalone (condensed) query instead.
@@ -132,6 +194,7 @@ export class RagPipeline implements Pipeline {
       abstain,
       turn: [current],
       context: { dropped: fitted.dropped, summarized: fitted.summarized, tokens: fitted.tokens },
+      guard,
     };
   }
 
@@ -167,6 +230,8 @@ export class RagPipeline implements Pipeline {
       },
       prompt: this.prompt,
       context: plan.context,
+      ...(plan.guard ? { guardrails: plan.guard.decisions } : {}),
+      ...(plan.grounding ? { grounding: { score: round(plan.grounding.score), supported: plan.grounding.supported, sentences: plan.grounding.sentences } } : {}),
       ...(ctx.sessionId ? { session_id: ctx.sessionId } : {}),
     };
   }
@@ -176,14 +241,37 @@ export class RagPipeline implements Pipeline {
     return { ...c, stratum: { ...c.stratum, ...this.ext(text, plan, ctx) } };
   }
 
-  /** Pass chunks through renamed; attach the extension to the finishing chunk; keep the turn once it completed. */
+  /**
+   * Pass chunks through renamed; attach the extension to the finishing chunk;
+   * keep the turn once it completed. Output guardrails that can only refuse
+   * (canary, moderation) check the text as it grows and cut the stream with a
+   * content_filter finish; guardrails that rewrite text (redaction, restoring
+   * the user's values) need the whole answer, so then the answer is collected
+   * and replayed once checked.
+   */
   private async *annotate(source: AsyncIterable<ChatCompletionChunk>, plan: Plan, ctx: TurnContext): AsyncGenerator<ChatCompletionChunk> {
+    const guard = plan.guard;
+    if (guard && (this.rewritesOutput() || this.cfg.guardrails.output.grounding)) {
+      yield* this.checkedReplay(source, plan, ctx);
+      return;
+    }
     let text = "";
     let finished = false;
     for await (const chunk of source) {
       const out: ChatCompletionChunk = { ...chunk, model: this.name };
       const choice = chunk.choices[0];
-      if (choice?.delta.content) text += choice.delta.content;
+      if (choice?.delta.content) {
+        text += choice.delta.content;
+        if (guard?.checksOutput) {
+          try {
+            guard.output(text);
+          } catch (e) {
+            if (!isStratumError(e) || e.kind !== "GuardrailBlocked") throw e;
+            yield { ...out, choices: [{ index: 0, delta: {}, finish_reason: "content_filter" }], stratum: this.ext(text, plan, ctx) };
+            return; // stops reading the upstream; the withheld turn is not kept
+          }
+        }
+      }
       if (choice?.finish_reason) {
         finished = true;
         out.stratum = { ...chunk.stratum, ...this.ext(text, plan, ctx) };
@@ -192,6 +280,39 @@ export class RagPipeline implements Pipeline {
     }
     if (finished) await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: text }]);
   }
+
+  private rewritesOutput(): boolean {
+    const g = this.cfg.guardrails;
+    return Boolean(g.output.pii || g.output.secrets || (g.restoreRedacted && g.input.pii?.action === "redact"));
+  }
+
+  /** Collect the streamed answer, run the same checks as for JSON, replay it as chunks. */
+  private async *checkedReplay(source: AsyncIterable<ChatCompletionChunk>, plan: Plan, ctx: TurnContext): AsyncGenerator<ChatCompletionChunk> {
+    const acc = new ChunkAccumulator();
+    for await (const chunk of source) acc.push(chunk);
+    if (!acc.finished) throw new StratumError("UpstreamProtocol", "the route's stream ended before the answer finished");
+    const whole = acc.toCompletion(acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+    const grounded = await this.groundedOrElse({ result: whole, servedBy: this.cfg.route, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" }, plan, ctx);
+    const result = this.withExt(this.checkOutput({ ...grounded.result, model: this.name }, plan), plan, ctx);
+    const chunks = completionToChunks(result, acc.usage !== undefined);
+    for (const c of chunks) {
+      if (c.choices[0]?.finish_reason) c.stratum = result.stratum;
+      yield c;
+    }
+    await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: result.choices[0]?.message.content ?? "" }]);
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+function withStricterInstructions(req: ChatRequest): ChatRequest {
+  const strict: ChatMessage = {
+    role: "system",
+    content: "Your previous answer included statements the passages do not support. Answer again using ONLY facts stated in the passages, citing each with [n]. If they do not contain the answer, say so.",
+  };
+  return { ...req, messages: [...req.messages.slice(0, -1), strict, req.messages[req.messages.length - 1]!] };
 }
 
 let abstentions = 0;
