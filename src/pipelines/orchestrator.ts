@@ -6,15 +6,20 @@ import { ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
 import { fitContext } from "../sessions/index.js";
 import type { Conversations } from "./conversations.js";
+import { StructuredOutput } from "./structured-output.js";
 import type { ChatBackend, Pipeline, TurnContext } from "./types.js";
 
 export class Orchestrator implements ChatBackend {
+  private readonly structured: StructuredOutput;
+
   constructor(
     private readonly models: ModelService,
     private readonly pipelines: ReadonlyMap<string, Pipeline>,
     private readonly conversations: Conversations,
     private readonly sessionContextTokens: number,
-  ) {}
+  ) {
+    this.structured = new StructuredOutput(models);
+  }
 
   hasModel(name: string): boolean {
     return this.pipelines.has(name) || this.models.hasModel(name);
@@ -31,9 +36,9 @@ export class Orchestrator implements ChatBackend {
   async complete(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
     const pipeline = this.pipelines.get(name);
     if (pipeline) return pipeline.complete(req, pipelineTurn(ctx));
-    if (!ctx.sessionId) return this.models.complete(name, req, ctx);
+    if (!ctx.sessionId) return this.structured.complete(name, req, ctx);
     const { request, turn } = await this.withHistory(req, ctx);
-    const served = await this.models.complete(name, request, ctx);
+    const served = await this.structured.complete(name, request, ctx);
     const message = served.result.choices[0]?.message;
     if (message) await this.conversations.append(ctx, [...turn, message as ChatMessage]);
     return served;
