@@ -67,15 +67,16 @@ function printableRatio(s: string): number {
   return ok / s.length;
 }
 
-function looksLikeText(s: string): boolean {
-  return s.length >= 6 && printableRatio(s) >= 0.95 && /[a-z]{3,}/i.test(s) && /\s/.test(s);
+function looksLikeText(s: string, requireSpace: boolean): boolean {
+  return s.length >= 6 && printableRatio(s) >= 0.95 && /[a-z]{3,}/i.test(s) && (!requireSpace || /\s/.test(s));
 }
 
 /**
  * Runs of base64 (standard or URL-safe) and hex inside the text that decode to readable
- * text. Returns the decoded strings (not normalised), at most 16 of them.
+ * text (with whitespace, unless `requireSpace` is false). Returns the decoded strings (not
+ * normalised), at most 16 of them.
  */
-export function decodeEmbedded(input: string): string[] {
+export function decodeEmbedded(input: string, requireSpace = true): string[] {
   const out: string[] = [];
   if (input.length < 16) return out;
   for (const m of input.matchAll(BASE64_RUN)) {
@@ -84,14 +85,14 @@ export function decodeEmbedded(input: string): string[] {
     // Pure-letter runs are ordinary long words/identifiers; real base64 mixes cases/digits.
     if (!/[0-9+/=_-]/.test(run) && !(/[A-Z]/.test(run) && /[a-z]/.test(run))) continue;
     const decoded = Buffer.from(run.replace(/-/g, "+").replace(/_/g, "/"), "base64").toString("utf8");
-    if (looksLikeText(decoded)) out.push(decoded);
+    if (looksLikeText(decoded, requireSpace)) out.push(decoded);
   }
   for (const m of input.matchAll(HEX_RUN)) {
     if (out.length >= MAX_DECODED_SEGMENTS) break;
     const hex = (m[1] ?? "").replace(/[ :]/g, "");
     if (hex.length % 2 !== 0) continue;
     const decoded = Buffer.from(hex, "hex").toString("utf8");
-    if (looksLikeText(decoded)) out.push(decoded);
+    if (looksLikeText(decoded, requireSpace)) out.push(decoded);
   }
   return out;
 }
