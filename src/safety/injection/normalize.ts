@@ -41,7 +41,7 @@ export function normalizeText(input: string): string {
   t = t.replace(LEET_WORD, (w) => {
     const digits = w.replace(/[a-z]/g, "").length;
     if (/^\d+[a-z]{1,3}$/.test(w) || /^[a-z]{1,4}\d+$/.test(w)) return w; // 1st, 10am, 4k, mp3, ipv4
-    return digits > 0 && digits <= Math.max(2, w.length / 2) ? unleet(w) : w;
+    return digits > 0 && digits < w.length ? unleet(w) : w;
   });
   t = t.replace(SPACED, (m) => m.replace(/[ .\-_*+~]/g, "") + " ");
   t = t.replace(/\s+/g, " ").trim();
