@@ -13,11 +13,20 @@ export function resolveOverlaps<F extends Finding>(findings: readonly F[]): F[] 
   const ranked = [...located].sort(
     (a, b) => b.score - a.score || b.end - b.start - (a.end - a.start) || a.start - b.start,
   );
+  // `kept` stays sorted by start and non-overlapping, so one binary search finds the neighbours.
   const kept: (F & Located)[] = [];
   for (const f of ranked) {
-    if (kept.some((k) => f.start < k.end && k.start < f.end)) continue;
-    kept.push(f);
+    let lo = 0;
+    let hi = kept.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (kept[mid]!.start < f.start) lo = mid + 1;
+      else hi = mid;
+    }
+    const prev = kept[lo - 1];
+    const next = kept[lo];
+    if ((prev !== undefined && prev.end > f.start) || (next !== undefined && next.start < f.end)) continue;
+    kept.splice(lo, 0, f);
   }
-  kept.sort((a, b) => a.start - b.start);
   return [...kept, ...rest];
 }

@@ -8,10 +8,10 @@ export type { CountryCode };
  * Candidate shapes: optional +CC / 00CC, optional "(0)", optional "(area)", then 1-7 digit groups
  * separated by one space, dot or dash (a group may be a bare run of up to 12 digits), then an optional extension. Every repetition needs a
  * separator, so there is one way to split a digit run: no catastrophic backtracking. Newlines
- * never join groups.
+ * never join groups. A candidate may not start or end inside a longer run of digit groups.
  */
 const PHONE_RE =
-  /(?<![\w+.\-])(?:(?:\+|\b00)\d{1,3}[ .\-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,12}){0,6}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?(?![\w]|[.\-]\d)/g;
+  /(?<![\w+.\-])(?<!\d[ ])(?:(?:\+|\b00)\d{1,3}[ .\-]?)?(?:\(0\)[ ]?)?(?:\(\d{1,5}\)[ .\-]?)?\d{1,12}(?:[ .\-]\d{1,12}){0,6}(?:[ ]?(?:x|ext\.?|#)[ ]?\d{1,6})?(?![\w]|[ .\-]\d)/g;
 
 /** Words that make a nearby digit group a phone number rather than an id, amount or code. */
 const CONTEXT_RE =
@@ -30,6 +30,12 @@ export interface PhoneOptions {
   defaultRegion: CountryCode;
   /** Other regions a national-format number may belong to (lower confidence than the default region). */
   fallbackRegions: readonly CountryCode[];
+  /**
+   * libphonenumber validations allowed per text (each costs ~20-50 µs). Past the budget, phone-shaped
+   * candidates are reported unvalidated at the lowest score (fail towards redacting), so a text packed
+   * with thousands of numbers costs bounded time without hiding any of them. Default 400.
+   */
+  validationBudget?: number;
 }
 
 function isDateLike(s: string): boolean {
@@ -40,13 +46,25 @@ function isDateLike(s: string): boolean {
   return (a >= 1 && a <= 31 && b >= 1 && b <= 12) || (a >= 1 && a <= 12 && b >= 1 && b <= 31);
 }
 
-function validIn(candidate: string, region: CountryCode): boolean {
+function parseValid(candidate: string, region: CountryCode): boolean {
   const p = parsePhoneNumberFromString(candidate, region);
   return p !== undefined && p.isValid();
 }
 
 export function findPhones(text: string, opts: PhoneOptions): PhoneMatch[] {
   const out: PhoneMatch[] = [];
+  let budget = opts.validationBudget ?? 400;
+  const memo = new Map<string, boolean>();
+  const validIn = (candidate: string, region: CountryCode): boolean => {
+    const key = `${region}:${candidate}`;
+    let v = memo.get(key);
+    if (v === undefined) {
+      budget--;
+      v = parseValid(candidate, region);
+      memo.set(key, v);
+    }
+    return v;
+  };
   PHONE_RE.lastIndex = 0;
   for (let m = PHONE_RE.exec(text); m !== null; m = PHONE_RE.exec(text)) {
     const raw = m[0];
@@ -67,17 +85,21 @@ export function findPhones(text: string, opts: PhoneOptions): PhoneMatch[] {
     const context = CONTEXT_RE.test(before) || CONTEXT_RE.test(after);
     const bonus = context ? 0.1 : 0;
 
+    if (budget <= 0) {
+      if (!bare && (context || digits >= 10)) out.push({ start, end, score: 0.5 });
+      continue;
+    }
     // Tier 1: valid in the default region, or a valid international number.
     if (validIn(main, opts.defaultRegion)) {
       out.push({ start, end, score: Math.min(1, (bare ? 0.7 : 0.85) + bonus), region: opts.defaultRegion });
       continue;
     }
     // Tier 2: valid in another likely region (national format).
-    if (!international) {
+    if (!international && context) {
       const region = opts.fallbackRegions.find((r) => r !== opts.defaultRegion && validIn(main, r));
       // Some region's metadata accepts almost any 7-10 digit string: without a phone word nearby this is
       // as likely a street number, a postal code or an amount.
-      if (region !== undefined && context) {
+      if (region !== undefined) {
         out.push({ start, end, score: bare ? 0.6 : 0.7, region });
         continue;
       }
