@@ -1,10 +1,11 @@
 // The built-in detectors every pipeline's guardrails can use (weights-free,
 // in process, pure CPU). A model-backed detector (LLM judge) plugs in here too.
-import { CanaryDetector, createCanary, IndirectInjectionDetector, InjectionDetector } from "../safety/injection/index.js";
-import type { DetectorSet } from "../safety/index.js";
+import { CanaryDetector, createCanary, IndirectInjectionDetector, InjectionDetector, PiiDetector, SecretsDetector, type DetectorSet } from "../safety/index.js";
 
 export function builtInDetectors(): DetectorSet {
   return {
+    pii: new PiiDetector(),
+    secrets: new SecretsDetector(),
     injection: new InjectionDetector(),
     indirectInjection: new IndirectInjectionDetector(),
     canary: {

@@ -211,12 +211,14 @@ describe("assistant pipeline over an LLM route", () => {
   test("with the summarize strategy, turns that no longer fit are summarised by the route and the summary is kept", async () => {
     const session = { "x-session-id": "sum-1" };
     let last: Json;
+    let summarized = 0;
     for (let i = 0; i < 10; i++) {
       const r = await call(srv, "POST", "/v1/chat/completions", srv.adminKey, { model: "summing", messages: [{ role: "user", content: `Turn ${i}: tell me again, in detail, how the relay forwards events and which port it listens on. ${"Please be thorough about producers, subscribers and reconnects. ".repeat(4)}` }] }, session);
       assert.equal(r.status, 200, JSON.stringify(r.json));
+      summarized = Math.max(summarized, r.json.stratum.context.summarized);
       last = r.json;
     }
-    assert.ok(last.stratum.context.summarized > 0, JSON.stringify(last.stratum.context));
+    assert.ok(summarized > 0, "some turn summarised older ones");
     assert.ok(last.stratum.context.tokens + 100 <= 900);
     const stored = await call(srv, "GET", "/v1/sessions/sum-1", srv.adminKey);
     assert.ok(stored.json.summary?.text, "the summary is stored with the session");

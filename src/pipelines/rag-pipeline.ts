@@ -68,14 +68,24 @@ export class RagPipeline implements Pipeline {
       await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: NOT_IN_DOCUMENTS }]);
       return { result, servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     }
-    let served = await this.d.models.complete(this.cfg.route, plan.request, ctx);
-    served = await this.groundedOrElse(served, plan, ctx);
-    // A copy: a cached answer object is shared with the cache.
-    const checked = this.checkOutput({ ...served.result, model: this.name }, plan);
-    const result = this.withExt(checked, plan, ctx);
+    const served = await this.finalAnswer(await this.d.models.complete(this.cfg.route, plan.request, ctx), plan, ctx);
+    const result = this.withExt(served.result, plan, ctx);
     const message = result.choices[0]?.message;
     if (message) await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: message.content ?? "" }]);
     return { ...served, result };
+  }
+
+  /**
+   * The route's whole answer through the output side: a prompt leak is
+   * withheld first (no grounding fallback may replace the evidence), then the
+   * grounding check and its action, then the output guardrails.
+   */
+  private async finalAnswer(served: Served<ChatCompletion>, plan: Plan, ctx: TurnContext): Promise<Served<ChatCompletion>> {
+    // A copy: a cached answer object is shared with the cache.
+    const own = { ...served.result, model: this.name };
+    if (plan.guard?.canaryLeaked(contentText(own.choices[0]?.message.content ?? ""))) return { ...served, result: withheld(own) };
+    const grounded = await this.groundedOrElse({ ...served, result: own }, plan, ctx);
+    return { ...grounded, result: this.checkOutput({ ...grounded.result, model: this.name }, plan) };
   }
 
   /** Output guardrails on a whole answer: a block becomes a content_filter refusal; redactions and restores applied. */
@@ -84,15 +94,13 @@ export class RagPipeline implements Pipeline {
     if (!plan.guard || !choice) return c;
     const text = contentText(choice.message.content ?? "");
     let content: string;
-    let finish = choice.finish_reason;
     try {
       content = plan.guard.restore(plan.guard.output(text));
     } catch (e) {
       if (!isStratumError(e) || e.kind !== "GuardrailBlocked") throw e;
-      content = WITHHELD;
-      finish = "content_filter";
+      return withheld(c);
     }
-    return { ...c, choices: [{ ...choice, message: { ...choice.message, content }, finish_reason: finish }] };
+    return { ...c, choices: [{ ...choice, message: { ...choice.message, content } }] };
   }
 
   /**
@@ -292,8 +300,8 @@ export class RagPipeline implements Pipeline {
     for await (const chunk of source) acc.push(chunk);
     if (!acc.finished) throw new StratumError("UpstreamProtocol", "the route's stream ended before the answer finished");
     const whole = acc.toCompletion(acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
-    const grounded = await this.groundedOrElse({ result: whole, servedBy: this.cfg.route, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" }, plan, ctx);
-    const result = this.withExt(this.checkOutput({ ...grounded.result, model: this.name }, plan), plan, ctx);
+    const final = await this.finalAnswer({ result: whole, servedBy: this.cfg.route, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" }, plan, ctx);
+    const result = this.withExt(final.result, plan, ctx);
     const chunks = completionToChunks(result, acc.usage !== undefined);
     for (const c of chunks) {
       if (c.choices[0]?.finish_reason) c.stratum = result.stratum;
@@ -301,6 +309,10 @@ export class RagPipeline implements Pipeline {
     }
     await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: result.choices[0]?.message.content ?? "" }]);
   }
+}
+
+function withheld(c: ChatCompletion): ChatCompletion {
+  return { ...c, choices: [{ index: 0, message: { role: "assistant", content: WITHHELD }, finish_reason: "content_filter", logprobs: null }] };
 }
 
 function round(x: number): number {

@@ -5,7 +5,7 @@
 // user's own values in the reply).
 import type { GuardrailsConfig } from "../config/schema.js";
 import { StratumError } from "../core/errors.js";
-import { redactFindings, restorePlaceholders, type RedactionMap } from "./redaction.js";
+import { redact, restore, type RedactionMapping } from "./pii/index.js";
 import type { Detector, Finding, GuardrailAction } from "./types.js";
 
 export type GuardrailStage = "input" | "retrieval" | "output";
@@ -55,7 +55,7 @@ export class Guardrails {
 
 export class GuardrailRun {
   readonly decisions: GuardrailDecision[] = [];
-  private readonly redactions: RedactionMap = new Map();
+  private readonly redactions: RedactionMapping = new Map();
   private readonly canary: { token: string; instruction: string; detector: Detector } | undefined;
 
   constructor(
@@ -104,25 +104,24 @@ export class GuardrailRun {
    */
   output(text: string): string {
     const o = this.cfg.output;
-    let out = text;
-    if (this.canary) {
-      const leaked = this.canary.detector.detect(out);
-      if (leaked.length > 0) {
-        this.record({ guardrail: "canary", stage: "output", action: "block", types: ["prompt_leak"], score: 1 });
-        throw new StratumError("GuardrailBlocked", "The answer was withheld: it revealed the system prompt.", { code: "guardrail_blocked" });
-      }
-    }
-    out = this.apply("output", out, [
+    if (this.canaryLeaked(text)) throw new StratumError("GuardrailBlocked", "The answer was withheld: it revealed the system prompt.", { code: "guardrail_blocked" });
+    return this.apply("output", text, [
       ["moderation", this.detectors.moderation, o.moderation],
       ["secrets", this.detectors.secrets, o.secrets],
       ["pii", this.detectors.pii, o.pii],
     ]);
-    return out;
+  }
+
+  /** Whether the text reveals this request's canary (recorded as a block when it does). */
+  canaryLeaked(text: string): boolean {
+    if (!this.canary || this.canary.detector.detect(text).length === 0) return false;
+    this.record({ guardrail: "canary", stage: "output", action: "block", types: ["prompt_leak"], score: 1 });
+    return true;
   }
 
   /** The user's own redacted values put back into the reply (placeholders the model invented stay as they are). */
   restore(text: string): string {
-    return this.cfg.restoreRedacted && this.redactions.size > 0 ? restorePlaceholders(text, this.redactions) : text;
+    return this.cfg.restoreRedacted && this.redactions.size > 0 ? restore(text, this.redactions) : text;
   }
 
   /** Whether any output check is configured (streams then check text as it goes). */
@@ -147,7 +146,7 @@ export class GuardrailRun {
         const what = stage === "input" ? "The request was refused" : "The answer was withheld";
         throw new StratumError("GuardrailBlocked", `${what} by the ${name} guardrail (${typesOf(hits).join(", ")}).`, { code: "guardrail_blocked", param: stage === "input" ? "messages" : null });
       }
-      if (rule.action === "redact") out = redactFindings(out, hits.filter((h) => h.start !== undefined), this.redactions);
+      if (rule.action === "redact") out = redact(out, hits, { reversible: true, mapping: this.redactions }).text;
     }
     return out;
   }

@@ -2,3 +2,6 @@
 export type * from "./types.js";
 export { Guardrails, GuardrailRun, type GuardrailDecision, type GuardrailStage, type DetectorSet } from "./guardrails.js";
 export { groundingScore, type GroundingResult } from "./grounding.js";
+export { PiiDetector, redact, restore, PII_ENTITIES, type PiiEntity, type RedactionMapping } from "./pii/index.js";
+export { SecretsDetector, SECRET_TYPES } from "./secrets/index.js";
+export { InjectionDetector, IndirectInjectionDetector, CanaryDetector, createCanary, type Canary } from "./injection/index.js";

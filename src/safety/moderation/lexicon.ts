@@ -16,13 +16,13 @@ const G = "[^.!?\\n]{0,50}";
 
 /** Requests for instructions / capability. */
 export const REQ =
-  "(?:how (?:do|can|could|would|should|might|to) (?:i|we|you|one|someone|u)?|how to|best way|easiest way|quickest way|fastest way|most effective way|good way|ways? (?:to|of)|steps (?:to|for)|instructions? (?:for|on|to)|guide (?:to|for|on)|tutorial|teach me|tell me how|show me how|explain how|help me|where (?:can|do|could) i (?:buy|get|find|order)|recipe for|can you (?:tell|show|help|give|explain|write)|give me|write (?:a|an|me)|what (?:do|would) i need to|i (?:want|need|plan|am going|'m going|intend) to|should i)";
+  "(?:how (?:do|can|could|would|should|might|to) (?:i|we|you|one|someone|u)?|how to|best way|easiest way|quickest way|fastest way|most effective way|good way|ways? (?:to|of)|steps (?:to|for)|instructions? (?:for|on|to)|guide (?:to|for|on)|tutorial|teach me|tell me how|show me how|explain how|help me|where (?:can|do|could) i (?:buy|get|find|order|download|watch|stream)|recipe for|can you (?:tell|show|help|give|explain|write)|give me|write (?:a|an|me)|what (?:do|would) i need to|i (?:want|need|plan|am going|'m going|intend) to|should i)";
 
 const HUMAN =
   "(?:someone|somebody|anyone|a person|people|persons?|humans?|humanity|a human|(?:my|his|her|their|our|the|your|a) (?:\\w+ )?(?:wife|husband|spouse|partner|girlfriend|boyfriend|ex|mom|mother|dad|father|parents?|brother|sister|son|daughter|child|kid|baby|boss|neighbou?r|teacher|classmate|coworker|colleague|roommate|friend|family|landlord|cop|police officer|officer|president|senator|politician|rival|enemy|victim|witness|man|woman|girl|boy|stranger)s?|him|her|them|a (?:man|woman|child|kid|cop|girl|boy|stranger|baby)|children|kids|babies|(?:joe biden|donald trump|the president|the prime minister))";
 
 const VIOLENT =
-  "(?:kill|killing|murder|murdering|stab|stabbing|shoot|shooting|strangle|choke|poison|poisoning|assassinate|behead|decapitate|execute|torture|beat up|beat|hurt|harm|injure|maim|attack|slaughter|massacre|butcher|drown|suffocate|smother|throttle|smash|crush|shatter|gut|dismember|kidnap|abduct|hunt down|take out|run over|punch|headshot|knock out|burn|set fire to|bludgeon|eliminate|eradicate|exterminate|wipe out|get rid of|saw|strangling|lynch)";
+  "(?:kill|killing|murder|murdering|stab|stabbing|shoot|shooting|strangle|choke|poison|poisoning|assassinate|behead|decapitate|execute|torture|beat up|beat|hurt|harm|injure|maim|attack|slaughter|massacre|butcher|drown|suffocate|smother|throttle|smash|crush|shatter|gut|dismember|kidnap|abduct|hunt down|run over|punch|headshot|knock out|burn|set fire to|bludgeon|eliminate|eradicate|exterminate|wipe out|get rid of|saw|strangling|lynch)";
 
 const SELF = "(?:myself|my self|my wrists?|my body|my own life|my life)";
 
@@ -36,7 +36,7 @@ const NEG_ATTR =
   "(?:disgusting|vile|filthy|dirty|stupid|dumb|worthless|pathetic|useless|inferior|subhuman|sub-human|scum|scumbags|vermin|animals|beasts|rats|cockroaches|parasites|pests|leeches|trash|garbage|filth|savages|a plague|a cancer|a disease|a virus|an infestation|criminals|rapists|terrorists|evil|a burden|a waste|lesser|primitive|ugly|lazy|a disgrace|pigs|apes|monkeys|dogs|insects|swine|pieces of (?:shit|crap|garbage|trash)|beneath (?:us|me|contempt)|less than human|not (?:even )?human|a threat|degenerates?|abominations?|freaks|sick|mentally ill|idiots|morons|retarded|liars|thieves|repulsive|revolting|gross|despicable|contemptible|hateful|shit|crap|a joke|incompetent|incapable|worse than|dangerous|a pest|a stain|unwanted|unwelcome|nothing|no better than)";
 
 const HATE_VERB =
-  "(?:hate|hatred|despise|detest|loathe|can't stand|cannot stand|can not stand|am disgusted by|are disgusted by|am sick of|'m sick of|am tired of|have (?:no|zero|nothing but) (?:respect|compassion|sympathy|time|patience|love|empathy|tolerance|contempt|disdain)|have so much (?:hate|hatred|contempt|disdain) for|feel (?:nothing but )?(?:hate|hatred|contempt|disgust) (?:for|toward|towards))";
+  "(?:hate|hatred|despise|detest|loathe|(?:am |are |so |really |absolutely )?(?:disgusted by|sickened by|repulsed by|sick of|sick and tired of|fed up with)|contempt for|can't stand|cannot stand|can not stand|am disgusted by|are disgusted by|am sick of|'m sick of|am tired of|have (?:no|zero|nothing but) (?:respect|compassion|sympathy|time|patience|love|empathy|tolerance|contempt|disdain)|have so much (?:hate|hatred|contempt|disdain) for|feel (?:nothing but )?(?:hate|hatred|contempt|disgust) (?:for|toward|towards))";
 
 const THREAT_VERB =
   "(?:kill|murder|shoot|hang|lynch|exterminate|eradicate|eliminate|gas|burn|slaughter|massacre|wipe out|get rid of|deport|beat|hurt|stab|rape|torture|execute|drown|lock up|round up|cleanse|purge|destroy|remove|ban|expel)";
@@ -58,7 +58,7 @@ export const PATTERNS: CatPattern[] = [
   p("violent_crimes", 0.45, `\\b(?:abuse|torture|hurt|kill|poison)\\b${g}\\b(?:my|a|the|neighbou?r's) (?:dog|cat|pet|animal|horse)\\b`),
 
   // --- non-violent crimes
-  p("nonviolent_crimes", 0.65, `${REQ}${G}\\b(?:steal|stealing|shoplift|shoplifting|rob|robbing|launder|laundering|embezzle|counterfeit|forge|forging|smuggle|smuggling|scam|scamming|defraud|blackmail|extort|bribe|pickpocket|burglari[sz]e|break into (?:a|someone's|my neighbou?r's|the) (?:house|home|car|apartment|store|bank)|hotwire|hot-wire|phish|hack into|hack (?:a|my|someone's|an?) (?:\\w+ )?(?:account|phone|email|wifi|computer|bank)|evade taxes|tax evasion|commit (?:fraud|identity theft|insurance fraud|tax fraud)|identity theft|dox|doxx|stalk|spy on|launder money|sell drugs|deal drugs|traffic)\\b`),
+  p("nonviolent_crimes", 0.65, `${REQ}${G}\\b(?:(?:steal|stealing)(?! (?:the show|someone's heart|somebody's heart|my heart|her heart|his heart|the spotlight|a base|the scene|a kiss|a glance|the limelight|hearts))|shoplift|shoplifting|rob|robbing|launder|laundering|embezzle|counterfeit|forge|forging|smuggle|smuggling|scam|scamming|defraud|blackmail|extort|bribe|pickpocket|burglari[sz]e|break into (?:a|someone's|my neighbou?r's|the) (?:house|home|car|apartment|store|bank)|hotwire|hot-wire|phish|hack into|hack (?:a|my|someone's|an?) (?:\\w+ )?(?:account|phone|email|wifi|computer|bank)|evade taxes|tax evasion|commit (?:fraud|identity theft|insurance fraud|tax fraud)|identity theft|dox|doxx|stalk|spy on|launder money|sell drugs|deal drugs|traffic)\\b`),
   p("nonviolent_crimes", 0.65, `${REQ}${G}\\b(?:make|cook|synthesi[sz]e|produce|manufacture|grow|brew|extract)\\b${g}\\b(?:meth|methamphetamine|cocaine|crack|heroin|fentanyl|lsd|mdma|ecstasy|crystal|ghb|pcp|ketamine|dmt|opium|amphetamine)\\b`),
   p("nonviolent_crimes", 0.5, `${REQ}${G}\\b(?:buy|get|order|obtain)\\b${g}\\b(?:weed|cocaine|heroin|meth|fentanyl|drugs|pills without (?:a )?prescription|an unregistered gun|a gun without|ghost gun|stolen)\\b`),
   p("nonviolent_crimes", 0.45, `${REQ}${G}\\b(?:malware|ransomware|keylogger|botnet|ddos|sql injection|exploit|virus|trojan|credit card (?:numbers|skimmer)|fake (?:id|passport|documents|money|reviews))\\b`),
@@ -94,6 +94,9 @@ export const PATTERNS: CatPattern[] = [
   p("hate", 0.75, `\\b${GROUP}\\b (?:are|is|r|were|being)(?: \\w+){0,3} ${NEG_ATTR}\\b`),
   p("hate", 0.7, `\\b(?:find|consider|think|call|believe|know)\\b${g}\\b${GROUP}\\b${g}\\b${NEG_ATTR}\\b`),
   p("hate", 0.65, `\\b(?:why are|why is|aren't|isn't|are(?:n't)? all)\\b${g}\\b${GROUP}\\b${g}\\b(?:so )?${NEG_ATTR}\\b`),
+  p("hate", 0.6, `\\b${GROUP}\\b${G}\\b(?:being|are|is|so|such)\\b(?: \\w+){0,2} ${NEG_ATTR}\\b`),
+  p("hate", 0.75, `\\b(?:end|take|ruin|destroy)\\b${g}\\b${GROUP}'?s? (?:lives?)\\b|\\bmake (?:those|these|all|the|every|you) ${GROUP}\\b (?:suffer|pay|bleed|disappear|regret)`),
+  p("hate", 0.6, `\\b(?:you|those|these|all|the) ${GROUP}\\b${g}\\b(?:make me (?:sick|puke|vomit|want to (?:puke|vomit|throw up))|disgust me|repulse me|sicken me)\\b`),
   p("hate", 0.6, `\\b(?:such|what|like) (?:a |an )?${NEG_ATTR} \\b${GROUP}\\b|\\b${NEG_ATTR} ${GROUP_PL}\\b`),
   p("hate", 0.8, `\\b(?:i|we|they|you|someone|somebody|people)\\b${g}\\b(?:want|wanna|will|going|gonna|should|must|need|ought|would love|'d love|'ll|can't wait|let's|let us|plan)\\b${g}\\b${THREAT_VERB}\\b ${g}\\b${GROUP}\\b`),
   p("hate", 0.8, `\\b${GROUP}\\b${g}\\b(?:should|must|need to|needs to|ought to|deserve to|deserves to|have to|has to|are going to|will|can)(?: all| just| simply| really)? ${THREAT_PASSIVE}\\b`),
@@ -117,7 +120,7 @@ export const PATTERNS: CatPattern[] = [
   p("specialized_advice", 0.3, `\\b(?:represent myself|sue|lawsuit|custody|immigration status)\\b${g}\\b(?:how|should|can)\\b`),
 
   // --- privacy
-  p("privacy", 0.55, `\\b(?:home address|personal address|where (?:does|do) \\w+(?: \\w+)? live|phone number|cell number|mobile number|personal email|private email|email address|social security number|ssn|passport number|credit card (?:number|details)|bank (?:account|details)|medical (?:records|history)|tax records|criminal record|password|login|ip address|sexual orientation|political affiliation|religious beliefs|union membership|a member of a (?:labou?r )?union|mental health history)\\b`),
+  p("privacy", 0.45, `\\b(?:home address|personal address|phone number|cell number|mobile number|personal email|private email|email address|social security number|ssn|passport number|credit card (?:number|details)|bank (?:account|details)|medical (?:records|history)|tax records|criminal record|password|login|ip address|mental health history)\\b`),
   p("privacy", 0.5, `\\b(?:my|our|a|the) (?:neighbou?r|coworker|colleague|co-worker|employee|boss|teacher|therapist|doctor|ex|ex-?wife|ex-?husband|classmate|roommate|landlord|tenant|rival|business rival|crush|student|patient|date)'?s?\\b${G}\\b(?:address|phone|number|email|password|records|history|orientation|affiliation|beliefs|religion|salary|income|ssn|location|whereabouts|union)\\b`),
   p("privacy", 0.55, `\\b(?:find|track|locate|look up|dig up|get|obtain|access|hack)\\b${g}\\b(?:someone's|somebody's|a person's|her|his|my ex's|celebrities'|people's)\\b${g}\\b(?:address|location|phone|email|password|records|identity|whereabouts|private)\\b|\\b(?:dox|doxx|doxing|doxxing)\\b`),
 
@@ -141,6 +144,12 @@ export const PATTERNS: CatPattern[] = [
   p("sexual_content", 0.45, `\\b(?:porn|porno|pornographic|hentai|blowjob|gangbang|cumshot|xxx|dildo|masturbat|orgasm|erotica|smut)\\b`),
   p("sexual_content", 0.4, `\\b(?:graphic|explicit|vulgar|detailed)\\b${g}\\b(?:sex|sexual|erotic|porn)`),
 ];
+
+/** Hate predicates about "them / your kind"; they count only when a protected group is mentioned elsewhere in the text. */
+export const GROUP_RE = new RegExp(`\\b${GROUP}\\b`);
+export const REF_HATE = new RegExp(
+  `\\b(?:them|they|their kind|your kind|these people|those people|people like (?:you|them)|every (?:single )?one of them|all of them)\\b${g}\\b(?:disgusts? me|make me sick|makes me sick|(?:are|is|were) (?:\\w+ ){0,2}${NEG_ATTR}|should (?:all )?${THREAT_PASSIVE})\\b|\\b(?:i|we)\\b${g}\\b${HATE_VERB} (?:them|every (?:single )?one of them|all of them|their kind|your kind|people like (?:you|them))\\b|\\bnothing (?:is )?worse than (?:your|their) kind\\b`,
+);
 
 // ---- slurs as hashes (no slur spelled out in the source)
 
