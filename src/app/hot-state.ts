@@ -4,6 +4,7 @@
 // one job queue.
 import type { Config } from "../config/schema.js";
 import {
+  CacheInvalidator,
   createRedis,
   MemoryCacheStore,
   MemoryRateLimitStore,
@@ -32,6 +33,10 @@ export interface HotState {
   /** Shared daily spend (undefined: kept in process, seeded from the usage store). */
   spend: SpendCounter | undefined;
   jobs: JobQueue;
+  /** Tell the other replicas to drop local caches of a kind (e.g. "keys" after a revocation). */
+  broadcastInvalidation(kind: string): void;
+  /** Called when another replica broadcast an invalidation. */
+  onInvalidation(listener: (kind: string) => void): Promise<void>;
   /** Rejects when Redis does not answer (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -47,6 +52,8 @@ export function openHotState(config: Config, storage: Storage, log: Logger): Hot
       coalescer: undefined,
       spend: undefined,
       jobs: new MemoryJobQueue(),
+      broadcastInvalidation: () => {},
+      onInvalidation: async () => {},
       ping: async () => {},
       close: async () => {},
     };
@@ -55,18 +62,24 @@ export function openHotState(config: Config, storage: Storage, log: Logger): Hot
   const redis: Redis = createRedis(url, { keyPrefix: config.redis?.keyPrefix ?? "stratum:" });
   const rateLimits = new RedisRateLimitStore(redis);
   const coalescer = new RedisCoalescer<Served<ChatCompletion>>(redis);
+  const invalidator = new CacheInvalidator(redis, { channel: "invalidate" });
   return {
     rateLimits,
     cache: c.enabled ? new RedisCacheStore<ChatCompletion>(redis, { log }) : undefined,
     coalescer,
     spend: new RedisSpendCounter(redis),
     jobs: new RedisStreamQueue(redis, { onError: (err: unknown) => log.error({ err }, "job queue error") }),
+    broadcastInvalidation: (kind) => void invalidator.publish(kind).catch((err: unknown) => log.error({ err, kind }, "invalidation broadcast failed")),
+    onInvalidation: async (listener) => {
+      await invalidator.subscribe(listener);
+    },
     ping: async () => {
       await redis.ping();
     },
     close: async () => {
       rateLimits.close();
       coalescer.close();
+      invalidator.close();
       redis.disconnect();
     },
   };

@@ -87,6 +87,16 @@ describe("replicas sharing PostgreSQL and Redis", { skip: !enabled && "STRATUM_S
     assert.equal(statuses.filter((s) => s === 429).length, 20, `statuses: ${statuses.join(",")}`);
   });
 
+  test("a key revoked on one replica stops working on the others at once (pub/sub, not the cache TTL)", async () => {
+    const created = await call(replicas[0]!.url, "POST", "/admin/keys", ADMIN, { tenant: "acme" });
+    const key = created.json.key as string;
+    assert.equal((await call(replicas[1]!.url, "GET", "/v1/models", key)).status, 200, "cached as valid on replica 2");
+    assert.equal((await call(replicas[0]!.url, "DELETE", `/admin/keys/${created.json.id}`, ADMIN)).status, 200);
+    const started = Date.now();
+    await eventually(async () => (await call(replicas[1]!.url, "GET", "/v1/models", key)).status === 401, 1_000, "replica 2 to reject the revoked key");
+    assert.ok(Date.now() - started < 1_000, "well inside the 2 s auth cache TTL");
+  });
+
   test("one response cache across replicas", async () => {
     const body = { model: "sim", temperature: 0, messages: [{ role: "user", content: `cache me ${Date.now()}` }] };
     const first = await call(replicas[0]!.url, "POST", "/v1/chat/completions", ADMIN, body);

@@ -42,10 +42,12 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const storage = await openStorage(config);
   const metrics = new Metrics();
 
-  const keys = new KeyService(storage.keys);
-  const { created } = await keys.ensureAdmin(opts.adminKey);
 
   const hot = openHotState(config, storage, log);
+  // A key revoked on one replica stops working on all of them at once, not after their cache TTL.
+  const keys = new KeyService(storage.keys, undefined, () => hot.broadcastInvalidation("keys"));
+  await hot.onInvalidation((kind) => kind === "keys" && keys.forgetCached());
+  const { created } = await keys.ensureAdmin(opts.adminKey);
   const cache = hot.cache ? new ResponseCache(hot.cache, { ttlMs: config.cache.ttlSeconds * 1000, maxTemperature: config.cache.maxTemperature }) : undefined;
   const modelLayer = createModelLayer(config, {
     onCircuitChange: (id, state) => {

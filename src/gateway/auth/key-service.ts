@@ -31,7 +31,14 @@ export class KeyService {
   constructor(
     private readonly store: KeyStore,
     private readonly cacheTtlMs = 2_000,
+    /** Called after a revocation here (replicas tell each other to forget cached lookups). */
+    private readonly onRevoked: () => void = () => {},
   ) {}
+
+  /** Drop cached lookups (another replica revoked a key). */
+  forgetCached(): void {
+    this.cache.clear();
+  }
 
   async create(input: CreateKeyInput): Promise<{ key: string; record: ApiKeyRecord }> {
     if (!/^[A-Za-z0-9_.-]{1,64}$/.test(input.tenant)) {
@@ -75,7 +82,10 @@ export class KeyService {
 
   async revoke(id: string): Promise<boolean> {
     const ok = await this.store.revoke(id, Date.now());
-    if (ok) this.cache.clear();
+    if (ok) {
+      this.cache.clear();
+      this.onRevoked();
+    }
     return ok;
   }
 
