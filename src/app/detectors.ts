@@ -1,6 +1,6 @@
 // The built-in detectors every pipeline's guardrails can use (weights-free,
 // in process, pure CPU). A model-backed detector (LLM judge) plugs in here too.
-import { CanaryDetector, createCanary, IndirectInjectionDetector, InjectionDetector, PiiDetector, SecretsDetector, type DetectorSet } from "../safety/index.js";
+import { CanaryDetector, createCanary, IndirectInjectionDetector, InjectionDetector, ModerationClassifier, PiiDetector, SecretsDetector, type DetectorSet } from "../safety/index.js";
 
 export function builtInDetectors(): DetectorSet {
   return {
@@ -8,6 +8,7 @@ export function builtInDetectors(): DetectorSet {
     secrets: new SecretsDetector(),
     injection: new InjectionDetector(),
     indirectInjection: new IndirectInjectionDetector(),
+    moderation: new ModerationClassifier(),
     canary: {
       create: () => {
         const c = createCanary();

@@ -100,7 +100,11 @@ function withBuiltins(cfg: Config): Config {
     builtins.push({ name: "sim", deployments: [{ provider: "sim", model: "sim", weight: 1 }], fallbacks: [], extractiveFallback: true, embeddings: true });
   }
   // The built-in "assistant" pipeline, unless the name is taken.
-  const pipelines = cfg.pipelines.some((p) => p.name === "assistant") || has("assistant") ? cfg.pipelines : [...cfg.pipelines, PipelineSchema.parse({ name: "assistant" })];
+  const pipelines = cfg.pipelines.some((p) => p.name === "assistant") || has("assistant") ? cfg.pipelines : [...cfg.pipelines, PipelineSchema.parse({
+          name: "assistant",
+          // Safe defaults for the built-in assistant: refuse secrets and prompt injection, drop injected passages.
+          guardrails: { input: { secrets: { action: "block" }, injection: { action: "block" } }, retrieval: { injection: { action: "block" } } },
+        })];
   return { ...cfg, models: [...cfg.models, ...builtins], pipelines };
 }
 
