@@ -98,7 +98,7 @@ export class SqliteApprovalStore implements ApprovalStore {
 
   async listPending(tenant: string, now = this.clock()): Promise<ApprovalRequest[]> {
     const rows = this.db
-      .prepare("SELECT * FROM tool_approvals WHERE tenant = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at, id")
+      .prepare("SELECT * FROM tool_approvals WHERE tenant = ? AND status = 'pending' AND expires_at > ? ORDER BY created_at, rowid")
       .all(tenant, now) as Row[];
     return rows.map(toRequest);
   }
@@ -144,7 +144,7 @@ export class SqliteApprovalStore implements ApprovalStore {
 
   async audit(tenant: string): Promise<AuditEntry[]> {
     const rows = this.db
-      .prepare("SELECT * FROM tool_approvals WHERE tenant = ? AND status <> 'pending' ORDER BY decided_at, id")
+      .prepare("SELECT * FROM tool_approvals WHERE tenant = ? AND status <> 'pending' ORDER BY decided_at, rowid")
       .all(tenant) as Row[];
     return rows.map((r) => {
       const e: AuditEntry = {
