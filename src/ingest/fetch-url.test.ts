@@ -15,6 +15,7 @@ const server: Server = createServer((req, res) => {
   if (req.url === "/to-loopback-v6") { res.statusCode = 301; res.setHeader("location", `http://[::1]:${port}/doc.md`); res.end(); return; }
   if (req.url === "/to-metadata") { res.statusCode = 307; res.setHeader("location", "http://169.254.169.254/latest/meta-data/"); res.end(); return; }
   if (req.url === "/loop") { res.statusCode = 302; res.setHeader("location", "/loop"); res.end(); return; }
+  if (req.url === "/declared-big") { res.setHeader("content-type", "text/plain"); res.setHeader("content-length", "5000"); res.end("z".repeat(5000)); return; }
   if (req.url === "/big") { res.setHeader("content-type", "text/plain"); res.write("x".repeat(600)); res.end("y".repeat(600)); return; }
   res.statusCode = 404;
   res.end("nope");
@@ -93,4 +94,8 @@ test("redirect loops, HTTP errors and oversized bodies fail clearly", async () =
   await assert.rejects(fetchUrl(`${base}/missing`, { allowPrivate: true }), /HTTP 404/);
   await assert.rejects(fetchUrl(`${base}/big`, { allowPrivate: true, maxBytes: 1000 }), (e: unknown) => e instanceof IngestError && e.reason === "too_large");
   assert.equal((await fetchUrl(`${base}/big`, { allowPrivate: true, maxBytes: 1200 })).bytes.length, 1200);
+  // A declared Content-Length over the cap is refused before reading, and discarding the body must not
+  // raise an uncaught error (it once killed the process).
+  await assert.rejects(fetchUrl(`${base}/declared-big`, { allowPrivate: true, maxBytes: 1000 }), (e: unknown) => e instanceof IngestError && e.reason === "too_large");
+  await new Promise((r) => setTimeout(r, 50));
 });

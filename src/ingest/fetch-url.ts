@@ -80,7 +80,7 @@ export async function fetchUrl(input: string, opts: FetchUrlOptions = {}): Promi
       const contentType = Array.isArray(ct) ? ct[0] : ct;
       const declared = Number(res.headers["content-length"]);
       if (Number.isFinite(declared) && declared > max) {
-        res.body.destroy();
+        discard(res.body);
         throw new IngestError("too_large", `${url.href}: ${declared} bytes exceeds the limit of ${max} bytes`);
       }
       const parts: Buffer[] = [];
@@ -89,7 +89,7 @@ export async function fetchUrl(input: string, opts: FetchUrlOptions = {}): Promi
         for await (const chunk of res.body) {
           total += (chunk as Buffer).length;
           if (total > max) {
-            res.body.destroy();
+            discard(res.body);
             throw new IngestError("too_large", `${url.href}: body exceeds the limit of ${max} bytes`);
           }
           parts.push(chunk as Buffer);
@@ -103,4 +103,14 @@ export async function fetchUrl(input: string, opts: FetchUrlOptions = {}): Promi
       agent.close().catch(() => undefined);
     }
   }
+}
+
+/**
+ * Drop a response body we will not read. Destroying an undici body makes it
+ * emit an AbortError; without a listener that error is uncaught and ends the
+ * process. It is expected here (we aborted on purpose), so it is consumed.
+ */
+function discard(body: NodeJS.ReadableStream & { destroy(): void }): void {
+  body.on("error", () => undefined);
+  body.destroy();
 }
