@@ -8,7 +8,7 @@
 import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import type { Redis } from "ioredis";
-import { guard } from "../data/redis/client.js";
+import { guard } from "../data/redis/index.js";
 import { runConsumer, type ConsumerBackend, type Delivery, type Outcome } from "./consumer.js";
 import type { ConsumeOptions, DeadLetter, JobHandler, JobQueue, JobQueueOptions, JobState, JobStatus } from "./types.js";
 
