@@ -15,6 +15,7 @@ registerServeCommand(program);
 registerKeysCommand(program);
 registerIngestCommand(program);
 registerSimUpstreamCommand(program);
+(await import("./eval.js")).registerEvalCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`stratum: ${(e as Error).message}\n`);
