@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `stratum` command.
 import { Command } from "commander";
+import { registerEvalCommand } from "./eval.js";
 import { registerIngestCommand } from "./ingest.js";
 import { registerKeysCommand } from "./keys.js";
 import { registerServeCommand } from "./serve.js";
@@ -15,7 +16,7 @@ registerServeCommand(program);
 registerKeysCommand(program);
 registerIngestCommand(program);
 registerSimUpstreamCommand(program);
-(await import("./eval.js")).registerEvalCommand(program);
+registerEvalCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`stratum: ${(e as Error).message}\n`);
