@@ -14,12 +14,17 @@ import { Guardrails } from "../safety/index.js";
 import { builtInDetectors } from "./detectors.js";
 import { openHotState, type HotState } from "./hot-state.js";
 import { openStorage, type Storage } from "./storage.js";
+import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
+import { APPROVALS_NEED_SQLITE, toolsNeedApproval } from "../config/schema.js";
+import { SqliteApprovalStore } from "../tools/index.js";
 
 export interface StratumOptions {
   config: Config;
   logger?: Logger;
   /** STRATUM_API_KEY: registered as the admin key when given. */
   adminKey?: string;
+  /** How often overdue approvals expire and decided runs resume (default 5 s). */
+  approvalSweepMs?: number;
 }
 
 export interface Stratum {
@@ -73,13 +78,23 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   if (config.retrieval.sampleCollection) await ingestSampleCollection(knowledge, log);
   const conversations = new Conversations(knowledge.sessions);
   const detectors = builtInDetectors();
+  // Suspended tool runs wait in the SQLite file (a PostgreSQL approval store does not exist yet).
+  const approvalStore = storage.sqlite ? new SqliteApprovalStore(storage.sqlite) : undefined;
+  const refused = config.pipelines.find((p) => toolsNeedApproval(p.tools));
+  if (refused && !approvalStore) {
+    await storage.close();
+    throw new Error(`pipeline "${refused.name}": ${APPROVALS_NEED_SQLITE}`);
+  }
+  const ragPipelines = new Map<string, RagPipeline>();
   const pipelines = new Map<string, Pipeline>(
     config.pipelines.map((p) => {
       const guardrails = new Guardrails(p.guardrails, detectors, (d) => {
         metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
         log.info({ pipeline: p.name, ...d }, "guardrail decision");
       });
-      return [p.name, new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails })];
+      const pipeline = new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(approvalStore ? { approvals: approvalStore } : {}) });
+      ragPipelines.set(p.name, pipeline);
+      return [p.name, pipeline];
     }),
   );
   const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens);
@@ -91,8 +106,11 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   );
   const flow = new ChatFlow({ models: backend, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
 
+  const approvals = approvalStore ? new ApprovalService(approvalStore, ragPipelines, log, workers.signal) : undefined;
+  approvals?.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
+
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(approvals ? { approvals } : {}), notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;
@@ -115,6 +133,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         if (g.inFlight > 0) log.warn({ inFlight: g.inFlight }, "drain timeout; closing remaining connections");
         app.server.closeAllConnections();
         await closing;
+        await approvals?.stop(); // lets a run that is resuming finish (its approval is already claimed)
         workers.abort();
         await ingestWorker;
         await usage.close();

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `stratum` command.
 import { Command } from "commander";
+import { registerApprovalsCommand } from "./approvals.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerIngestCommand } from "./ingest.js";
 import { registerKeysCommand } from "./keys.js";
@@ -17,6 +18,7 @@ registerKeysCommand(program);
 registerIngestCommand(program);
 registerSimUpstreamCommand(program);
 registerEvalCommand(program);
+registerApprovalsCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`stratum: ${(e as Error).message}\n`);

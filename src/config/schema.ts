@@ -207,6 +207,47 @@ export const GuardrailsSchema = z.strictObject({
 });
 export type GuardrailsConfig = z.infer<typeof GuardrailsSchema>;
 
+const RiskSchema = z.enum(["low", "medium", "high"]);
+
+/** Server-side tools of a pipeline (the gateway runs them; above-threshold calls wait for a human approval). */
+export const PipelineToolsSchema = z.strictObject({
+  builtins: z
+    .array(z.union([z.literal("document_search"), z.strictObject({ http_get: z.strictObject({ allowDomains: z.array(z.string().min(1)).min(1) }) })]))
+    .default([]),
+  webhooks: z
+    .array(
+      z.strictObject({
+        name: z.string().regex(/^[a-zA-Z0-9_-]{1,64}$/, "tool names use letters, digits, _ and -, at most 64"),
+        description: z.string().min(1),
+        url: z.string().url(),
+        /** JSON schema of the arguments object. */
+        parameters: z.record(z.string(), z.unknown()).default({ type: "object" }),
+        risk: RiskSchema,
+        /** The endpoint may be on a private/loopback address (off: SSRF protection). */
+        allowPrivate: z.boolean().optional(),
+      }),
+    )
+    .default([]),
+  /** Calls to tools whose risk is strictly above this wait for a human approval. */
+  approvalThreshold: RiskSchema.default("medium"),
+  approvalTimeoutSeconds: z.number().int().positive().default(900),
+  budgets: z
+    .strictObject({
+      maxSteps: z.number().int().positive().default(8),
+      maxMs: z.number().int().positive().default(60_000),
+    })
+    .prefault({}),
+});
+export type PipelineToolsConfig = z.infer<typeof PipelineToolsSchema>;
+
+export const APPROVALS_NEED_SQLITE = "tools that need approval (risk above approvalThreshold): approvals need storage: sqlite until the PostgreSQL approval store lands";
+
+/** True when some tool of the pipeline is above its approval threshold (built-ins are low risk). */
+export function toolsNeedApproval(t: PipelineToolsConfig | undefined): boolean {
+  const rank = { low: 0, medium: 1, high: 2 } as const;
+  return Boolean(t && t.webhooks.some((w) => rank[w.risk] > rank[t.approvalThreshold]));
+}
+
 export const PipelineSchema = z.strictObject({
   name: z.string().min(1).regex(/^[^\s]+$/, "pipeline names cannot contain whitespace"),
   /** The collection retrieved from (in the caller's tenant). */
@@ -244,6 +285,8 @@ export const PipelineSchema = z.strictObject({
   /** Long-term memory facts about the end user, recalled into the prompt. */
   memory: z.boolean().default(true),
   guardrails: GuardrailsSchema.prefault({}),
+  /** Server-side tools (a generative route calls them in a loop; risky calls wait for approval). */
+  tools: PipelineToolsSchema.optional(),
 });
 export type PipelineConfig = z.infer<typeof PipelineSchema>;
 
@@ -353,6 +396,9 @@ export const ConfigSchema = z
     cfg.pipelines.forEach((p, i) => {
       if (aliases.has(p.name) || p.name === "extractive" || p.name === "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `"${p.name}" is already a model alias` });
       if (!aliases.has(p.route) && p.route !== "extractive" && p.route !== "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "route"], message: `unknown model alias "${p.route}"` });
+      if (cfg.storage === "postgres" && toolsNeedApproval(p.tools)) {
+        ctx.addIssue({ code: "custom", path: ["pipelines", i, "tools"], message: APPROVALS_NEED_SQLITE });
+      }
     });
     if (cfg.storage === "postgres" && !cfg.postgres?.url && !process.env.DATABASE_URL) {
       ctx.addIssue({ code: "custom", path: ["postgres", "url"], message: "required with storage: postgres (or set DATABASE_URL)" });

@@ -5,7 +5,8 @@ import type { ApiKeyRecord } from "../data/types.js";
 import type { Ingestor, IngestReport } from "../ingest/index.js";
 import type { JobQueue } from "../jobs/index.js";
 import type { AddDocument } from "../protocol/stratum.js";
-import type { ChatBackend } from "../pipelines/index.js";
+import type { ChatBackend, ResumeSummary } from "../pipelines/index.js";
+import type { ApprovalStore } from "../tools/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
 import { StratumError } from "../core/errors.js";
@@ -41,6 +42,13 @@ export interface Knowledge {
   memory: MemoryStore;
 }
 
+/** Human approvals of server-side tool calls (absent when storage cannot hold them). */
+export interface Approvals {
+  store: ApprovalStore;
+  /** Continues the run of a decided approval in this process. */
+  resume(id: string): Promise<ResumeSummary>;
+}
+
 export interface GatewayDeps {
   config: Config;
   log: Logger;
@@ -50,6 +58,7 @@ export interface GatewayDeps {
   flow: ChatFlow;
   usage: UsageRecorder;
   knowledge: Knowledge;
+  approvals?: Approvals;
   /** Readiness: undefined when ready, else the reason (draining, a backend down). */
   notReadyReason(): Promise<string | undefined>;
 }
@@ -63,6 +72,7 @@ export class GatewayContext {
   readonly flow: ChatFlow;
   readonly usage: UsageRecorder;
   readonly knowledge: Knowledge;
+  readonly approvals: Approvals | undefined;
   readonly notReadyReason: () => Promise<string | undefined>;
   private inFlightCount = 0;
   private idleWaiters: Array<() => void> = [];
@@ -76,6 +86,7 @@ export class GatewayContext {
     this.flow = d.flow;
     this.usage = d.usage;
     this.knowledge = d.knowledge;
+    this.approvals = d.approvals;
     this.notReadyReason = d.notReadyReason;
   }
 

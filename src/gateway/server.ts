@@ -7,6 +7,7 @@ import type { Logger } from "../ops/logger.js";
 import type { GatewayContext } from "./context.js";
 import { fromFrameworkError, toHttpError } from "./http-errors.js";
 import { adminRoutes } from "./routes/admin.js";
+import { approvalRoutes } from "./routes/approvals.js";
 import { chatCompletionsRoute } from "./routes/chat-completions.js";
 import { collectionRoutes } from "./routes/collections.js";
 import { memoryRoutes } from "./routes/memory.js";
@@ -87,5 +88,6 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   adminRoutes(app, g);
   collectionRoutes(app, g);
   memoryRoutes(app, g);
+  approvalRoutes(app, g);
   return app;
 }

@@ -3,4 +3,5 @@ export type { ChatBackend, Pipeline, TurnContext, AnswerCitation } from "./types
 export { Orchestrator } from "./orchestrator.js";
 export { RagPipeline, NOT_IN_DOCUMENTS, type RagPipelineDeps } from "./rag-pipeline.js";
 export { Conversations } from "./conversations.js";
+export { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ApprovalRef, type ResumeSummary, type RunOrigin } from "./pipeline-tools.js";
 export { promptRef, renderPrompt, type PromptTemplate, type PromptRef } from "./prompt-template.js";

@@ -16,6 +16,9 @@ import { citationsFor, formatPassages } from "./passages.js";
 import { promptRef, renderPrompt, type PromptRef, type PromptTemplate } from "./prompt-template.js";
 import { PipelineRequestExtSchema } from "../protocol/stratum.js";
 import type { Pipeline, TurnContext } from "./types.js";
+import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry } from "../tools/index.js";
+import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
+import type { Usage } from "../protocol/openai.js";
 
 export const NOT_IN_DOCUMENTS = "The documents do not answer this question.";
 
@@ -26,6 +29,8 @@ export interface RagPipelineDeps {
   memory?: MemoryStore;
   /** This pipeline's guardrails (none when absent). */
   guardrails?: Guardrails;
+  /** Where suspended tool runs wait for a decision (needed when the pipeline has `tools:`). */
+  approvals?: ApprovalStore;
 }
 
 /** What the user sees when an output guardrail withholds the answer. */
@@ -51,6 +56,7 @@ export class RagPipeline implements Pipeline {
   readonly name: string;
   private readonly template: PromptTemplate;
   private readonly prompt: PromptRef;
+  private readonly registry: ToolRegistry | undefined;
 
   constructor(
     private readonly cfg: PipelineConfig,
@@ -59,10 +65,113 @@ export class RagPipeline implements Pipeline {
     this.name = cfg.name;
     this.template = { name: cfg.name, version: cfg.prompt.version, text: cfg.prompt.system };
     this.prompt = promptRef(this.template);
+    this.registry = cfg.tools ? buildToolRegistry(cfg.tools, { collection: cfg.collection, k: cfg.retrieval.k, search: (r) => this.retrieve(r) }) : undefined;
+  }
+
+  /** Tools run when configured and the route is a language model (the extractive route cannot call them). */
+  private usesTools(): boolean {
+    return Boolean(this.registry && this.cfg.tools && this.d.approvals && this.d.models.isGenerative(this.cfg.route));
+  }
+
+  /** A tool loop whose model calls go through the route with `base`'s parameters; usage and the last answer are collected. */
+  private toolLoop(ctx: TurnContext, base: ChatRequest, acc: LoopAcc): ToolLoop {
+    const t = this.cfg.tools!;
+    return new ToolLoop({
+      registry: this.registry!,
+      store: this.d.approvals!,
+      budgets: { maxSteps: t.budgets.maxSteps, maxMs: t.budgets.maxMs },
+      approvalThreshold: t.approvalThreshold,
+      approvalTtlMs: t.approvalTimeoutSeconds * 1000,
+      complete: async (messages, tools, { signal }) => {
+        const served = await this.d.models.complete(this.cfg.route, { ...base, model: this.cfg.route, messages, tools }, { ...ctx, signal });
+        acc.last = served;
+        const u = served.result.usage;
+        if (u) {
+          acc.usage.prompt_tokens += u.prompt_tokens;
+          acc.usage.completion_tokens += u.completion_tokens;
+          acc.usage.total_tokens += u.total_tokens;
+        }
+        return { message: served.result.choices[0]?.message ?? { role: "assistant", content: "" } };
+      },
+    });
+  }
+
+  /** The tool-loop path of `complete`: completed → the usual output side; pending → the approval; failed → an error. */
+  private async completeWithTools(plan: Plan, ctx: TurnContext): Promise<Served<ChatCompletion>> {
+    const acc: LoopAcc = { usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
+    const runId = encodeRunId({ pipeline: this.name, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}), ...(ctx.user ? { user: ctx.user } : {}) });
+    const out = await this.toolLoop(ctx, plan.request, acc).run({ tenant: ctx.tenant, messages: plan.request.messages, runId, signal: ctx.signal });
+    const base: Served<ChatCompletion> = acc.last ?? { result: blank(this.name), servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
+    if (out.status === "failed") throw loopFailed(out);
+    if (out.status === "pending") {
+      const content = pendingText(out.tool, out.approvalId);
+      const c: ChatCompletion = { ...base.result, model: this.name, choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop", logprobs: null }], usage: acc.usage };
+      const result = this.withExt(c, plan, ctx);
+      result.stratum = { ...result.stratum, approval: { id: out.approvalId, status: "pending", tool: out.tool, expires_at: Math.floor(out.expiresAt / 1000) }, tools: { run_id: out.runId } };
+      await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content }]);
+      return { ...base, result };
+    }
+    const answer: ChatCompletion = {
+      ...base.result,
+      choices: [{ index: 0, message: { role: "assistant", content: out.message.content ?? "" }, finish_reason: "stop", logprobs: null }],
+      usage: acc.usage,
+    };
+    const served = await this.finalAnswer({ ...base, result: answer }, plan, ctx);
+    const result = this.withExt(served.result, plan, ctx);
+    result.stratum = { ...result.stratum, tools: { run_id: out.runId, steps: out.usage.steps, calls: out.toolResults.map((r) => ({ name: r.name, ok: r.ok })) } };
+    const message = result.choices[0]?.message;
+    if (message) await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: message.content ?? "" }]);
+    return { ...served, result };
+  }
+
+  /**
+   * Continues a suspended run of this pipeline once its approval is decided
+   * (or expired): the final answer goes through the output guardrails and is
+   * appended to the run's session.
+   */
+  async resumeApproval(approvalId: string, runId: string, tenant: string, signal: AbortSignal): Promise<ResumeSummary> {
+    if (!this.registry || !this.cfg.tools || !this.d.approvals) throw new StratumError("InvalidRequest", `pipeline "${this.name}" has no tools`, { code: "not_resumable" });
+    const origin = decodeRunId(runId);
+    const ctx: TurnContext = {
+      tenant,
+      signal,
+      requestId: `approval-${approvalId}`,
+      noCache: true,
+      ...(origin?.sessionId ? { sessionId: origin.sessionId } : {}),
+      ...(origin?.user ? { user: origin.user } : {}),
+    };
+    const acc: LoopAcc = { usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
+    let out: ToolLoopResult;
+    try {
+      out = await this.toolLoop(ctx, { model: this.cfg.route, messages: [] }, acc).resume(approvalId, { tenant, signal });
+    } catch (e) {
+      if (isStratumError(e) && e.code === "already_resumed") return { status: "already_resumed" };
+      throw e;
+    }
+    if (out.status === "failed") return { status: "failed", message: loopFailed(out).message };
+    if (out.status === "pending") {
+      const message = pendingText(out.tool, out.approvalId);
+      await this.d.conversations.append(ctx, [{ role: "assistant", content: message }]);
+      return { status: "pending", message, approval: { id: out.approvalId, status: "pending", tool: out.tool, expires_at: Math.floor(out.expiresAt / 1000) } };
+    }
+    let message = contentText(out.message.content ?? "");
+    const guard = this.d.guardrails?.begin();
+    if (guard) {
+      try {
+        message = guard.output(message);
+      } catch (e) {
+        if (!isStratumError(e) || e.kind !== "GuardrailBlocked") throw e;
+        message = WITHHELD;
+      }
+    }
+    await this.d.conversations.append(ctx, [{ role: "assistant", content: message }]);
+    return { status: "completed", message };
   }
 
   async complete(req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
     const plan = await this.plan(req, ctx);
+    // With tools the model may search or act itself: no abstention on weak retrieval.
+    if (this.usesTools()) return this.completeWithTools({ ...plan, abstain: false }, ctx);
     if (plan.abstain) {
       const result = this.withExt(abstention(this.name), plan, ctx);
       await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: NOT_IN_DOCUMENTS }]);
@@ -130,6 +239,12 @@ export class RagPipeline implements Pipeline {
   }
 
   async stream(req: ChatRequest, ctx: TurnContext): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
+    if (this.usesTools()) {
+      // The tool loop is not streamed: run it whole, then replay the final answer (or the approval) as chunks.
+      const served = await this.complete(req, ctx);
+      const includeUsage = req.stream_options?.include_usage === true;
+      return { ...served, result: replay(served.result, includeUsage) };
+    }
     const plan = await this.plan(req, ctx);
     if (plan.abstain) {
       const result = this.annotate(toStream(abstention(this.name)), plan, ctx);
@@ -308,6 +423,33 @@ export class RagPipeline implements Pipeline {
       yield c;
     }
     await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: result.choices[0]?.message.content ?? "" }]);
+  }
+}
+
+interface LoopAcc {
+  usage: Usage;
+  last?: Served<ChatCompletion>;
+}
+
+function loopFailed(out: Extract<ToolLoopResult, { status: "failed" }>): StratumError {
+  return new StratumError("UpstreamError", `the tool loop stopped before a final answer: ${out.error.message}`, { code: "tool_budget_exceeded" });
+}
+
+function blank(model: string): ChatCompletion {
+  return {
+    id: `chatcmpl-tools-${Date.now().toString(36)}`,
+    object: "chat.completion",
+    created: Math.floor(Date.now() / 1000),
+    model,
+    choices: [],
+    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
+  };
+}
+
+async function* replay(c: ChatCompletion, includeUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
+  for (const chunk of completionToChunks(c, includeUsage)) {
+    if (chunk.choices[0]?.finish_reason && c.stratum) chunk.stratum = c.stratum;
+    yield chunk;
   }
 }
 

@@ -25,7 +25,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(config: ConfigInput = {}, opts: { dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(config: ConfigInput = {}, opts: { dataDir?: string; approvalSweepMs?: number } = {}): Promise<TestServer> {
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), "stratum-test-"));
   const logs: string[] = [];
   const sink = new Writable({
@@ -38,7 +38,7 @@ export async function startTestServer(config: ConfigInput = {}, opts: { dataDir?
   // The bundled sample collection only where a test asks for it (it loads the tokenizer).
   const cfg = parseConfig({ ...config, dataDir, server: { port: 0, logLevel: "info", drainTimeoutMs: 5000, ...config.server }, retrieval: { sampleCollection: false, ...config.retrieval } });
   const adminKey = "sk-stratum-test-admin-" + Math.random().toString(36).slice(2);
-  const stratum = await createStratum({ config: cfg, adminKey, logger: createLogger("info", sink) });
+  const stratum = await createStratum({ config: cfg, adminKey, logger: createLogger("info", sink), ...(opts.approvalSweepMs ? { approvalSweepMs: opts.approvalSweepMs } : {}) });
   const url = await stratum.listen();
   return {
     url,

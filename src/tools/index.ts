@@ -1,5 +1,5 @@
 // Server-side tools with human approval: registry, built-in tools, approval
-// stores and the tool loop. Wiring into pipelines / HTTP comes separately.
+// stores and the tool loop. Pipelines wire it in (pipelines/pipeline-tools.ts).
 export type * from "./types.js";
 export { RISK_RANK, riskAbove, SYSTEM_DECIDER } from "./types.js";
 export { ToolRegistry, ToolError, isToolError, toolContent, DEFAULT_TOOL_TIMEOUT_MS, type ToolRegistryOptions } from "./registry.js";

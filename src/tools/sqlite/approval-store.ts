@@ -142,6 +142,14 @@ export class SqliteApprovalStore implements ApprovalStore {
     return res.changes === 1;
   }
 
+  /** Decided (or expired) requests whose run was not resumed yet, oldest decision first (the sweeper's work). */
+  async listUnresumed(limit = 100): Promise<ApprovalRequest[]> {
+    const rows = this.db
+      .prepare("SELECT * FROM tool_approvals WHERE status <> 'pending' AND resumed_at IS NULL ORDER BY decided_at, rowid LIMIT ?")
+      .all(limit) as Row[];
+    return rows.map(toRequest);
+  }
+
   async audit(tenant: string): Promise<AuditEntry[]> {
     const rows = this.db
       .prepare("SELECT * FROM tool_approvals WHERE tenant = ? AND status <> 'pending' ORDER BY decided_at, rowid")
