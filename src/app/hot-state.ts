@@ -59,7 +59,7 @@ export function openHotState(config: Config, storage: Storage, log: Logger): Hot
     };
   }
   const url = config.redis?.url?.reveal() ?? process.env.REDIS_URL!;
-  const redis: Redis = createRedis(url, { keyPrefix: config.redis?.keyPrefix ?? "stratum:" });
+  const redis: Redis = createRedis(url, { keyPrefix: config.redis?.keyPrefix ?? "stratum:", commandTimeoutMs: config.redis?.commandTimeoutMs ?? 2_000 });
   const rateLimits = new RedisRateLimitStore(redis);
   const coalescer = new RedisCoalescer<Served<ChatCompletion>>(redis);
   const invalidator = new CacheInvalidator(redis, { channel: "invalidate" });

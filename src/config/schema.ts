@@ -319,6 +319,8 @@ export const ConfigSchema = z
         url: SecretRefSchema.optional(),
         /** Prefix of every key (several deployments can share one Redis). */
         keyPrefix: z.string().max(64).default("stratum:"),
+        /** A command without an answer by then fails (503, retryable) instead of holding the request. */
+        commandTimeoutMs: z.number().int().positive().default(2_000),
       })
       .optional(),
     providers: z.record(z.string().regex(/^[A-Za-z0-9_.-]+$/, "provider names use letters, digits, _ . -"), ProviderSchema).default({}),
