@@ -1,16 +1,9 @@
 // Synthetic text with a Zipfian vocabulary, for the scale run: deterministic
 // (seeded), pronounceable pseudo-words so the analyzer treats them as words.
 
-export function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "../../src/core/seeded-random.js";
+
+export const rng = seededRandom;
 
 const SYL = ["ka", "lo", "mi", "ne", "ru", "ta", "vo", "zi", "pe", "do", "shu", "gar", "bel", "tin", "mor", "qua", "rex", "sol", "fen", "wy"];
 

@@ -51,9 +51,14 @@ function positiveInt(name: string, v: string): number {
   return n;
 }
 
-function writeReports(report: ReturnType<typeof buildReport>, o: { json?: string; html?: string }): void {
-  if (o.json) writeFileSync(o.json, formatJson(report));
-  if (o.html) writeFileSync(o.html, formatHtml(report));
+/** Report on runs (the second compared to the first): table, files, gate → exit code. */
+function report(runs: EvalRun[], gate: ReturnType<typeof parseGate> | undefined, o: { json?: string; html?: string }): void {
+  const r = buildReport(runs);
+  if (gate) r.gate = evaluateGate(r, gate);
+  process.stdout.write(formatTable(r));
+  if (o.json) writeFileSync(o.json, formatJson(r));
+  if (o.html) writeFileSync(o.html, formatHtml(r));
+  if (r.gate && !r.gate.passed) process.exitCode = 1;
 }
 
 export function registerEvalCommand(program: Command): void {
@@ -109,11 +114,7 @@ export function registerEvalCommand(program: Command): void {
           await store?.save(run);
           runs.push(run);
         }
-        const report = buildReport(runs);
-        if (gate) report.gate = evaluateGate(report, gate);
-        process.stdout.write(formatTable(report));
-        writeReports(report, o);
-        if (report.gate && !report.gate.passed) process.exitCode = 1;
+        report(runs, gate, o);
       } finally {
         store?.close();
       }
@@ -164,11 +165,7 @@ export function registerEvalCommand(program: Command): void {
           if (!r) throw new Error(`no eval run "${x}" (see stratum eval list)`);
           runs.push(r);
         }
-        const report = buildReport(runs);
-        if (gate) report.gate = evaluateGate(report, gate);
-        process.stdout.write(formatTable(report));
-        writeReports(report, o);
-        if (report.gate && !report.gate.passed) process.exitCode = 1;
+        report(runs, gate, o);
       } finally {
         store.close();
       }

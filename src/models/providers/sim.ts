@@ -3,6 +3,7 @@
 // only the injected failures (error/rate-limit/hang rates) are random.
 // The generator functions are exported so the standalone sim upstream
 // (src/sim/server.ts) behaves exactly like the in-process provider.
+import { seededRandom } from "../../core/seeded-random.js";
 import { randomBytes } from "node:crypto";
 import type { SimProviderConfig } from "../../config/schema.js";
 import { StratumError } from "../../core/errors.js";
@@ -42,17 +43,6 @@ function mix(h: number): number {
   return h >>> 0;
 }
 
-/** mulberry32: a tiny seeded PRNG returning floats in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // ------------------------------------------------------------------- text ---
 
