@@ -2,7 +2,7 @@
 export type { ChatProvider, CallContext } from "./provider.js";
 export { ModelService, type Served, type ServeContext, type CacheStatus, type ModelServiceHooks } from "./model-service.js";
 export { ResponseCache } from "./cache/response-cache.js";
-export { Coalescer, type InFlightCoalescer } from "./cache/coalescer.js";
+export { Coalescer, type InFlightCoalescer } from "../core/coalescer.js";
 export { Router, RouteTable, EXTRACTIVE_ALIAS, type Attempt, type Deployment, type CircuitState } from "./router/index.js";
 export { countTokens, countPromptTokens, countMessageTokens, countUsage, estimatePromptTokens, estimateTextTokens } from "./tokenizer.js";
 export { createProviders } from "./providers/registry.js";

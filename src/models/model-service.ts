@@ -4,7 +4,7 @@
 import { StratumError } from "../core/errors.js";
 import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
-import { Coalescer, type InFlightCoalescer } from "./cache/coalescer.js";
+import { Coalescer, type InFlightCoalescer } from "../core/coalescer.js";
 import type { ResponseCache } from "./cache/response-cache.js";
 import type { Attempt, Routed, Router } from "./router/router.js";
 

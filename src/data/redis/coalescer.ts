@@ -1,5 +1,5 @@
 // Coalescing of identical in-flight requests ACROSS replicas (same surface as
-// models/cache/coalescer.ts). Locally, callers on one replica share one
+// core/coalescer.ts, which it uses for the local part). Locally, callers on one replica share one
 // promise. Across replicas, the first to `SET lock NX PX` owns the call: it
 // runs fn, keeps the lock alive while fn runs, stores the result under a short
 // TTL and PUBLISHes completion. The others subscribe and read that result. If
@@ -10,6 +10,7 @@
 // run fn uncoalesced (still shared locally). Results must be JSON-serialisable.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
+import { Coalescer, type InFlightCoalescer } from "../../core/coalescer.js";
 import { StratumError } from "../../core/errors.js";
 import { guard, keyPrefixOf } from "./client.js";
 
@@ -26,12 +27,6 @@ export interface RedisCoalescerOptions {
   maxWaitMs?: number;
 }
 
-interface Flight<T> {
-  promise: Promise<{ value: T; shared: boolean }>;
-  controller: AbortController;
-  waiters: number;
-}
-
 const RELEASE_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 const EXTEND_LUA = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end return 0`;
 
@@ -40,8 +35,8 @@ interface Scripts {
   stratumLockExtend(key: string, token: string, ttlMs: number): Promise<number>;
 }
 
-export class RedisCoalescer<T> {
-  private readonly flights = new Map<string, Flight<T>>();
+export class RedisCoalescer<T> implements InFlightCoalescer<T> {
+  private readonly local = new Coalescer<{ value: T; shared: boolean }>();
   private readonly redis: Redis & Scripts;
   private readonly ns: string;
   private readonly channelPrefix: string;
@@ -70,44 +65,14 @@ export class RedisCoalescer<T> {
 
   /** Run `fn` once per key at a time across every replica. `shared` tells the caller it joined another's call. */
   async run(key: string, signal: AbortSignal, fn: (signal: AbortSignal) => Promise<T>): Promise<{ value: T; shared: boolean }> {
-    let flight = this.flights.get(key);
-    const joined = flight !== undefined;
-    if (!flight) {
-      const controller = new AbortController();
-      const f: Flight<T> = { controller, waiters: 0, promise: this.distributed(key, controller.signal, fn) };
-      flight = f;
-      this.flights.set(key, f);
-      const done = () => void (this.flights.get(key) === f && this.flights.delete(key));
-      f.promise.then(done, done);
-    }
-    const f = flight;
-    f.waiters++;
-    const leave = () => {
-      if (--f.waiters === 0 && this.flights.get(key) === f) {
-        this.flights.delete(key);
-        f.controller.abort(signal.reason ?? new StratumError("Unavailable", "every waiter left"));
-      }
-    };
-    try {
-      const r = await new Promise<{ value: T; shared: boolean }>((resolve, reject) => {
-        if (signal.aborted) return reject(signal.reason);
-        const onAbort = () => reject(signal.reason);
-        signal.addEventListener("abort", onAbort, { once: true });
-        f.promise.then(
-          (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
-          (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
-        );
-      });
-      return { value: r.value, shared: joined || r.shared };
-    } finally {
-      if (signal.aborted) leave();
-      else f.waiters--;
-    }
+    // Callers on this replica share one distributed attempt (the in-process coalescer does that part).
+    const { value, shared } = await this.local.run(key, signal, (s) => this.distributed(key, s, fn));
+    return { value: value.value, shared: shared || value.shared };
   }
 
   /** Local flights in progress. */
   get size(): number {
-    return this.flights.size;
+    return this.local.size;
   }
 
   close(): void {

@@ -1,7 +1,7 @@
 // Coalescing of identical in-flight requests: the first caller starts the
 // upstream call; identical callers that arrive before it settles share its
 // result. The shared call is cancelled only when every waiter has gone.
-import { StratumError } from "../../core/errors.js";
+import { StratumError } from "./errors.js";
 
 interface Flight<T> {
   promise: Promise<T>;
