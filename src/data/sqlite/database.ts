@@ -24,9 +24,12 @@ function migrate(db: SqliteDb): void {
   );
   for (const m of MIGRATIONS) {
     if (applied.has(m.version)) continue;
+    // IMMEDIATE takes the write lock up front (waiting out busy_timeout) and the
+    // re-check inside it makes two processes opening one file apply each migration once.
     db.transaction(() => {
+      if (db.prepare("SELECT 1 FROM schema_migrations WHERE version = ?").get(m.version)) return;
       db.exec(m.sql);
       db.prepare("INSERT INTO schema_migrations (version, applied_at) VALUES (?, ?)").run(m.version, Date.now());
-    })();
+    }).immediate();
   }
 }

@@ -16,7 +16,7 @@ export class SqliteUsageStore implements UsageStore {
     this.costStmt = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage WHERE key_id = ? AND at >= ?");
   }
   async append(records: readonly UsageRecord[]): Promise<void> {
-    if (records.length) this.insertMany(records);
+    if (records.length) this.insertMany.immediate(records);
   }
   async costSince(keyId: string, since: number): Promise<number> {
     return (this.costStmt.get(keyId, since) as { c: number }).c;

@@ -62,7 +62,7 @@ export class SqliteEvalStore implements EvalStore {
       insertRun.run(run.id, run.createdAt, run.model, run.baseUrl, run.dataset, run.itemCount, run.errorCount, Math.round(run.durationMs), JSON.stringify(run.summary));
       delItems.run(run.id);
       run.items.forEach((it, i) => insertItem.run(run.id, i, it.id, JSON.stringify(it)));
-    })();
+    }).immediate();
   }
 
   async list(): Promise<EvalRunSummary[]> {

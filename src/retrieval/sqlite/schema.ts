@@ -75,7 +75,7 @@ export function applyRetrievalSchema(db: SqliteDb): void {
     db.prepare("INSERT OR IGNORE INTO retrieval_meta (key, value) VALUES ('retrieval_schema_version', ?)").run(
       String(RETRIEVAL_SCHEMA_VERSION),
     );
-  })();
+  }).immediate();
 }
 
 /** Name of a collection's FTS5 table (seq is an integer we generated, never user text). */

@@ -63,7 +63,7 @@ export class SqliteMemoryStore implements MemoryStore {
       this.stmts.insert.run(out.id, tenant, user, out.text, JSON.stringify(out.tags), out.createdAt);
       const { n } = this.stmts.count.get(tenant, user) as { n: number };
       if (n > this.maxFacts) this.stmts.prune.run(tenant, user, tenant, user, this.maxFacts);
-    })();
+    }).immediate();
     return out;
   }
 

@@ -68,7 +68,7 @@ export class SqliteSessionStore implements SessionStore {
       this.stmts.touch.run(seq, now, meta.user ?? null, tenant, sessionId);
       if (seq > this.maxMessages) this.stmts.prune.run(tenant, sessionId, seq - this.maxMessages);
       return { firstSeq: last_seq + 1, lastSeq: seq };
-    })();
+    }).immediate();
   }
 
   async history(tenant: string, sessionId: string): Promise<SessionHistory> {
@@ -91,7 +91,7 @@ export class SqliteSessionStore implements SessionStore {
         });
       }
       this.stmts.setSummary.run(summary.text, summary.coversThrough, Date.now(), tenant, sessionId);
-    })();
+    }).immediate();
   }
 
   async deleteSession(tenant: string, sessionId: string): Promise<boolean> {
@@ -99,7 +99,7 @@ export class SqliteSessionStore implements SessionStore {
     return this.db.transaction(() => {
       this.stmts.deleteMessages.run(tenant, sessionId);
       return this.stmts.delete.run(tenant, sessionId).changes > 0;
-    })();
+    }).immediate();
   }
 
   async listSessions(tenant: string, opts: { limit?: number; user?: string } = {}): Promise<SessionInfo[]> {
