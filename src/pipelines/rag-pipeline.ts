@@ -20,7 +20,9 @@ import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry } 
 import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
 import type { Usage } from "../protocol/openai.js";
 
-export const NOT_IN_DOCUMENTS = "The documents do not answer this question.";
+import { abstention, guardOutput, NOT_IN_DOCUMENTS, replayCompletion as replay, round4 as round, searchOrEmpty, UNGROUNDED, WITHHELD, withheld, withStricterInstructions } from "./answers.js";
+
+export { NOT_IN_DOCUMENTS, WITHHELD };
 
 export interface RagPipelineDeps {
   models: ModelService;
@@ -32,10 +34,6 @@ export interface RagPipelineDeps {
   /** Where suspended tool runs wait for a decision (needed when the pipeline has `tools:`). */
   approvals?: ApprovalStore;
 }
-
-/** What the user sees when an output guardrail withholds the answer. */
-export const WITHHELD = "The answer was withheld by a safety check.";
-const UNGROUNDED = "The answer could not be verified against the documents.";
 
 /** Everything decided before the model is called. */
 interface Plan {
@@ -199,17 +197,7 @@ export class RagPipeline implements Pipeline {
 
   /** Output guardrails on a whole answer: a block becomes a content_filter refusal; redactions and restores applied. */
   private checkOutput(c: ChatCompletion, plan: Plan): ChatCompletion {
-    const choice = c.choices[0];
-    if (!plan.guard || !choice) return c;
-    const text = contentText(choice.message.content ?? "");
-    let content: string;
-    try {
-      content = plan.guard.restore(plan.guard.output(text));
-    } catch (e) {
-      if (!isStratumError(e) || e.kind !== "GuardrailBlocked") throw e;
-      return withheld(c);
-    }
-    return { ...c, choices: [{ ...choice, message: { ...choice.message, content } }] };
+    return guardOutput(c, plan.guard);
   }
 
   /**
@@ -322,13 +310,8 @@ export class RagPipeline implements Pipeline {
   }
 
   /** A tenant without the collection (yet) has no documents: the pipeline abstains rather than failing. */
-  private async retrieve(req: SearchRequest): Promise<SearchResult> {
-    try {
-      return await this.d.search(req);
-    } catch (e) {
-      if (isStratumError(e) && e.kind === "NotFound") return { hits: [], confidence: 0, mode: req.mode ?? "hybrid", tookMs: 0 };
-      throw e;
-    }
+  private retrieve(req: SearchRequest): Promise<SearchResult> {
+    return searchOrEmpty(this.d.search, req);
   }
 
   /** One short call to the route (query rewriting, summaries). */
@@ -442,42 +425,6 @@ function blank(model: string): ChatCompletion {
     created: Math.floor(Date.now() / 1000),
     model,
     choices: [],
-    usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
-  };
-}
-
-async function* replay(c: ChatCompletion, includeUsage: boolean): AsyncGenerator<ChatCompletionChunk> {
-  for (const chunk of completionToChunks(c, includeUsage)) {
-    if (chunk.choices[0]?.finish_reason && c.stratum) chunk.stratum = c.stratum;
-    yield chunk;
-  }
-}
-
-function withheld(c: ChatCompletion): ChatCompletion {
-  return { ...c, choices: [{ index: 0, message: { role: "assistant", content: WITHHELD }, finish_reason: "content_filter", logprobs: null }] };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1e4) / 1e4;
-}
-
-function withStricterInstructions(req: ChatRequest): ChatRequest {
-  const strict: ChatMessage = {
-    role: "system",
-    content: "Your previous answer included statements the passages do not support. Answer again using ONLY facts stated in the passages, citing each with [n]. If they do not contain the answer, say so.",
-  };
-  return { ...req, messages: [...req.messages.slice(0, -1), strict, req.messages[req.messages.length - 1]!] };
-}
-
-let abstentions = 0;
-
-function abstention(model: string): ChatCompletion {
-  return {
-    id: `chatcmpl-abstain-${Date.now().toString(36)}${(++abstentions).toString(36)}`,
-    object: "chat.completion",
-    created: Math.floor(Date.now() / 1000),
-    model,
-    choices: [{ index: 0, message: { role: "assistant", content: NOT_IN_DOCUMENTS }, finish_reason: "stop", logprobs: null }],
     usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 },
   };
 }
