@@ -115,6 +115,8 @@ export interface ReevaluationTrigger {
   trigger(alert: DriftAlert): void;
   /** Resolves when no re-evaluation is running. */
   idle(): Promise<void>;
+  /** True while observations of this model/pipeline must be ignored (the re-evaluation's own traffic would enter the windows). */
+  pausesScope?(scope: string): boolean;
 }
 
 /** A persisted window: the reference (survives restarts) or the current window's samples and summary. */
