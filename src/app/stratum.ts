@@ -7,7 +7,7 @@ import { ResponseCache } from "../models/index.js";
 import { createLogger, Metrics, type Logger } from "../ops/index.js";
 import { PriceTable } from "../ops/pricing.js";
 import { UsageRecorder } from "../ops/usage-recorder.js";
-import { Conversations, Orchestrator, RagPipeline, type Pipeline } from "../pipelines/index.js";
+import { Conversations, Orchestrator, RagPipeline, StepPipeline, type Pipeline } from "../pipelines/index.js";
 import { createKnowledge, ingestSampleCollection, runIngestWorker } from "./knowledge.js";
 import { createModelLayer } from "./model-layer.js";
 import { Guardrails } from "../safety/index.js";
@@ -17,6 +17,7 @@ import { openStorage, type Storage } from "./storage.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
 import { APPROVALS_NEED_SQLITE, toolsNeedApproval } from "../config/schema.js";
 import { SqliteApprovalStore } from "../tools/index.js";
+import { SqliteEvalStore } from "../evals/index.js";
 
 export interface StratumOptions {
   config: Config;
@@ -92,6 +93,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
         log.info({ pipeline: p.name, ...d }, "guardrail decision");
       });
+      if (p.steps) return [p.name, new StepPipeline({ ...p, steps: p.steps }, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails })];
       const pipeline = new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(approvalStore ? { approvals: approvalStore } : {}) });
       ragPipelines.set(p.name, pipeline);
       return [p.name, pipeline];
@@ -109,8 +111,10 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const approvals = approvalStore ? new ApprovalService(approvalStore, ragPipelines, log, workers.signal) : undefined;
   approvals?.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
 
+  // Runs written by `stratum eval run` into the same data file, read by the console.
+  const evals = storage.sqlite ? new SqliteEvalStore(storage.sqlite) : undefined;
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(approvals ? { approvals } : {}), notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(approvals ? { approvals } : {}), ...(evals ? { evals } : {}), notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;

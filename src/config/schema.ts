@@ -2,6 +2,7 @@
 // dotted paths below (e.g. `models[0].deployments[1].provider`).
 import { z } from "zod";
 import { Secret } from "./secret.js";
+import { stepRoutes, StepsSchema } from "./pipeline-steps.js";
 
 /** An env reference: `{ env: NAME }` or the string `${NAME}`. Literal secrets are refused. */
 export const SecretRefSchema = z.union([
@@ -287,8 +288,44 @@ export const PipelineSchema = z.strictObject({
   guardrails: GuardrailsSchema.prefault({}),
   /** Server-side tools (a generative route calls them in a loop; risky calls wait for approval). */
   tools: PipelineToolsSchema.optional(),
+  /** Declarative steps with branches, budgets and fallbacks (a StepPipeline instead of the fixed RAG path). */
+  steps: StepsSchema.optional(),
 });
 export type PipelineConfig = z.infer<typeof PipelineSchema>;
+
+/** The `drift:` section: windows of input/output signals compared to a reference window with PSI and KS; thresholds raise alerts (metric, log, webhook) and can start a re-evaluation. */
+export const DriftSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Samples per window (the reference is the first full window; the current one the latest this many). */
+  windowSize: z.number().int().min(10).max(100_000).default(1_000),
+  /** Also bound windows by time: the current window keeps only samples this recent; the first reference closes after this long. */
+  windowSeconds: z.number().int().positive().optional(),
+  /** No alert before both windows hold this many samples. */
+  minSamples: z.number().int().min(5).default(100),
+  /** Quantile bins of the reference for numeric PSI. */
+  bins: z.number().int().min(2).max(100).default(10),
+  psiThreshold: z.number().positive().default(0.2),
+  /** A KS p-value below this counts as a shift. */
+  ksPValue: z.number().min(0).max(1).default(0.01),
+  /** Numeric signals alert when PSI and KS both cross (robust at small and large windows), or when either does. */
+  require: z.enum(["both", "either"]).default("both"),
+  /** How often the check runs (also on demand: POST /v1/drift/check). */
+  checkIntervalSeconds: z.number().int().positive().default(60),
+  /** Alerts are POSTed here as JSON (failures are logged, never thrown). */
+  webhookUrl: z.url().optional(),
+  webhookTimeoutMs: z.number().int().positive().default(5_000),
+  /** On an alert, run this eval dataset (JSONL) against this pipeline in the background and store the run. */
+  reevaluate: z
+    .strictObject({
+      dataset: z.string().min(1),
+      pipeline: z.string().min(1),
+      /** The key the evaluation calls the server with (default: the admin key, STRATUM_API_KEY). */
+      apiKey: SecretRefSchema.optional(),
+      concurrency: z.number().int().positive().max(32).default(2),
+    })
+    .optional(),
+});
+export type DriftConfig = z.infer<typeof DriftSchema>;
 
 export const ConfigSchema = z
   .strictObject({
@@ -371,6 +408,7 @@ export const ConfigSchema = z
         contextTokens: z.number().int().positive().default(8_192),
       })
       .prefault({}),
+    drift: DriftSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const aliases = new Set(cfg.models.map((m) => m.name));
@@ -398,6 +436,10 @@ export const ConfigSchema = z
     cfg.pipelines.forEach((p, i) => {
       if (aliases.has(p.name) || p.name === "extractive" || p.name === "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "name"], message: `"${p.name}" is already a model alias` });
       if (!aliases.has(p.route) && p.route !== "extractive" && p.route !== "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "route"], message: `unknown model alias "${p.route}"` });
+      for (const r of p.steps ? stepRoutes(p.steps) : []) {
+        if (!aliases.has(r.route) && r.route !== "extractive" && r.route !== "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "steps", ...r.path], message: `unknown model alias "${r.route}"` });
+      }
+      if (p.steps && p.tools) ctx.addIssue({ code: "custom", path: ["pipelines", i, "tools"], message: "tools are not available in step pipelines yet (remove tools or steps)" });
       if (cfg.storage === "postgres" && toolsNeedApproval(p.tools)) {
         ctx.addIssue({ code: "custom", path: ["pipelines", i, "tools"], message: APPROVALS_NEED_SQLITE });
       }
@@ -407,6 +449,10 @@ export const ConfigSchema = z
     }
     if (cfg.cache.store === "redis" && !cfg.redis?.url && !process.env.REDIS_URL) {
       ctx.addIssue({ code: "custom", path: ["redis", "url"], message: "required with cache.store: redis (or set REDIS_URL)" });
+    }
+    const reeval = cfg.drift.reevaluate;
+    if (reeval && !cfg.pipelines.some((p) => p.name === reeval.pipeline) && !aliases.has(reeval.pipeline)) {
+      ctx.addIssue({ code: "custom", path: ["drift", "reevaluate", "pipeline"], message: `unknown pipeline or model "${reeval.pipeline}"` });
     }
     const embedding = cfg.retrieval.embeddingModel;
     if (embedding !== undefined && !aliases.has(embedding) && embedding !== "sim") {

@@ -5,3 +5,4 @@ export { RagPipeline, NOT_IN_DOCUMENTS, type RagPipelineDeps } from "./rag-pipel
 export { Conversations } from "./conversations.js";
 export { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ApprovalRef, type ResumeSummary, type RunOrigin } from "./pipeline-tools.js";
 export { promptRef, renderPrompt, type PromptTemplate, type PromptRef } from "./prompt-template.js";
+export { StepPipeline, type StepPipelineDeps, type StepRecord } from "./steps/index.js";
