@@ -5,7 +5,7 @@ export { parseContent, parseFile, DEFAULT_MAX_BYTES, type ParsedItem, type Parse
 export { detectType, typeFromExtension, typeFromMime, SUPPORTED_EXTENSIONS, type DocumentType } from "./detect-type.js";
 export { chunkDocument, type ChunkOptions } from "./chunk-document.js";
 export { walkFolder, type WalkEntry } from "./walk-folder.js";
-export { fetchUrl, type FetchUrlOptions, type FetchedDocument } from "./fetch-url.js";
+export { fetchUrl, pinnedLookup, type FetchUrlOptions, type FetchedDocument } from "./fetch-url.js";
 export { vetHost, blockedReason, type GuardOptions, type Resolver, type ResolvedAddress } from "./ssrf-guard.js";
 export { Ingestor, ORIGIN_KEY, FILE_KEY, type IngestorOptions, type IngestOptions, type IngestContentInput } from "./ingestor.js";
 

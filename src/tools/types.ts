@@ -55,6 +55,17 @@ export interface Tool {
   run(args: unknown, ctx: ToolContext): Promise<unknown>;
 }
 
+/** Where a ToolSource puts its tools (a ToolRegistry). */
+export interface ToolTarget {
+  has(name: string): boolean;
+  register(tool: Tool): unknown;
+}
+
+/** Tools discovered at run time (MCP servers): registered into each attached target as they become known. */
+export interface ToolSource {
+  attach(target: ToolTarget): void;
+}
+
 export type ApprovalStatus = "pending" | "approved" | "denied" | "expired";
 
 export interface ApprovalRequest {
@@ -131,6 +142,12 @@ export interface ApprovalStore {
   markResumed(id: string, now?: number): Promise<boolean>;
   /** Every decision (approve, deny, expiry) of a tenant, oldest first. */
   audit(tenant: string): Promise<AuditEntry[]>;
+}
+
+/** An ApprovalStore a sweeper can drain: the decided runs nobody resumed yet (CLI decisions, restarts, other replicas). */
+export interface ApprovalQueue extends ApprovalStore {
+  /** Decided (or expired) requests whose run was not resumed yet, oldest decision first. */
+  listUnresumed(limit?: number): Promise<ApprovalRequest[]>;
 }
 
 /** What the tool loop persists with an approval so the run can resume elsewhere. */

@@ -4,8 +4,8 @@
 import type { SqliteDb } from "../../data/index.js";
 import type {
   ApprovalDecision,
+  ApprovalQueue,
   ApprovalRequest,
-  ApprovalStore,
   AuditEntry,
   DecideOutcome,
   NewApprovalRequest,
@@ -56,7 +56,7 @@ export interface SqliteApprovalStoreOptions {
   clock?: () => number;
 }
 
-export class SqliteApprovalStore implements ApprovalStore {
+export class SqliteApprovalStore implements ApprovalQueue {
   private readonly clock: () => number;
 
   constructor(
