@@ -5,7 +5,7 @@
 import type { Logger } from "../ops/index.js";
 import { StratumError } from "../core/errors.js";
 import { decodeRunId, type RagPipeline, type ResumeSummary } from "../pipelines/index.js";
-import type { SqliteApprovalStore } from "../tools/index.js";
+import type { ApprovalQueue } from "../tools/index.js";
 
 export const DEFAULT_APPROVAL_SWEEP_MS = 5_000;
 
@@ -16,7 +16,7 @@ export class ApprovalService {
   private sweeping: Promise<void> | undefined;
 
   constructor(
-    readonly store: SqliteApprovalStore,
+    readonly store: ApprovalQueue,
     private readonly pipelines: ReadonlyMap<string, RagPipeline>,
     private readonly log: Logger,
     private readonly signal: AbortSignal,

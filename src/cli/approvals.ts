@@ -1,24 +1,20 @@
 // `stratum approvals list|approve|deny`: decides tool-call approvals directly
-// in the data dir's SQLite file. A running server's sweeper (every 5 s) then
-// resumes the waiting run; without a running server it resumes on the next start.
+// in the configured storage (the data dir's SQLite file, or PostgreSQL). A
+// running server's sweeper (every 5 s; any replica) then resumes the waiting
+// run exactly once; without a running server it resumes on the next start.
 import { userInfo } from "node:os";
 import type { Command } from "commander";
 import { openStorage } from "../app/storage.js";
 import { loadStateConfig } from "../config/index.js";
 import { approvalView } from "../gateway/routes/approvals.js";
-import { SqliteApprovalStore } from "../tools/index.js";
+import type { ApprovalStore } from "../tools/index.js";
 import { exitOnConfigError } from "./config-errors.js";
 
-async function withApprovals<T>(opts: { config?: string }, fn: (store: SqliteApprovalStore) => Promise<T>): Promise<T | undefined> {
+async function withApprovals<T>(opts: { config?: string }, fn: (store: ApprovalStore) => Promise<T>): Promise<T> {
   const config = exitOnConfigError(() => loadStateConfig({ path: opts.config }));
   const storage = await openStorage(config);
   try {
-    if (!storage.sqlite) {
-      process.stderr.write("stratum: approvals need storage: sqlite until the PostgreSQL approval store lands\n");
-      process.exitCode = 1;
-      return undefined;
-    }
-    return await fn(new SqliteApprovalStore(storage.sqlite));
+    return await fn(storage.approvals);
   } finally {
     await storage.close();
   }
@@ -32,7 +28,7 @@ function decider(): string {
   }
 }
 
-async function decide(store: SqliteApprovalStore, id: string, approve: boolean, reason: string | undefined): Promise<void> {
+async function decide(store: ApprovalStore, id: string, approve: boolean, reason: string | undefined): Promise<void> {
   const req = await store.get(id);
   if (!req) {
     process.stderr.write(`stratum: no approval with id ${id}\n`);
@@ -49,7 +45,7 @@ async function decide(store: SqliteApprovalStore, id: string, approve: boolean, 
 }
 
 export function registerApprovalsCommand(program: Command): void {
-  const approvals = program.command("approvals").description("human approvals of server-side tool calls (SQLite storage)");
+  const approvals = program.command("approvals").description("human approvals of server-side tool calls (in the configured storage: SQLite or PostgreSQL)");
   approvals
     .command("list")
     .description("pending approvals of a tenant")

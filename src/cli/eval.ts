@@ -1,8 +1,8 @@
 // `stratum eval run|list|show`: offline evaluation of a pipeline or model
-// served by Stratum over HTTP, stored in the data dir's SQLite file, with
+// served by Stratum over HTTP, stored where `storage:` says (the data dir's
+// SQLite file, or PostgreSQL), with
 // terminal / JSON / HTML reports, a paired comparison and a regression gate.
 import { readFileSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
 import type { Command } from "commander";
 import { loadStateConfig } from "../config/index.js";
@@ -16,10 +16,11 @@ import {
   loadDataset,
   parseGate,
   runEval,
-  SqliteEvalStore,
   type EvalRun,
+  type EvalStore,
   type PriceTable,
 } from "../evals/index.js";
+import { openStorage } from "../app/storage.js";
 import { exitOnConfigError } from "./config-errors.js";
 
 interface RunCliOptions {
@@ -40,9 +41,12 @@ interface RunCliOptions {
   config?: string;
 }
 
-function openStore(configPath?: string): SqliteEvalStore {
+/** The eval store of the configured storage; `close` releases the storage. */
+async function openStore(configPath?: string): Promise<EvalStore & { close(): Promise<void> }> {
   const config = exitOnConfigError(() => loadStateConfig({ path: configPath }));
-  return new SqliteEvalStore(join(resolve(config.dataDir), "stratum.db"));
+  const storage = await openStorage(config);
+  const store = storage.evals;
+  return { save: (r) => store.save(r), list: () => store.list(), get: (id) => store.get(id), close: () => storage.close() };
 }
 
 function positiveInt(name: string, v: string): number {
@@ -80,7 +84,7 @@ export function registerEvalCommand(program: Command): void {
     .option("--k <n>", "k for recall@k and nDCG@k", "5")
     .option("--no-save", "do not store the runs in the data dir")
     .option("--no-progress", "no progress bar")
-    .option("-c, --config <file>", "config file (for the data dir)")
+    .option("-c, --config <file>", "config file (for the storage: data dir or PostgreSQL)")
     .action(async (o: RunCliOptions) => {
       const gate = o.gate ? parseGate(o.gate) : undefined;
       if (gate && !o.compare) throw new Error("--gate needs --compare (it compares the second run to the first)");
@@ -92,7 +96,7 @@ export function registerEvalCommand(program: Command): void {
       for (const e of dataset.errors) process.stderr.write(`${o.dataset}:${e.line}: skipped: ${e.message}\n`);
       if (dataset.items.length === 0) throw new Error(`${o.dataset}: no valid items`);
       const apiKey = o.key ?? process.env.STRATUM_API_KEY;
-      const store = o.save ? openStore(o.config) : undefined;
+      const store = o.save ? await openStore(o.config) : undefined;
       try {
         const runs: EvalRun[] = [];
         for (const model of [o.pipeline, ...(o.compare ? [o.compare] : [])]) {
@@ -116,16 +120,16 @@ export function registerEvalCommand(program: Command): void {
         }
         report(runs, gate, o);
       } finally {
-        store?.close();
+        await store?.close();
       }
     });
 
   ev.command("list")
     .description("list the stored runs, newest first")
     .option("--json", "print JSON")
-    .option("-c, --config <file>", "config file (for the data dir)")
+    .option("-c, --config <file>", "config file (for the storage: data dir or PostgreSQL)")
     .action(async (o: { json?: boolean; config?: string }) => {
-      const store = openStore(o.config);
+      const store = await openStore(o.config);
       try {
         const runs = await store.list();
         if (o.json) {
@@ -142,7 +146,7 @@ export function registerEvalCommand(program: Command): void {
         const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i]!)).join("  ").trimEnd();
         process.stdout.write([line(head), ...rows.map(line)].join("\n") + "\n");
       } finally {
-        store.close();
+        await store.close();
       }
     });
 
@@ -153,11 +157,11 @@ export function registerEvalCommand(program: Command): void {
     .option("--gate <rules>", "as for eval run (needs two ids)")
     .option("--json <file>", "write the JSON report")
     .option("--html <file>", "write the HTML report")
-    .option("-c, --config <file>", "config file (for the data dir)")
+    .option("-c, --config <file>", "config file (for the storage: data dir or PostgreSQL)")
     .action(async (id: string, id2: string | undefined, o: { gate?: string; json?: string; html?: string; config?: string }) => {
       const gate = o.gate ? parseGate(o.gate) : undefined;
       if (gate && !id2) throw new Error("--gate needs two run ids");
-      const store = openStore(o.config);
+      const store = await openStore(o.config);
       try {
         const runs: EvalRun[] = [];
         for (const x of [id, ...(id2 ? [id2] : [])]) {
@@ -167,7 +171,7 @@ export function registerEvalCommand(program: Command): void {
         }
         report(runs, gate, o);
       } finally {
-        store.close();
+        await store.close();
       }
     });
 }

@@ -3,9 +3,10 @@
 // encoded in the loop's runId, which is persisted with the approval), and the
 // summary a resumed run reports.
 import { randomUUID } from "node:crypto";
-import type { PipelineToolsConfig } from "../config/schema.js";
+import type { McpServerConfig, PipelineToolsConfig } from "../config/schema.js";
+import { Secret } from "../config/secret.js";
 import type { SearchRequest, SearchResult } from "../retrieval/types.js";
-import { documentSearchTool, httpGetTool, ToolRegistry, webhookTool, type Tool } from "../tools/index.js";
+import { documentSearchTool, httpGetTool, ToolRegistry, webhookTool, type McpServerSpec, type Tool, type ToolSource } from "../tools/index.js";
 
 /** The assistant message of a run that waits for a human decision. */
 export function pendingText(tool: string, approvalId: string): string {
@@ -58,7 +59,7 @@ export function decodeRunId(runId: string): RunOrigin | undefined {
 /** The pipeline's tools: built-ins (document_search over its collection in the caller's tenant, http_get) and webhooks. */
 export function buildToolRegistry(
   tools: PipelineToolsConfig,
-  opts: { collection: string; k: number; search(req: SearchRequest): Promise<SearchResult> },
+  opts: { collection: string; k: number; search(req: SearchRequest): Promise<SearchResult>; sources?: readonly ToolSource[] },
 ): ToolRegistry {
   const list: Tool[] = [];
   for (const b of tools.builtins) {
@@ -82,5 +83,25 @@ export function buildToolRegistry(
       }),
     );
   }
-  return new ToolRegistry(list);
+  const registry = new ToolRegistry(list);
+  // MCP tools arrive as their servers list them (at start, or later when a server comes up).
+  for (const source of opts.sources ?? []) source.attach(registry);
+  return registry;
+}
+
+function revealAll(r: Record<string, string | Secret> | undefined): Record<string, string> | undefined {
+  return r && Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Secret ? v.reveal() : v]));
+}
+
+/** A pipeline's `tools.mcp` entries as the tools layer's server specs (env references resolved). */
+export function mcpServerSpecs(servers: readonly McpServerConfig[]): McpServerSpec[] {
+  return servers.map((m): McpServerSpec => {
+    const base = { name: m.name, risk: m.risk, timeoutMs: m.timeoutMs, ...(m.allow ? { allow: m.allow } : {}) };
+    if (m.transport === "stdio") {
+      const env = revealAll(m.env);
+      return { ...base, transport: "stdio", command: m.command, args: m.args, ...(env ? { env } : {}), ...(m.cwd ? { cwd: m.cwd } : {}) };
+    }
+    const headers = revealAll(m.headers);
+    return { ...base, transport: "http", url: m.url, ...(headers ? { headers } : {}), ...(m.allowPrivate ? { allowPrivate: true } : {}) };
+  });
 }

@@ -342,12 +342,12 @@ describe("approvals: CLI and config", () => {
     }
   });
 
-  test("tools that need approval are refused with storage: postgres; low-risk ones are fine", () => {
+  test("tools that need approval are accepted with storage: postgres (the PostgreSQL approval store); so are low-risk ones", () => {
     const pg = { storage: "postgres" as const, postgres: { url: { env: "STRATUM_TEST_PG_URL" } } };
     const cfg = config() as Json;
     process.env.STRATUM_TEST_PG_URL = "postgres://x@localhost/db";
     try {
-    assert.throws(() => parseConfig({ ...cfg, ...pg }), /approvals need storage: sqlite until the PostgreSQL approval store lands/);
+    assert.doesNotThrow(() => parseConfig({ ...cfg, ...pg }));
     const lowOnly = { ...cfg, pipelines: [{ ...cfg.pipelines[0], tools: { builtins: ["document_search"] } }] };
     assert.doesNotThrow(() => parseConfig({ ...lowOnly, ...pg }));
     } finally {

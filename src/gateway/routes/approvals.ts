@@ -56,7 +56,7 @@ function conflict(reply: FastifyReply, r: ApprovalRequest | undefined, why: stri
 
 export function approvalRoutes(app: FastifyInstance, g: GatewayContext): void {
   const need = (): Approvals => {
-    if (!g.approvals) throw new StratumError("Unavailable", "approvals need storage: sqlite until the PostgreSQL approval store lands", { code: "approvals_unavailable" });
+    if (!g.approvals) throw new StratumError("Unavailable", "approvals are not configured on this server", { code: "approvals_unavailable" });
     return g.approvals;
   };
   const notFound = (id: string) => new StratumError("NotFound", `No approval ${id}`, { param: "id", code: "approval_not_found" });
