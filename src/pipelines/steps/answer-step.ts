@@ -51,6 +51,7 @@ export const answerStep: StepHandler<AnswerStep> = async (step, st, env, signal)
   const request = await answerRequest(step, route, st, env, signal);
   st.answerRequests.set(step.id, { route, request });
   const served = await completeFor(env, st, route, request, signal);
+  signal.throwIfAborted(); // over budget meanwhile: the fallback owns the answer now
   const finish = served.result.choices[0]?.finish_reason;
   if (step.budget.tokens !== undefined && finish === "length") throw new StepFailure(`the answer was cut at the step's token budget (${step.budget.tokens})`);
   st.answer = { served, by: step.id, route, request };

@@ -17,6 +17,7 @@ export const classifyStep: StepHandler<StepOf<"classify">> = async (step, st, en
     by = "keywords";
     label = byKeywords(st.question, step.labels, step.keywords ?? {});
   }
+  signal.throwIfAborted();
   const matched = label !== undefined;
   st.label = label ?? fallbackLabel;
   return { vars: { label: st.label }, detail: { label: st.label, by, ...(matched ? {} : { defaulted: true }) } };

@@ -4,7 +4,7 @@ import type { StepOf } from "../../config/pipeline-steps.js";
 import { round4, searchOrEmpty } from "../answers.js";
 import type { StepHandler } from "./types.js";
 
-export const retrieveStep: StepHandler<StepOf<"retrieve">> = async (step, st, env) => {
+export const retrieveStep: StepHandler<StepOf<"retrieve">> = async (step, st, env, signal) => {
   const r = env.cfg.retrieval;
   const collection = step.collection ?? env.cfg.collection;
   const found = await searchOrEmpty(env.search, {
@@ -16,6 +16,7 @@ export const retrieveStep: StepHandler<StepOf<"retrieve">> = async (step, st, en
     mmr: r.mmr === false ? false : { lambda: r.mmr },
     ...(st.filter ? { filter: st.filter } : {}),
   });
+  signal.throwIfAborted();
   const keep = st.guard ? st.guard.passages(found.hits.map((h) => h.chunk.text)) : undefined;
   st.retrieval = keep && keep.length < found.hits.length ? { ...found, hits: keep.map((i) => found.hits[i]!) } : found;
   const confidence = round4(st.retrieval.confidence);

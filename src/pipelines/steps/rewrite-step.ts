@@ -38,6 +38,7 @@ export const rewriteStep: StepHandler<StepOf<"rewrite">> = async (step, st, env,
   } else {
     query = st.question;
   }
+  signal.throwIfAborted(); // over budget meanwhile: the fallback decides, not a late result
   const changed = query !== st.query;
   st.query = query;
   return { vars: { changed }, detail: { mode, query } };

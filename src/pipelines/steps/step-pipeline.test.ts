@@ -101,6 +101,17 @@ describe("step pipelines", () => {
           ],
         },
         {
+          name: "looping",
+          collection: "docs",
+          route: "extractive",
+          steps: [
+            { id: "search", type: "retrieve", maxVisits: 2, fallback: "give_up" },
+            { id: "again", type: "branch", when: [{ if: "search.hits == 0", goto: "search" }] },
+            { id: "answer", type: "answer", next: "end" },
+            { id: "give_up", type: "abstain", message: "Searched twice and found nothing." },
+          ],
+        },
+        {
           name: "screened",
           collection: "docs",
           route: "gpt-smart",
@@ -214,6 +225,16 @@ describe("step pipelines", () => {
     assert.equal(ok.status, 200, ok.text);
     assert.match(ok.json.choices[0].message.content, /7443/);
     assert.equal(step(ok, "screen").action, "allow");
+  });
+
+  test("a bounded loop stops at maxVisits and takes the step's fallback", async () => {
+    const r = await ask("looping", "What is the capital of Mongolia?");
+    assert.equal(r.status, 200, r.text);
+    assert.equal(r.json.choices[0].message.content, "Searched twice and found nothing.");
+    assert.deepEqual(r.json.stratum.path, ["search", "again", "search", "again", "search", "give_up"]);
+    assert.equal(r.json.stratum.steps[4].outcome, "failed");
+    assert.match(r.json.stratum.steps[4].error, /maxVisits/);
+    assert.equal(r.json.stratum.steps[1].decision.values["search.hits"], 0);
   });
 
   test("streaming runs the steps and streams the answer with the path on the final chunk", async () => {

@@ -27,6 +27,7 @@ export const verifyGroundingStep: StepHandler<StepOf<"verify_grounding">> = asyn
   const retry = step.onFail.retryStricter ? st.answerRequests.get(step.onFail.retryStricter) : undefined;
   if (retry) {
     const again = await completeFor(env, st, retry.route, withStricterInstructions(retry.request), signal, true);
+    signal.throwIfAborted();
     const g = scoreOf(contentText(again.result.choices[0]?.message.content ?? ""));
     detail.retry = { step: step.onFail.retryStricter, score: round4(g.score) };
     if (g.score >= step.min) {
