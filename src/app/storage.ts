@@ -18,6 +18,7 @@ import {
 import { pgQuery } from "../data/postgres/index.js";
 import { migrateRetrieval, PgRetrievalStore, SqliteRetrievalStore, type RetrievalStore } from "../retrieval/index.js";
 import { PgMemoryStore, PgSessionStore, SqliteMemoryStore, SqliteSessionStore, type MemoryStore, type SessionStore } from "../sessions/index.js";
+import { PgDriftStore, SqliteDriftStore, type DriftStore } from "../drift/index.js";
 
 export interface Storage {
   engine: "sqlite" | "postgres";
@@ -26,6 +27,8 @@ export interface Storage {
   sessions: SessionStore;
   memory: MemoryStore;
   retrieval: RetrievalStore;
+  /** Drift reference and current windows (a restart keeps the reference). */
+  drift: DriftStore;
   /** The SQLite file, when storage is SQLite (the optional SQLite response cache lives in it). */
   sqlite?: SqliteDb;
   /** Rejects when the engine does not answer (readiness). */
@@ -43,6 +46,7 @@ export async function openStorage(config: Config): Promise<Storage> {
     sessions: new SqliteSessionStore(db, { maxMessages: config.sessions.maxMessages }),
     memory: new SqliteMemoryStore(db),
     retrieval: new SqliteRetrievalStore(db),
+    drift: new SqliteDriftStore(db),
     sqlite: db,
     ping: async () => {
       db.prepare("SELECT 1").get();
@@ -75,6 +79,7 @@ async function openPostgres(config: Config): Promise<Storage> {
     sessions: new PgSessionStore(pool, { maxMessages: config.sessions.maxMessages }),
     memory: new PgMemoryStore(pool),
     retrieval: await PgRetrievalStore.open(pool),
+    drift: await PgDriftStore.open(pool),
     ping: async () => {
       await pgQuery(pool, "SELECT 1");
     },

@@ -14,6 +14,7 @@ import { Guardrails } from "../safety/index.js";
 import { builtInDetectors } from "./detectors.js";
 import { openHotState, type HotState } from "./hot-state.js";
 import { openStorage, type Storage } from "./storage.js";
+import { createDriftMonitor } from "./drift.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
 import { APPROVALS_NEED_SQLITE, toolsNeedApproval } from "../config/schema.js";
 import { SqliteApprovalStore } from "../tools/index.js";
@@ -78,6 +79,8 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const ingestWorker = runIngestWorker(knowledge, workers.signal, log).catch((err: unknown) => log.error({ err }, "ingest worker stopped"));
   if (config.retrieval.sampleCollection) await ingestSampleCollection(knowledge, log);
   const conversations = new Conversations(knowledge.sessions);
+  // Drift monitoring, fed by the pipelines' turns and the accounted requests (off the response path).
+  const drift = await createDriftMonitor({ config, store: storage.drift, metrics, log, server: () => app.server, ...(storage.sqlite ? { sqlite: storage.sqlite } : {}), ...(opts.adminKey ? { adminKey: opts.adminKey } : {}) });
   const detectors = builtInDetectors();
   // Suspended tool runs wait in the SQLite file (a PostgreSQL approval store does not exist yet).
   const approvalStore = storage.sqlite ? new SqliteApprovalStore(storage.sqlite) : undefined;
@@ -94,7 +97,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         log.info({ pipeline: p.name, ...d }, "guardrail decision");
       });
       if (p.steps) return [p.name, new StepPipeline({ ...p, steps: p.steps }, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails })];
-      const pipeline = new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(approvalStore ? { approvals: approvalStore } : {}) });
+      const pipeline = new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(drift ? { onTurn: (t) => drift.monitor.recordTurn(t) } : {}), ...(approvalStore ? { approvals: approvalStore } : {}) });
       ragPipelines.set(p.name, pipeline);
       return [p.name, pipeline];
     }),
@@ -106,7 +109,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
     (scope, limit) => metrics.rateLimited.inc({ scope, limit }),
     (err) => log.error({ err }, "rate-limit counter update failed"),
   );
-  const flow = new ChatFlow({ models: backend, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits });
+  const flow = new ChatFlow({ models: backend, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits, ...(drift ? { onAccounted: (r) => drift.monitor.recordRequest(r) } : {}) });
 
   const approvals = approvalStore ? new ApprovalService(approvalStore, ragPipelines, log, workers.signal) : undefined;
   approvals?.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
@@ -114,7 +117,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   // Runs written by `stratum eval run` into the same data file, read by the console.
   const evals = storage.sqlite ? new SqliteEvalStore(storage.sqlite) : undefined;
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(approvals ? { approvals } : {}), ...(evals ? { evals } : {}), notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), ...(evals ? { evals } : {}), notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;
@@ -137,6 +140,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         if (g.inFlight > 0) log.warn({ inFlight: g.inFlight }, "drain timeout; closing remaining connections");
         app.server.closeAllConnections();
         await closing;
+        await drift?.close(); // persists the current windows
         await approvals?.stop(); // lets a run that is resuming finish (its approval is already claimed)
         workers.abort();
         await ingestWorker;

@@ -51,6 +51,7 @@ class SignalState {
   referenceAt: number | null = null;
   origin: "first_window" | "pinned" | null = null;
   alerting = false;
+  observed = 0;
   /** The current window changed since it was last persisted. */
   dirty = false;
 
@@ -255,6 +256,7 @@ export class DriftMonitor {
     const now = this.clock();
     this.pruneCurrent(s, now);
     s.current.push(v, now);
+    s.observed++;
     s.dirty = true;
     this.captureReferenceIfComplete(s, now);
   }
@@ -313,6 +315,7 @@ export class DriftMonitor {
       thresholds: this.thresholds,
       reference_origin: s.origin,
       reference_at: s.referenceAt,
+      observed: s.observed,
     };
   }
 

@@ -85,6 +85,8 @@ export interface SignalReport {
   thresholds: DriftThresholds;
   reference_origin: "first_window" | "pinned" | null;
   reference_at: number | null;
+  /** Observations recorded since this process started. */
+  observed: number;
 }
 
 export interface DriftReport {

@@ -42,6 +42,8 @@ export interface ChatFlowDeps {
   metrics: Metrics;
   budgets: BudgetConfig;
   limits: { perKey: Limits; perUser: Limits };
+  /** Told about every accounted request (drift monitoring); runs after the response. */
+  onAccounted?: (r: { model: string; latencyMs: number; costUsd: number; status: number; completionTokens: number }) => void;
 }
 
 export interface Outcome {
@@ -120,6 +122,7 @@ export class ChatFlow {
         stream: out.stream,
         latencyMs: performance.now() - ticket.startedAt,
       });
+      this.d.onAccounted?.({ model: ticket.requested, latencyMs: performance.now() - ticket.startedAt, costUsd: cost, status: out.status, completionTokens });
     });
   }
 }

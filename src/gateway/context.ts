@@ -7,6 +7,7 @@ import type { JobQueue } from "../jobs/index.js";
 import type { AddDocument } from "../protocol/stratum.js";
 import type { ChatBackend, ResumeSummary } from "../pipelines/index.js";
 import type { ApprovalStore } from "../tools/index.js";
+import type { DriftMonitor } from "../drift/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
 import { StratumError } from "../core/errors.js";
@@ -59,6 +60,8 @@ export interface GatewayDeps {
   usage: UsageRecorder;
   knowledge: Knowledge;
   approvals?: Approvals;
+  /** Drift monitoring (absent when drift.enabled is false). */
+  drift?: DriftMonitor;
   /** Readiness: undefined when ready, else the reason (draining, a backend down). */
   notReadyReason(): Promise<string | undefined>;
 }
@@ -73,6 +76,7 @@ export class GatewayContext {
   readonly usage: UsageRecorder;
   readonly knowledge: Knowledge;
   readonly approvals: Approvals | undefined;
+  readonly drift: DriftMonitor | undefined;
   readonly notReadyReason: () => Promise<string | undefined>;
   private inFlightCount = 0;
   private idleWaiters: Array<() => void> = [];
@@ -87,6 +91,7 @@ export class GatewayContext {
     this.usage = d.usage;
     this.knowledge = d.knowledge;
     this.approvals = d.approvals;
+    this.drift = d.drift;
     this.notReadyReason = d.notReadyReason;
   }
 

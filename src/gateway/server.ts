@@ -8,6 +8,7 @@ import type { GatewayContext } from "./context.js";
 import { fromFrameworkError, toHttpError } from "./http-errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { approvalRoutes } from "./routes/approvals.js";
+import { driftRoutes } from "./routes/drift.js";
 import { chatCompletionsRoute } from "./routes/chat-completions.js";
 import { collectionRoutes } from "./routes/collections.js";
 import { memoryRoutes } from "./routes/memory.js";
@@ -89,5 +90,6 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   collectionRoutes(app, g);
   memoryRoutes(app, g);
   approvalRoutes(app, g);
+  driftRoutes(app, g);
   return app;
 }

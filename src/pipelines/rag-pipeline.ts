@@ -33,6 +33,8 @@ export interface RagPipelineDeps {
   guardrails?: Guardrails;
   /** Where suspended tool runs wait for a decision (needed when the pipeline has `tools:`). */
   approvals?: ApprovalStore;
+  /** Told about every answered turn (drift monitoring), off the response path. */
+  onTurn?: (t: { pipeline: string; question: string; confidence: number; abstained: boolean; grounding?: number }) => void;
 }
 
 /** Everything decided before the model is called. */
@@ -323,6 +325,7 @@ export class RagPipeline implements Pipeline {
   }
 
   private ext(text: string, plan: Plan, ctx: TurnContext): Record<string, unknown> {
+    this.observe(plan); // the extension is built once per answered turn, on every path
     return {
       pipeline: this.name,
       citations: plan.abstain ? [] : citationsFor(text, plan.retrieval.hits),
@@ -340,6 +343,14 @@ export class RagPipeline implements Pipeline {
       ...(plan.grounding ? { grounding: { score: round(plan.grounding.score), supported: plan.grounding.supported, sentences: plan.grounding.sentences } } : {}),
       ...(ctx.sessionId ? { session_id: ctx.sessionId } : {}),
     };
+  }
+
+  /** Reports the turn's signals to drift monitoring after the current event-loop turn. */
+  private observe(plan: Plan): void {
+    const onTurn = this.d.onTurn;
+    if (!onTurn) return;
+    const turn = { pipeline: this.name, question: plan.question, confidence: plan.retrieval.confidence, abstained: plan.abstain, ...(plan.grounding ? { grounding: plan.grounding.score } : {}) };
+    setImmediate(() => onTurn(turn));
   }
 
   private withExt(c: ChatCompletion, plan: Plan, ctx: TurnContext): ChatCompletion {
