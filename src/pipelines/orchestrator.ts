@@ -9,6 +9,16 @@ import type { Conversations } from "./conversations.js";
 import { StructuredOutput } from "./structured-output.js";
 import type { ChatBackend, Pipeline, TurnContext } from "./types.js";
 
+/**
+ * Pipelines served by version (the registry): `name`, `name@3`, `name@alias`.
+ * Consulted before the static map; undefined when `model` is not one of them.
+ */
+export interface PipelineResolver {
+  has(model: string): boolean;
+  names(): string[];
+  resolve(model: string, ctx: TurnContext): Promise<Pipeline | undefined>;
+}
+
 export class Orchestrator implements ChatBackend {
   private readonly structured: StructuredOutput;
 
@@ -17,24 +27,30 @@ export class Orchestrator implements ChatBackend {
     private readonly pipelines: ReadonlyMap<string, Pipeline>,
     private readonly conversations: Conversations,
     private readonly sessionContextTokens: number,
+    private readonly resolver?: PipelineResolver,
   ) {
     this.structured = new StructuredOutput(models);
   }
 
   hasModel(name: string): boolean {
-    return this.pipelines.has(name) || this.models.hasModel(name);
+    return this.pipelines.has(name) || (this.resolver?.has(name) ?? false) || this.models.hasModel(name);
   }
 
   modelNames(): string[] {
-    return [...this.models.modelNames(), ...this.pipelines.keys()];
+    return [...new Set([...this.models.modelNames(), ...this.pipelines.keys(), ...(this.resolver?.names() ?? [])])];
   }
 
   isPipeline(name: string): boolean {
-    return this.pipelines.has(name);
+    return this.pipelines.has(name) || (this.resolver?.has(name) ?? false);
+  }
+
+  /** The versioned pipeline for `name` when the resolver knows it, else the static one. */
+  private async pipelineFor(name: string, ctx: TurnContext): Promise<Pipeline | undefined> {
+    return (this.resolver ? await this.resolver.resolve(name, ctx) : undefined) ?? this.pipelines.get(name);
   }
 
   async complete(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
-    const pipeline = this.pipelines.get(name);
+    const pipeline = await this.pipelineFor(name, ctx);
     if (pipeline) return pipeline.complete(req, pipelineTurn(ctx));
     if (!ctx.sessionId) return this.structured.complete(name, req, ctx);
     const { request, turn } = await this.withHistory(req, ctx);
@@ -45,7 +61,7 @@ export class Orchestrator implements ChatBackend {
   }
 
   async stream(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
-    const pipeline = this.pipelines.get(name);
+    const pipeline = await this.pipelineFor(name, ctx);
     if (pipeline) return pipeline.stream(req, pipelineTurn(ctx));
     if (!ctx.sessionId) return this.models.stream(name, req, ctx);
     const { request, turn } = await this.withHistory(req, ctx);
