@@ -6,7 +6,7 @@ import type { Server } from "node:http";
 import { join, resolve } from "node:path";
 import type { Config } from "../config/schema.js";
 import { DriftMetrics, DriftMonitor, EvalReevaluator, WebhookAlertSink, type AlertSink, type DriftStore, type ReevaluationTrigger } from "../drift/index.js";
-import { SqliteEvalStore } from "../evals/index.js";
+import { SqliteEvalStore, type EvalStore } from "../evals/index.js";
 import type { SqliteDb } from "../data/index.js";
 import type { Logger, Metrics } from "../ops/index.js";
 
@@ -17,6 +17,8 @@ export interface DriftWiring {
   log: Logger;
   /** The SQLite file, when storage is SQLite: re-evaluation runs are stored there (else in <dataDir>/stratum.db, like `stratum eval`). */
   sqlite?: SqliteDb;
+  /** Where re-evaluation runs are stored, when storage provides an eval store (takes precedence over `sqlite`). */
+  evals?: EvalStore;
   /** The HTTP server, once built (the re-evaluation calls it). */
   server: () => Server | undefined;
   /** The key re-evaluation calls with when drift.reevaluate.apiKey is not set (STRATUM_API_KEY). */
@@ -41,7 +43,7 @@ export async function createDriftMonitor(w: DriftWiring): Promise<DriftService |
       dataset: cfg.reevaluate.dataset,
       pipeline: cfg.reevaluate.pipeline,
       concurrency: cfg.reevaluate.concurrency,
-      store: (evals = new SqliteEvalStore(w.sqlite ?? join(resolve(w.config.dataDir), "stratum.db"))),
+      store: w.evals ?? (evals = new SqliteEvalStore(w.sqlite ?? join(resolve(w.config.dataDir), "stratum.db"))),
       log: w.log,
       target: () => {
         const baseUrl = selfUrl(w.server(), w.config.server.host);
