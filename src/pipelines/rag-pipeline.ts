@@ -16,7 +16,7 @@ import { citationsFor, formatPassages } from "./passages.js";
 import { promptRef, renderPrompt, type PromptRef, type PromptTemplate } from "./prompt-template.js";
 import { PipelineRequestExtSchema } from "../protocol/stratum.js";
 import type { Pipeline, TurnContext } from "./types.js";
-import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry } from "../tools/index.js";
+import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry, type ToolSource } from "../tools/index.js";
 import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
 import type { Usage } from "../protocol/openai.js";
 
@@ -33,6 +33,8 @@ export interface RagPipelineDeps {
   guardrails?: Guardrails;
   /** Where suspended tool runs wait for a decision (needed when the pipeline has `tools:`). */
   approvals?: ApprovalStore;
+  /** Tools discovered at run time (the pipeline's MCP servers), added to its registry as they are listed. */
+  toolSources?: readonly ToolSource[];
   /** Told about every answered turn (drift monitoring), off the response path. */
   onTurn?: (t: { pipeline: string; question: string; confidence: number; abstained: boolean; grounding?: number }) => void;
 }
@@ -65,7 +67,7 @@ export class RagPipeline implements Pipeline {
     this.name = cfg.name;
     this.template = { name: cfg.name, version: cfg.prompt.version, text: cfg.prompt.system };
     this.prompt = promptRef(this.template);
-    this.registry = cfg.tools ? buildToolRegistry(cfg.tools, { collection: cfg.collection, k: cfg.retrieval.k, search: (r) => this.retrieve(r) }) : undefined;
+    this.registry = cfg.tools ? buildToolRegistry(cfg.tools, { collection: cfg.collection, k: cfg.retrieval.k, search: (r) => this.retrieve(r), ...(d.toolSources ? { sources: d.toolSources } : {}) }) : undefined;
   }
 
   /** Tools run when configured and the route is a language model (the extractive route cannot call them). */
