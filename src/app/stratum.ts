@@ -18,7 +18,6 @@ import { createDriftMonitor } from "./drift.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
 import { APPROVALS_NEED_SQLITE, toolsNeedApproval } from "../config/schema.js";
 import { SqliteApprovalStore } from "../tools/index.js";
-import { SqliteEvalStore } from "../evals/index.js";
 
 export interface StratumOptions {
   config: Config;
@@ -114,10 +113,8 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const approvals = approvalStore ? new ApprovalService(approvalStore, ragPipelines, log, workers.signal) : undefined;
   approvals?.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
 
-  // Runs written by `stratum eval run` into the same data file, read by the console.
-  const evals = storage.sqlite ? new SqliteEvalStore(storage.sqlite) : undefined;
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), ...(evals ? { evals } : {}), notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), evals: storage.evals, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;

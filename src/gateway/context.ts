@@ -7,6 +7,7 @@ import type { JobQueue } from "../jobs/index.js";
 import type { AddDocument } from "../protocol/stratum.js";
 import type { ChatBackend, ResumeSummary } from "../pipelines/index.js";
 import type { ApprovalStore } from "../tools/index.js";
+import type { EvalStore } from "../evals/index.js";
 import type { DriftMonitor } from "../drift/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
@@ -60,6 +61,8 @@ export interface GatewayDeps {
   usage: UsageRecorder;
   knowledge: Knowledge;
   approvals?: Approvals;
+  /** Stored eval runs (written by `stratum eval run`, read by the console). */
+  evals?: EvalStore;
   /** Drift monitoring (absent when drift.enabled is false). */
   drift?: DriftMonitor;
   /** Readiness: undefined when ready, else the reason (draining, a backend down). */
@@ -76,6 +79,7 @@ export class GatewayContext {
   readonly usage: UsageRecorder;
   readonly knowledge: Knowledge;
   readonly approvals: Approvals | undefined;
+  readonly evals: EvalStore | undefined;
   readonly drift: DriftMonitor | undefined;
   readonly notReadyReason: () => Promise<string | undefined>;
   private inFlightCount = 0;
@@ -91,6 +95,7 @@ export class GatewayContext {
     this.usage = d.usage;
     this.knowledge = d.knowledge;
     this.approvals = d.approvals;
+    this.evals = d.evals;
     this.drift = d.drift;
     this.notReadyReason = d.notReadyReason;
   }

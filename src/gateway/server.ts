@@ -8,6 +8,10 @@ import type { GatewayContext } from "./context.js";
 import { fromFrameworkError, toHttpError } from "./http-errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { approvalRoutes } from "./routes/approvals.js";
+import { consoleRoutes } from "./routes/console.js";
+import { evalRoutes } from "./routes/evals.js";
+import { meRoute } from "./routes/me.js";
+import { statsRoutes } from "./routes/stats.js";
 import { driftRoutes } from "./routes/drift.js";
 import { chatCompletionsRoute } from "./routes/chat-completions.js";
 import { collectionRoutes } from "./routes/collections.js";
@@ -90,6 +94,10 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   collectionRoutes(app, g);
   memoryRoutes(app, g);
   approvalRoutes(app, g);
+  meRoute(app, g);
+  statsRoutes(app, g);
+  evalRoutes(app, g);
+  consoleRoutes(app);
   driftRoutes(app, g);
   return app;
 }

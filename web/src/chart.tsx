@@ -1,0 +1,53 @@
+// A uPlot time-series chart that follows its container's width and takes new
+// data without being rebuilt (live metrics redraw every poll).
+import { useEffect, useRef } from "preact/hooks";
+import uPlot from "uplot";
+
+export interface Series {
+  label: string;
+  values: Array<number | null>;
+}
+
+const COLORS = ["#3b6fd8", "#d8553b", "#2f9e64", "#a35bd6", "#c79a12", "#1c9fb3", "#d63b8f", "#6b7280"];
+
+export function TimeChart(props: { title: string; times: number[]; series: Series[]; unit?: string; height?: number }) {
+  const box = useRef<HTMLDivElement>(null);
+  const plot = useRef<uPlot | null>(null);
+  const shape = props.series.map((s) => s.label).join("|");
+  const height = props.height ?? 170;
+
+  useEffect(() => {
+    const el = box.current;
+    if (!el) return;
+    const fmt = (v: number | null) => (v === null ? "–" : `${Number(v.toPrecision(3))}${props.unit ? ` ${props.unit}` : ""}`);
+    const opts: uPlot.Options = {
+      width: Math.max(200, el.clientWidth),
+      height,
+      legend: { live: false },
+      cursor: { drag: { x: false, y: false } },
+      scales: { x: { time: true }, y: { range: (_u, min, max) => [Math.min(0, min), max > 0 ? max * 1.1 : 1] } },
+      axes: [{ stroke: "currentColor", grid: { stroke: "rgba(128,128,128,.15)" } }, { stroke: "currentColor", size: 56, grid: { stroke: "rgba(128,128,128,.15)" }, values: (_u, vals) => vals.map((v) => fmt(v).replace(` ${props.unit ?? ""}`, "")) }],
+      series: [{}, ...props.series.map((s, i) => ({ label: s.label, stroke: COLORS[i % COLORS.length]!, width: 1.5, spanGaps: false, value: (_u: uPlot, v: number | null) => fmt(v) }))],
+    };
+    const u = new uPlot(opts, [props.times.map((t) => t / 1000), ...props.series.map((s) => s.values)] as uPlot.AlignedData, el);
+    plot.current = u;
+    const ro = new ResizeObserver(() => u.setSize({ width: Math.max(200, el.clientWidth), height }));
+    ro.observe(el);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+      plot.current = null;
+    };
+  }, [shape, height, props.unit]);
+
+  useEffect(() => {
+    plot.current?.setData([props.times.map((t) => t / 1000), ...props.series.map((s) => s.values)] as uPlot.AlignedData);
+  }, [props.times, props.series]);
+
+  return (
+    <figure class="chart">
+      <figcaption>{props.title}</figcaption>
+      <div ref={box} class="chart-box" style={{ minHeight: `${height + 30}px` }} role="img" aria-label={`${props.title} chart`} />
+    </figure>
+  );
+}
