@@ -19,6 +19,10 @@ import { pgQuery } from "../data/postgres/index.js";
 import { migrateRetrieval, PgRetrievalStore, SqliteRetrievalStore, type RetrievalStore } from "../retrieval/index.js";
 import { PgMemoryStore, PgSessionStore, SqliteMemoryStore, SqliteSessionStore, type MemoryStore, type SessionStore } from "../sessions/index.js";
 import { PgDriftStore, SqliteDriftStore, type DriftStore } from "../drift/index.js";
+import { PgApprovalStore, SqliteApprovalStore, type ApprovalQueue } from "../tools/index.js";
+import { PgEvalStore, SqliteEvalStore, type EvalStore } from "../evals/index.js";
+import { migrateRegistry, PgRegistryStore, SqliteRegistryStore, type RegistryStore } from "../registry/index.js";
+import { migrateRollouts, PgRolloutStore, SqliteRolloutStore, type RolloutStore } from "../rollouts/index.js";
 
 export interface Storage {
   engine: "sqlite" | "postgres";
@@ -29,6 +33,14 @@ export interface Storage {
   retrieval: RetrievalStore;
   /** Drift reference and current windows (a restart keeps the reference). */
   drift: DriftStore;
+  /** Tool-call approvals (suspended runs wait here; every replica sees the same queue). */
+  approvals: ApprovalQueue;
+  /** Stored eval runs (`stratum eval`). */
+  evals: EvalStore;
+  /** Versioned pipeline configs, prompts and routes with their aliases. */
+  registry: RegistryStore;
+  /** Rollouts, their logs, per-version samples and shadow comparisons (shared by replicas). */
+  rollouts: RolloutStore;
   /** The SQLite file, when storage is SQLite (the optional SQLite response cache lives in it). */
   sqlite?: SqliteDb;
   /** Rejects when the engine does not answer (readiness). */
@@ -47,6 +59,10 @@ export async function openStorage(config: Config): Promise<Storage> {
     memory: new SqliteMemoryStore(db),
     retrieval: new SqliteRetrievalStore(db),
     drift: new SqliteDriftStore(db),
+    approvals: new SqliteApprovalStore(db),
+    evals: new SqliteEvalStore(db),
+    registry: new SqliteRegistryStore(db),
+    rollouts: new SqliteRolloutStore(db),
     sqlite: db,
     ping: async () => {
       db.prepare("SELECT 1").get();
@@ -72,6 +88,8 @@ async function openPostgres(config: Config): Promise<Storage> {
   // Migrations take an advisory lock: replicas starting together apply each version once.
   await migrateStratum(pool);
   await migrateRetrieval(pool);
+  await migrateRegistry(pool);
+  await migrateRollouts(pool);
   return {
     engine: "postgres",
     keys: new PgKeyStore(pool),
@@ -80,6 +98,10 @@ async function openPostgres(config: Config): Promise<Storage> {
     memory: new PgMemoryStore(pool),
     retrieval: await PgRetrievalStore.open(pool),
     drift: await PgDriftStore.open(pool),
+    approvals: await PgApprovalStore.open(pool),
+    evals: await PgEvalStore.open(pool),
+    registry: new PgRegistryStore(pool),
+    rollouts: new PgRolloutStore(pool),
     ping: async () => {
       await pgQuery(pool, "SELECT 1");
     },

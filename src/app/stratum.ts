@@ -1,7 +1,7 @@
 // Composition root: builds every layer from the config and owns the
 // lifecycle (listen, drain on SIGTERM, close).
 import type { FastifyInstance } from "fastify";
-import type { Config } from "../config/schema.js";
+import type { Config, PipelineConfig } from "../config/schema.js";
 import { buildGateway, ChatFlow, GatewayContext, KeyService, RateLimiter } from "../gateway/index.js";
 import { ResponseCache } from "../models/index.js";
 import { createLogger, Metrics, type Logger } from "../ops/index.js";
@@ -14,10 +14,11 @@ import { Guardrails } from "../safety/index.js";
 import { builtInDetectors } from "./detectors.js";
 import { openHotState, type HotState } from "./hot-state.js";
 import { openStorage, type Storage } from "./storage.js";
+import { createVersionServing } from "./versions.js";
 import { createDriftMonitor } from "./drift.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
-import { APPROVALS_NEED_SQLITE, toolsNeedApproval } from "../config/schema.js";
-import { SqliteApprovalStore } from "../tools/index.js";
+import { McpToolSource } from "../tools/index.js";
+import { mcpServerSpecs } from "../pipelines/index.js";
 
 export interface StratumOptions {
   config: Config;
@@ -81,27 +82,34 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   // Drift monitoring, fed by the pipelines' turns and the accounted requests (off the response path).
   const drift = await createDriftMonitor({ config, store: storage.drift, metrics, log, server: () => app.server, ...(storage.sqlite ? { sqlite: storage.sqlite } : {}), ...(opts.adminKey ? { adminKey: opts.adminKey } : {}) });
   const detectors = builtInDetectors();
-  // Suspended tool runs wait in the SQLite file (a PostgreSQL approval store does not exist yet).
-  const approvalStore = storage.sqlite ? new SqliteApprovalStore(storage.sqlite) : undefined;
-  const refused = config.pipelines.find((p) => toolsNeedApproval(p.tools));
-  if (refused && !approvalStore) {
-    await storage.close();
-    throw new Error(`pipeline "${refused.name}": ${APPROVALS_NEED_SQLITE}`);
+  // Suspended tool runs wait in the configured storage (SQLite file or PostgreSQL, shared by replicas).
+  const approvalStore = storage.approvals;
+  // Each pipeline's MCP servers: connected and listed before serving (a server that is down is retried in the background).
+  const mcpSources = new Map<string, McpToolSource>();
+  for (const p of config.pipelines) {
+    if (p.tools?.mcp.length) mcpSources.set(p.name, new McpToolSource(mcpServerSpecs(p.tools.mcp), { log: log.child({ pipeline: p.name }) }));
   }
+  await Promise.all([...mcpSources.values()].map((s) => s.start()));
   const ragPipelines = new Map<string, RagPipeline>();
+  // The pipeline factory: a config file entry, or a registry version's spec, becomes a served pipeline.
+  const buildPipeline = (p: PipelineConfig): Pipeline => {
+    const guardrails = new Guardrails(p.guardrails, detectors, (d) => {
+      metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
+      log.info({ pipeline: p.name, ...d }, "guardrail decision");
+    });
+    if (p.steps) return new StepPipeline({ ...p, steps: p.steps }, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails });
+    return new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(drift ? { onTurn: (t) => drift.monitor.recordTurn(t) } : {}), approvals: approvalStore, ...(mcpSources.has(p.name) ? { toolSources: [mcpSources.get(p.name)!] } : {}) });
+  };
   const pipelines = new Map<string, Pipeline>(
     config.pipelines.map((p) => {
-      const guardrails = new Guardrails(p.guardrails, detectors, (d) => {
-        metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
-        log.info({ pipeline: p.name, ...d }, "guardrail decision");
-      });
-      if (p.steps) return [p.name, new StepPipeline({ ...p, steps: p.steps }, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails })];
-      const pipeline = new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(drift ? { onTurn: (t) => drift.monitor.recordTurn(t) } : {}), ...(approvalStore ? { approvals: approvalStore } : {}) });
-      ragPipelines.set(p.name, pipeline);
+      const pipeline = buildPipeline(p);
+      if (pipeline instanceof RagPipeline) ragPipelines.set(p.name, pipeline);
       return [p.name, pipeline];
     }),
   );
-  const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens);
+  // Registry and rollouts: `model: "<pipeline>"` is served through its production alias (or the rollout on it), `<pipeline>@3` / `@staging` by version.
+  const versions = await createVersionServing({ config, storage, log, pipelines, buildPipeline });
+  const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens, versions.versioned);
   const usage = new UsageRecorder(storage.usage, log, hot.spend ? { spend: hot.spend } : {});
   const limiter = new RateLimiter(
     hot.rateLimits,
@@ -110,11 +118,11 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   );
   const flow = new ChatFlow({ models: backend, limiter, usage, prices: new PriceTable(config.pricing), metrics, budgets: config.budgets, limits: config.limits, ...(drift ? { onAccounted: (r) => drift.monitor.recordRequest(r) } : {}) });
 
-  const approvals = approvalStore ? new ApprovalService(approvalStore, ragPipelines, log, workers.signal) : undefined;
-  approvals?.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
+  const approvals = new ApprovalService(approvalStore, ragPipelines, log, workers.signal);
+  approvals.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
 
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), evals: storage.evals, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), evals: storage.evals, registry: versions.registry, rollouts: versions.rollouts, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;
@@ -138,7 +146,9 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         app.server.closeAllConnections();
         await closing;
         await drift?.close(); // persists the current windows
-        await approvals?.stop(); // lets a run that is resuming finish (its approval is already claimed)
+        await versions.close(); // shadow mirrors in flight (bounded wait)
+        await approvals.stop(); // lets a run that is resuming finish (its approval is already claimed)
+        await Promise.all([...mcpSources.values()].map((s) => s.close())); // ends MCP server processes
         workers.abort();
         await ingestWorker;
         await usage.close();

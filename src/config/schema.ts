@@ -210,6 +210,53 @@ export type GuardrailsConfig = z.infer<typeof GuardrailsSchema>;
 
 const RiskSchema = z.enum(["low", "medium", "high"]);
 
+/** A value that is either literal text or an env reference (`${NAME}` / `{ env: NAME }`, for tokens in headers and env). */
+const TextOrSecretSchema = z
+  .union([z.strictObject({ env: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, "env must be a variable name") }), z.string()])
+  .transform((v, ctx): string | Secret => {
+    const name = typeof v === "string" ? /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(v)?.[1] : v.env;
+    if (name === undefined) return v as string;
+    const value = process.env[name];
+    if (value === undefined || value === "") {
+      ctx.addIssue({ code: "custom", message: `environment variable ${name} is not set` });
+      return z.NEVER;
+    }
+    return new Secret(name, value);
+  });
+
+const McpServerBase = {
+  /** Tools are registered as `<name>__<tool>`. */
+  name: z.string().regex(/^[a-zA-Z0-9-]{1,32}$/, "MCP server names use letters, digits and -, at most 32"),
+  /** Risk of every tool of the server (above approvalThreshold → human approval). */
+  risk: RiskSchema,
+  /** Only these tools of the server are offered (default: all it lists). */
+  allow: z.array(z.string().min(1)).min(1).optional(),
+  /** Per-call timeout. */
+  timeoutMs: z.number().int().positive().default(30_000),
+};
+
+/** An MCP server whose tools the pipeline offers: a local process (stdio) or a streamable-HTTP endpoint. */
+export const McpServerSchema = z.discriminatedUnion("transport", [
+  z.strictObject({
+    ...McpServerBase,
+    transport: z.literal("stdio"),
+    command: z.string().min(1),
+    args: z.array(z.string()).default([]),
+    /** Added to a minimal safe environment (PATH, HOME, ...); nothing else of the server's env is passed on. */
+    env: z.record(z.string(), TextOrSecretSchema).optional(),
+    cwd: z.string().min(1).optional(),
+  }),
+  z.strictObject({
+    ...McpServerBase,
+    transport: z.literal("http"),
+    url: z.url({ protocol: /^https?$/ }),
+    headers: z.record(z.string(), TextOrSecretSchema).optional(),
+    /** The server may be on a private/loopback address (off: the webhook tool's SSRF protection applies). */
+    allowPrivate: z.boolean().optional(),
+  }),
+]);
+export type McpServerConfig = z.infer<typeof McpServerSchema>;
+
 /** Server-side tools of a pipeline (the gateway runs them; above-threshold calls wait for a human approval). */
 export const PipelineToolsSchema = z.strictObject({
   builtins: z
@@ -229,6 +276,11 @@ export const PipelineToolsSchema = z.strictObject({
       }),
     )
     .default([]),
+  /** MCP servers as tool sources (connected at start; their tools are `<server>__<tool>`). */
+  mcp: z
+    .array(McpServerSchema)
+    .default([])
+    .refine((list) => new Set(list.map((m) => m.name)).size === list.length, "MCP server names must be unique within a pipeline"),
   /** Calls to tools whose risk is strictly above this wait for a human approval. */
   approvalThreshold: RiskSchema.default("medium"),
   approvalTimeoutSeconds: z.number().int().positive().default(900),
@@ -241,12 +293,10 @@ export const PipelineToolsSchema = z.strictObject({
 });
 export type PipelineToolsConfig = z.infer<typeof PipelineToolsSchema>;
 
-export const APPROVALS_NEED_SQLITE = "tools that need approval (risk above approvalThreshold): approvals need storage: sqlite until the PostgreSQL approval store lands";
-
-/** True when some tool of the pipeline is above its approval threshold (built-ins are low risk). */
+/** True when some tool of the pipeline is above its approval threshold (webhooks and MCP servers by their declared risk; built-ins are low risk). */
 export function toolsNeedApproval(t: PipelineToolsConfig | undefined): boolean {
   const rank = { low: 0, medium: 1, high: 2 } as const;
-  return Boolean(t && t.webhooks.some((w) => rank[w.risk] > rank[t.approvalThreshold]));
+  return Boolean(t && [...t.webhooks, ...t.mcp].some((w) => rank[w.risk] > rank[t.approvalThreshold]));
 }
 
 export const PipelineSchema = z.strictObject({
@@ -326,6 +376,35 @@ export const DriftSchema = z.strictObject({
     .optional(),
 });
 export type DriftConfig = z.infer<typeof DriftSchema>;
+
+/** Online-eval metrics (reference-free) that live pipeline responses can be scored with. */
+export const ONLINE_EVAL_METRICS = ["groundedness", "abstained", "citations", "answer_length", "json_valid"] as const;
+
+/** The `tracing:` section: OpenTelemetry spans into the trace store (and OTLP when configured), online evaluation. */
+export const TracingSchema = z.strictObject({
+  enabled: z.boolean().default(true),
+  /** Share of requests traced (decided at the root span; children follow it). */
+  sampleRatio: z.number().min(0).max(1).default(1),
+  /** Traces older than this are deleted (swept hourly). */
+  retentionDays: z.number().positive().default(7),
+  /** Also export spans over OTLP/HTTP (protobuf-free JSON); `/v1/traces` is appended unless the endpoint ends with it. */
+  otlp: z
+    .strictObject({
+      endpoint: z.url({ protocol: /^https?$/ }),
+      headers: z.record(z.string(), z.union([SecretRefSchema, z.string().regex(/^(?!\$\{)/, "an env reference must look like ${NAME}")])).default({}),
+    })
+    .optional(),
+  /** A sample of live pipeline responses scored asynchronously with reference-free metrics. */
+  onlineEval: z
+    .strictObject({
+      sampleRate: z.number().min(0).max(1).default(0.1),
+      metrics: z.array(z.enum(ONLINE_EVAL_METRICS)).min(1).default([...ONLINE_EVAL_METRICS]),
+      /** Responses waiting to be scored; beyond this they are dropped (and counted). */
+      queueSize: z.number().int().positive().default(1_000),
+    })
+    .prefault({}),
+});
+export type TracingConfig = z.infer<typeof TracingSchema>;
 
 export const ConfigSchema = z
   .strictObject({
@@ -409,6 +488,7 @@ export const ConfigSchema = z
       })
       .prefault({}),
     drift: DriftSchema.prefault({}),
+    tracing: TracingSchema.prefault({}),
   })
   .superRefine((cfg, ctx) => {
     const aliases = new Set(cfg.models.map((m) => m.name));
@@ -440,9 +520,6 @@ export const ConfigSchema = z
         if (!aliases.has(r.route) && r.route !== "extractive" && r.route !== "sim") ctx.addIssue({ code: "custom", path: ["pipelines", i, "steps", ...r.path], message: `unknown model alias "${r.route}"` });
       }
       if (p.steps && p.tools) ctx.addIssue({ code: "custom", path: ["pipelines", i, "tools"], message: "tools are not available in step pipelines yet (remove tools or steps)" });
-      if (cfg.storage === "postgres" && toolsNeedApproval(p.tools)) {
-        ctx.addIssue({ code: "custom", path: ["pipelines", i, "tools"], message: APPROVALS_NEED_SQLITE });
-      }
     });
     if (cfg.storage === "postgres" && !cfg.postgres?.url && !process.env.DATABASE_URL) {
       ctx.addIssue({ code: "custom", path: ["postgres", "url"], message: "required with storage: postgres (or set DATABASE_URL)" });
