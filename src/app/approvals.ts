@@ -1,7 +1,9 @@
 // Approvals of server-side tool calls: resumes suspended runs in this process
 // (right after a decision over HTTP) and sweeps the store every few seconds:
 // overdue requests expire, and decided-but-not-resumed runs (a decision made by
-// `stratum approvals` from another process, or before a restart) are resumed.
+// `stratum approvals` from another process, on another replica, or before a
+// restart) are resumed. Every replica may sweep: the store's resume claim
+// (markResumed) lets exactly one of them continue a run.
 import type { Logger } from "../ops/index.js";
 import { StratumError } from "../core/errors.js";
 import { decodeRunId, type RagPipeline, type ResumeSummary } from "../pipelines/index.js";
