@@ -5,6 +5,7 @@ import { registerApprovalsCommand } from "./approvals.js";
 import { registerEvalCommand } from "./eval.js";
 import { registerIngestCommand } from "./ingest.js";
 import { registerKeysCommand } from "./keys.js";
+import { registerRegistryCommands } from "./registry.js";
 import { registerServeCommand } from "./serve.js";
 import { registerSimUpstreamCommand } from "./sim-upstream.js";
 
@@ -19,6 +20,7 @@ registerIngestCommand(program);
 registerSimUpstreamCommand(program);
 registerEvalCommand(program);
 registerApprovalsCommand(program);
+registerRegistryCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`stratum: ${(e as Error).message}\n`);
