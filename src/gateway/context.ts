@@ -8,6 +8,8 @@ import type { AddDocument } from "../protocol/stratum.js";
 import type { ChatBackend, ResumeSummary } from "../pipelines/index.js";
 import type { ApprovalStore } from "../tools/index.js";
 import type { EvalStore } from "../evals/index.js";
+import type { RegistryService } from "../registry/index.js";
+import type { RolloutService } from "../rollouts/index.js";
 import type { DriftMonitor } from "../drift/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
@@ -63,6 +65,10 @@ export interface GatewayDeps {
   approvals?: Approvals;
   /** Stored eval runs (written by `stratum eval run`, read by the console). */
   evals?: EvalStore;
+  /** Versioned pipelines, prompts and routes (the registry routes). */
+  registry?: RegistryService;
+  /** Blue-green, canary and shadow rollouts of pipeline versions. */
+  rollouts?: RolloutService;
   /** Drift monitoring (absent when drift.enabled is false). */
   drift?: DriftMonitor;
   /** Readiness: undefined when ready, else the reason (draining, a backend down). */
@@ -80,6 +86,8 @@ export class GatewayContext {
   readonly knowledge: Knowledge;
   readonly approvals: Approvals | undefined;
   readonly evals: EvalStore | undefined;
+  readonly registry: RegistryService | undefined;
+  readonly rollouts: RolloutService | undefined;
   readonly drift: DriftMonitor | undefined;
   readonly notReadyReason: () => Promise<string | undefined>;
   private inFlightCount = 0;
@@ -96,6 +104,8 @@ export class GatewayContext {
     this.knowledge = d.knowledge;
     this.approvals = d.approvals;
     this.evals = d.evals;
+    this.registry = d.registry;
+    this.rollouts = d.rollouts;
     this.drift = d.drift;
     this.notReadyReason = d.notReadyReason;
   }

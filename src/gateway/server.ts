@@ -8,6 +8,8 @@ import type { GatewayContext } from "./context.js";
 import { fromFrameworkError, toHttpError } from "./http-errors.js";
 import { adminRoutes } from "./routes/admin.js";
 import { approvalRoutes } from "./routes/approvals.js";
+import { registryRoutes } from "./routes/registry.js";
+import { rolloutRoutes } from "./routes/rollouts.js";
 import { consoleRoutes } from "./routes/console.js";
 import { evalRoutes } from "./routes/evals.js";
 import { meRoute } from "./routes/me.js";
@@ -94,6 +96,8 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   collectionRoutes(app, g);
   memoryRoutes(app, g);
   approvalRoutes(app, g);
+  registryRoutes(app, g);
+  rolloutRoutes(app, g);
   meRoute(app, g);
   statsRoutes(app, g);
   evalRoutes(app, g);
