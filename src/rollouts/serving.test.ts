@@ -1,0 +1,121 @@
+// VersionedPipelines without HTTP: the version lands on the active span and in
+// the answer; one build per content hash; and how outcomes count in a
+// rollout's stats (guardrail blocks and client errors are not errors, a route
+// failover and a server failure are).
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { context, trace } from "@opentelemetry/api";
+import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
+import type { PipelineConfig } from "../config/schema.js";
+import { StratumError } from "../core/errors.js";
+import { openDatabase } from "../data/index.js";
+import type { Served } from "../models/index.js";
+import { createLogger } from "../ops/index.js";
+import type { Pipeline, TurnContext } from "../pipelines/index.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../protocol/openai.js";
+import { RegistryService, SqliteRegistryStore } from "../registry/index.js";
+import { eventually } from "../testing/harness.js";
+import { RolloutService, ShadowRunner, SqliteRolloutStore, VersionedPipelines } from "./index.js";
+
+const exporter = new InMemorySpanExporter();
+const contextManager = new AsyncLocalStorageContextManager();
+before(() => {
+  context.setGlobalContextManager(contextManager.enable());
+  trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
+});
+after(() => contextManager.disable());
+
+type Behaviour = "ok" | "fallback" | "blocked" | "client" | "server" | "withheld";
+let behaviour: Behaviour = "ok";
+
+function completion(finish: "stop" | "content_filter" = "stop"): ChatCompletion {
+  return { id: "c", object: "chat.completion", created: 0, model: "p", choices: [{ index: 0, message: { role: "assistant", content: "answer" }, finish_reason: finish, logprobs: null }] } as ChatCompletion;
+}
+
+function fakePipeline(cfg: PipelineConfig): Pipeline {
+  return {
+    name: cfg.name,
+    async complete(): Promise<Served<ChatCompletion>> {
+      if (behaviour === "blocked") throw new StratumError("GuardrailBlocked", "blocked", { code: "guardrail_blocked" });
+      if (behaviour === "client") throw new StratumError("InvalidRequest", "bad", { param: "messages" });
+      if (behaviour === "server") throw new StratumError("AllRoutesFailed", "all failed");
+      const fellBack = behaviour === "fallback";
+      return {
+        result: completion(behaviour === "withheld" ? "content_filter" : "stop"),
+        servedBy: fellBack ? "extractive" : cfg.route,
+        deployment: "d",
+        priceKey: undefined,
+        attempts: fellBack ? [{ deployment: "x", alias: cfg.route, outcome: "UpstreamError", durationMs: 1 }, { deployment: "e", alias: "extractive", outcome: "success", durationMs: 1 }] : [{ deployment: "x", alias: cfg.route, outcome: "success", durationMs: 1 }],
+        cache: "bypass",
+      };
+    },
+    async stream(): Promise<Served<AsyncIterable<ChatCompletionChunk>>> {
+      async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
+        yield { id: "c", object: "chat.completion.chunk", created: 0, model: "p", choices: [{ index: 0, delta: { content: "ans" }, finish_reason: null }] } as ChatCompletionChunk;
+        yield { id: "c", object: "chat.completion.chunk", created: 0, model: "p", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] } as ChatCompletionChunk;
+      }
+      return { result: chunks(), servedBy: cfg.route, deployment: "d", priceKey: undefined, attempts: [], cache: "bypass" };
+    },
+  };
+}
+
+describe("VersionedPipelines", () => {
+  test("version on the span and the answer, one build per hash, outcomes classified for the rollout", async () => {
+    const db = openDatabase(":memory:");
+    const registry = new RegistryService(new SqliteRegistryStore(db));
+    const log = createLogger("silent");
+    const rollouts = new RolloutService(registry, new SqliteRolloutStore(db), log);
+    let builds = 0;
+    const versioned = new VersionedPipelines({
+      registry,
+      rollouts,
+      shadow: new ShadowRunner(rollouts, () => 0, log),
+      build: (cfg) => (builds++, fakePipeline(cfg)),
+      cost: () => 0,
+      log,
+    });
+    await registry.seedPipelines([{ name: "p", route: "extractive" } as PipelineConfig]);
+    await registry.addVersion("pipeline", "p", { spec: { route: "sim" }, createdBy: "t" });
+    await versioned.start();
+    assert.equal(versioned.has("p@2"), true);
+    assert.equal(versioned.has("q"), false);
+    const ctx: TurnContext = { tenant: "t", requestId: "r1", signal: new AbortController().signal, user: "u1" };
+    const req = { model: "p", messages: [{ role: "user", content: "hi" }] } as ChatRequest;
+
+    const tracer = trace.getTracer("test");
+    const served = await tracer.startActiveSpan("gateway.request", async (span) => {
+      const p = await versioned.resolve("p", ctx);
+      const out = await p!.complete(req, ctx);
+      span.end();
+      return out;
+    });
+    assert.equal(served.result.stratum?.pipeline_version, 1);
+    const span = exporter.getFinishedSpans().find((s) => s.name === "gateway.request")!;
+    assert.equal(span.attributes["stratum.pipeline.version"], 1);
+
+    const streamed = await (await versioned.resolve("p@2", ctx))!.stream(req, ctx);
+    const chunks: ChatCompletionChunk[] = [];
+    for await (const c of streamed.result) chunks.push(c);
+    assert.equal(chunks.at(-1)!.stratum?.pipeline_version, 2);
+    await versioned.resolve("p@2", ctx);
+    assert.equal(builds, 2, "one build per version hash, reused afterwards");
+
+    // A canary at 100% sends everyone to v2; each behaviour is one sample.
+    const r = await rollouts.start({ pipeline: "p", strategy: "canary", toVersion: 2, steps: [100], hold: { requests: 1_000 }, createdBy: "t" });
+    const outcomes: Behaviour[] = ["ok", "fallback", "blocked", "client", "server", "withheld"];
+    for (const b of outcomes) {
+      behaviour = b;
+      const p = await versioned.resolve("p", { ...ctx, requestId: `r-${b}` });
+      await p!.complete(req, ctx).catch(() => undefined);
+    }
+    // Samples are written after the response (setImmediate): wait until all six are in.
+    const stats = await eventually(async () => {
+      const s = await rollouts.store.stats(r.id, "candidate");
+      return s.requests === 6 ? s : undefined;
+    }, 5_000, "six samples");
+    assert.equal(stats.errors, 2, "the failover and the server failure");
+    assert.equal(stats.guardrail_blocks, 2, "the refused input and the withheld answer");
+    await assert.rejects(versioned.resolve("p@7", ctx), (e) => e instanceof StratumError && e.kind === "NotFound" && e.param === "model");
+  });
+});
