@@ -5,7 +5,7 @@
 import { randomUUID } from "node:crypto";
 import { StratumError } from "../core/errors.js";
 import type { Logger } from "../ops/logger.js";
-import { PRODUCTION_ALIAS, type RegistryService } from "../registry/index.js";
+import { parseModelRef, PRODUCTION_ALIAS, type RegistryService } from "../registry/index.js";
 import { judge } from "./judge.js";
 import {
   DEFAULT_STEPS,
@@ -153,12 +153,20 @@ export class RolloutService {
     }
   }
 
-  /** An online-eval score of a served version; counted when a rollout of the pipeline involves that version. */
+  /**
+   * An online-eval score of a served version, counted when the pipeline's
+   * running rollout involves that version (`pipeline` may be `name@ref`, as
+   * the client asked for it). Never throws: failures are logged.
+   */
   async recordScore(pipeline: string, version: number, metric: string, value: number): Promise<void> {
-    const r = await this.running(pipeline);
-    if (!r || !Number.isFinite(value)) return;
-    const side: Side | undefined = version === r.toVersion ? "candidate" : version === r.fromVersion ? "baseline" : undefined;
-    if (side) await this.store.recordScore(r.id, side, metric, value);
+    try {
+      const r = await this.running(parseModelRef(pipeline).name);
+      if (!r || !Number.isFinite(value)) return;
+      const side: Side | undefined = version === r.toVersion ? "candidate" : version === r.fromVersion ? "baseline" : undefined;
+      if (side) await this.store.recordScore(r.id, side, metric, value);
+    } catch (err) {
+      this.log.error({ err, pipeline, version, metric }, "rollout score not recorded");
+    }
   }
 
   async addShadow(r: Rollout, c: ShadowComparison): Promise<void> {

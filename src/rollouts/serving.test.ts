@@ -114,8 +114,33 @@ describe("VersionedPipelines", () => {
       const s = await rollouts.store.stats(r.id, "candidate");
       return s.requests === 6 ? s : undefined;
     }, 5_000, "six samples");
-    assert.equal(stats.errors, 2, "the failover and the server failure");
-    assert.equal(stats.guardrail_blocks, 2, "the refused input and the withheld answer");
+    assert.equal(stats!.errors, 2, "the failover and the server failure");
+    assert.equal(stats!.guardrail_blocks, 2, "the refused input and the withheld answer");
     await assert.rejects(versioned.resolve("p@7", ctx), (e) => e instanceof StratumError && e.kind === "NotFound" && e.param === "model");
+  });
+});
+
+describe("online-eval scores in a canary", () => {
+  test("recordScore feeds the verdict: a candidate scoring worse is rolled back, with the scores in the log", async () => {
+    const db = openDatabase(":memory:");
+    const registry = new RegistryService(new SqliteRegistryStore(db));
+    const rollouts = new RolloutService(registry, new SqliteRolloutStore(db), createLogger("silent"));
+    await registry.seedPipelines([{ name: "p", route: "extractive" } as PipelineConfig]);
+    await registry.addVersion("pipeline", "p", { spec: { route: "sim" }, createdBy: "t" });
+    const r = await rollouts.start({ pipeline: "p", strategy: "canary", toVersion: 2, steps: [50], hold: { requests: 3 }, thresholds: { minRequests: 3 }, createdBy: "t" });
+    for (let i = 0; i < 3; i++) {
+      await rollouts.recordScore("p", 1, "groundedness", 0.9);
+      await rollouts.recordScore("p@2", 2, "groundedness", 0.6);
+      await rollouts.recordScore("p", 5, "groundedness", 0); // neither side: ignored
+      await rollouts.observe(r, { side: "baseline", latencyMs: 10, error: false, blocked: false });
+    }
+    for (let i = 0; i < 3; i++) await rollouts.observe((await rollouts.get(r.id))!, { side: "candidate", latencyMs: 10, error: false, blocked: false });
+    const done = (await rollouts.get(r.id))!;
+    assert.equal(done.status, "rolled_back");
+    const decision = done.log.at(-1)!;
+    assert.equal(decision.event, "auto_rollback");
+    assert.match(decision.message, /eval groundedness 0.6 vs 0.9/);
+    assert.deepEqual(decision.numbers.eval_deltas, { groundedness: -0.3 });
+    assert.deepEqual((await rollouts.store.stats(r.id, "baseline")).eval, { groundedness: 0.9 });
   });
 });
