@@ -149,6 +149,24 @@ describe("registry and rollouts over HTTP", () => {
       assert.equal(r.json.error.param, param);
     }
     assert.equal((await call(srv, "POST", "/v1/rollouts", { pipeline: "ghost", strategy: "canary", to_version: 2 })).status, 404);
+    // Registry input, hostile or malformed: a 400 naming the field, never a crash.
+    const registryCases: Array<[string, string, unknown, string]> = [
+      ["PUT", "/v1/registry/pipeline/assistant/aliases/123", { version: 1 }, "alias"],
+      ["PUT", "/v1/registry/pipeline/assistant/aliases/a%20b", { version: 1 }, "alias"],
+      ["GET", "/v1/registry?kind=bogus", undefined, "kind"],
+      ["POST", "/v1/registry/pipeline/assistant/versions", { spec: { route: "good" }, parent_version: 99 }, "parent_version"],
+      ["POST", "/v1/registry/pipeline/assistant/versions", { spec: { route: "good" }, parent_version: -1 }, "parent_version"],
+      ["POST", "/v1/registry/pipeline/assistant/versions", { spec: { retrieval: { k: "many" } } }, "spec.retrieval.k"],
+      ["POST", "/v1/registry/pipeline/assistant/versions/abc/eval-runs", { run_id: "r" }, "version"],
+      ["POST", "/v1/registry/pipeline/assistant/versions/1/eval-runs", { run_id: "" }, "run_id"],
+      ["POST", "/v1/rollouts/ro_x/rollback", [], ""],
+      ["GET", "/v1/rollouts/ro_x/shadow?limit=abc", undefined, "limit"],
+    ];
+    for (const [method, path, body, param] of registryCases) {
+      const r = await call(srv, method, path, body);
+      assert.equal(r.status, 400, `${method} ${path} → ${r.status} ${JSON.stringify(r.json)}`);
+      if (param) assert.equal(r.json.error.param, param, `${method} ${path}`);
+    }
     assert.equal((await call(srv, "GET", "/v1/rollouts/ro_missing")).status, 404);
   });
 
