@@ -59,7 +59,7 @@ if (postgresTestsEnabled) {
       assert.deepEqual(entry.json.versions.map((v: Json) => v.version), [1]);
       const v2 = await call(a, "POST", "/v1/registry/pipeline/assistant/versions", { spec: { collection: "docs", route: "good2", retrieval: { minConfidence: 0 } } });
       assert.equal(v2.json.version, 2);
-      const started = await call(b, "POST", "/v1/rollouts", { pipeline: "assistant", strategy: "canary", to_version: 2, steps: [50, 100], hold: { requests: 6 }, thresholds: { min_requests: 6 } });
+      const started = await call(b, "POST", "/v1/rollouts", { pipeline: "assistant", strategy: "canary", to_version: 2, steps: [50, 100], hold: { requests: 6 }, thresholds: { min_requests: 6, p95_slack_ms: 60_000 } });
       assert.equal(started.status, 201, JSON.stringify(started.json));
       const id = started.json.id as string;
 
