@@ -275,17 +275,25 @@ describe("shadow rollouts over HTTP", () => {
   });
 
   /** The parts of answers a user sees (ids and timestamps differ per call by design). */
-  async function answers(): Promise<string[]> {
+  async function answers(shadowOf?: string): Promise<string[]> {
     const out: string[] = [];
-    for (const q of QUESTIONS) {
+    // With a shadow running, wait for each mirror before the next request: mirrors beyond the
+    // concurrency bound are skipped by design, and this test wants one per request.
+    const mirrored = async (n: number) => {
+      if (!shadowOf) return;
+      await eventually(async () => (await call(srv, "GET", `/v1/rollouts/${shadowOf}/shadow`)).json.data.length >= n, 10_000, `shadow comparison ${n}`);
+    };
+    for (const [i, q] of QUESTIONS.entries()) {
       const r = await ask(srv, "assistant", q);
       assert.equal(r.status, 200);
       out.push(JSON.stringify({ content: r.json.choices[0].message.content, finish: r.json.choices[0].finish_reason, citations: r.json.stratum.citations, version: r.json.stratum.pipeline_version }));
+      await mirrored(i + 1);
     }
     let streamed = "";
     const stream = await srv.client().chat.completions.create({ model: "assistant", stream: true, messages: [{ role: "user", content: QUESTIONS[0]! }] });
     for await (const chunk of stream) streamed += chunk.choices[0]?.delta?.content ?? "";
     out.push(streamed);
+    await mirrored(QUESTIONS.length + 1);
     return out;
   }
 
@@ -297,7 +305,7 @@ describe("shadow rollouts over HTTP", () => {
     const healthy = await call(srv, "POST", "/v1/rollouts", { pipeline: "assistant", strategy: "shadow", to_version: 2 });
     assert.equal(healthy.status, 201);
     assert.equal(healthy.json.traffic_percent, 0);
-    assert.deepEqual(await answers(), before, "byte-identical answers with a shadow running");
+    assert.deepEqual(await answers(healthy.json.id), before, "byte-identical answers with a shadow running");
     const compared = await eventually(async () => {
       const r = await call(srv, "GET", `/v1/rollouts/${healthy.json.id}/shadow?limit=50`);
       return r.json.data.length >= 5 ? r.json.data : undefined;
@@ -313,7 +321,7 @@ describe("shadow rollouts over HTTP", () => {
     assert.equal((await call(srv, "POST", `/v1/rollouts/${healthy.json.id}/rollback`)).json.status, "rolled_back");
 
     const failing = await call(srv, "POST", "/v1/rollouts", { pipeline: "assistant", strategy: "shadow", to_version: 3 });
-    assert.deepEqual(await answers(), before, "byte-identical answers with a failing shadow");
+    assert.deepEqual(await answers(failing.json.id), before, "byte-identical answers with a failing shadow");
     const failed = await eventually(async () => {
       const r = await call(srv, "GET", `/v1/rollouts/${failing.json.id}/shadow`);
       return r.json.data.length >= 5 ? r.json.data : undefined;
