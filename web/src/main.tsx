@@ -29,7 +29,8 @@ interface PageDef {
 
 const PAGES: PageDef[] = [
   { path: "chat", label: "Chat", view: (p) => <ChatPage {...p} /> },
-  { path: "metrics", label: "Metrics", admin: true, view: () => <MetricsPage /> },
+  // Not /metrics: that is the Prometheus endpoint.
+  { path: "live", label: "Metrics", admin: true, view: () => <MetricsPage /> },
   { path: "traces", label: "Traces", view: (p) => <TracesPage {...p} /> },
   { path: "collections", label: "Collections", view: (p) => <CollectionsPage {...p} /> },
   { path: "approvals", label: "Approvals", view: () => <ApprovalsPage /> },

@@ -72,7 +72,7 @@ let turnIds = 0;
 
 export function ChatPage({ me }: { me: Me }) {
   const models = useAsync((signal) => api<List<{ id: string }>>("/v1/models", { signal }), []);
-  const [model, setModel] = useState("");
+  const [model, setModel] = useState(() => sessionStorage.getItem("stratum.console.model") ?? "");
   const [session, setSession] = useState(() => sessionStorage.getItem("stratum.console.session") ?? newSessionId());
   const [stream, setStream] = useState(true);
   const [input, setInput] = useState("");
@@ -82,9 +82,11 @@ export function ChatPage({ me }: { me: Me }) {
   const log = useRef<HTMLDivElement>(null);
 
   useEffect(() => sessionStorage.setItem("stratum.console.session", session), [session]);
+  useEffect(() => sessionStorage.setItem("stratum.console.model", model), [model]);
+  // A default once the list is known (never over a choice made meanwhile, or a remembered one that still exists).
   useEffect(() => {
     const ids = models.data?.data.map((m) => m.id) ?? [];
-    if (!model && ids.length) setModel(ids.includes("assistant") ? "assistant" : ids[0]!);
+    if (ids.length) setModel((m) => (ids.includes(m) ? m : ids.includes("assistant") ? "assistant" : ids[0]!));
   }, [models.data]);
   // Follow the answer as it grows.
   useEffect(() => {
@@ -285,7 +287,7 @@ function AnswerTurn({ turn, onFeedback }: { turn: Turn; onFeedback: (score: numb
                 <summary>
                   <b>{c.title || c.source}</b>
                   {c.headings?.length ? ` › ${c.headings.filter((h) => h !== c.title).join(" › ")}` : ""} <span class="muted">{c.source}</span>
-                  {c.score !== undefined ? <span class="muted"> · score {fmtNum(c.score)}</span> : null}
+                  {c.score !== undefined ? <span class="muted"> · score {fmtNum(c.score, 4)}</span> : null}
                 </summary>
                 <blockquote class="passage">{c.text}</blockquote>
               </details>

@@ -252,12 +252,20 @@ function UsageByKey() {
   );
 }
 
+interface DriftSummary {
+  n: number;
+  mean?: number | null;
+  p50?: number | null;
+  p95?: number | null;
+}
 interface DriftSignal {
   name: string;
-  reference: { n: number; mean: number; p50: number; p95: number };
-  current: { n: number; mean: number; p50: number; p95: number };
-  psi: number;
-  ks: { d: number; p_value: number };
+  status?: "collecting_reference" | "collecting" | "stable" | "drift";
+  reference: DriftSummary | null;
+  current: DriftSummary | null;
+  /** Null while collecting, and KS for categorical signals. */
+  psi: number | null;
+  ks: { d: number; p_value: number } | null;
   alert: boolean;
 }
 
@@ -287,16 +295,16 @@ function Drift() {
                     <tr key={s.name}>
                       <th scope="row">{s.name}</th>
                       <td class="num">
-                        {fmtNum(s.reference.mean)} ({fmtInt(s.reference.n)})
+                        {fmtNum(s.reference?.mean)} ({fmtInt(s.reference?.n)})
                       </td>
                       <td class="num">
-                        {fmtNum(s.current.mean)} ({fmtInt(s.current.n)})
+                        {fmtNum(s.current?.mean)} ({fmtInt(s.current?.n)})
                       </td>
                       <td class="num">{fmtNum(s.psi)}</td>
                       <td class="num">
-                        {fmtNum(s.ks.d)} ({fmtNum(s.ks.p_value)})
+                        {s.ks ? `${fmtNum(s.ks.d)} (${fmtNum(s.ks.p_value)})` : "–"}
                       </td>
-                      <td>{s.alert ? <Badge kind="bad">drifting</Badge> : <Badge kind="good">stable</Badge>}</td>
+                      <td>{s.alert ? <Badge kind="bad">drifting</Badge> : s.status?.startsWith("collecting") ? <Badge>collecting</Badge> : <Badge kind="good">stable</Badge>}</td>
                     </tr>
                   ))}
                 </tbody>
