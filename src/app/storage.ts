@@ -21,6 +21,7 @@ import { PgMemoryStore, PgSessionStore, SqliteMemoryStore, SqliteSessionStore, t
 import { PgDriftStore, SqliteDriftStore, type DriftStore } from "../drift/index.js";
 import { PgApprovalStore, SqliteApprovalStore, type ApprovalQueue } from "../tools/index.js";
 import { PgEvalStore, SqliteEvalStore, type EvalStore } from "../evals/index.js";
+import { PgTraceStore, SqliteTraceStore, type TraceStore } from "../tracing/index.js";
 import { migrateRegistry, PgRegistryStore, SqliteRegistryStore, type RegistryStore } from "../registry/index.js";
 import { migrateRollouts, PgRolloutStore, SqliteRolloutStore, type RolloutStore } from "../rollouts/index.js";
 
@@ -37,6 +38,8 @@ export interface Storage {
   approvals: ApprovalQueue;
   /** Stored eval runs (`stratum eval`). */
   evals: EvalStore;
+  /** Spans, trace summaries, feedback and online-eval scores (`/v1/traces`). */
+  traces: TraceStore;
   /** Versioned pipeline configs, prompts and routes with their aliases. */
   registry: RegistryStore;
   /** Rollouts, their logs, per-version samples and shadow comparisons (shared by replicas). */
@@ -61,6 +64,7 @@ export async function openStorage(config: Config): Promise<Storage> {
     drift: new SqliteDriftStore(db),
     approvals: new SqliteApprovalStore(db),
     evals: new SqliteEvalStore(db),
+    traces: new SqliteTraceStore(db),
     registry: new SqliteRegistryStore(db),
     rollouts: new SqliteRolloutStore(db),
     sqlite: db,
@@ -100,6 +104,7 @@ async function openPostgres(config: Config): Promise<Storage> {
     drift: await PgDriftStore.open(pool),
     approvals: await PgApprovalStore.open(pool),
     evals: await PgEvalStore.open(pool),
+    traces: await PgTraceStore.open(pool),
     registry: new PgRegistryStore(pool),
     rollouts: new PgRolloutStore(pool),
     ping: async () => {

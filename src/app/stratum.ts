@@ -16,6 +16,9 @@ import { openHotState, type HotState } from "./hot-state.js";
 import { openStorage, type Storage } from "./storage.js";
 import { createVersionServing } from "./versions.js";
 import { createDriftMonitor } from "./drift.js";
+import { createTracing } from "./tracing.js";
+import { trace } from "@opentelemetry/api";
+import type { OnlineEvaluator, Tracing } from "../tracing/index.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
 import { McpToolSource } from "../tools/index.js";
 import { mcpServerSpecs } from "../pipelines/index.js";
@@ -39,6 +42,10 @@ export interface Stratum {
   listen(): Promise<string>;
   /** Stop accepting, let in-flight requests and streams finish (up to the drain timeout), then close. */
   close(): Promise<void>;
+  /** Request tracing (absent with tracing.enabled: false): flush() writes queued spans; sweep() applies retention. */
+  tracing?: Tracing;
+  /** Online evaluation of live pipeline responses; onScore() feeds canary rollouts. */
+  onlineEval?: OnlineEvaluator;
 }
 
 const CIRCUIT_VALUE = { closed: 0, "half-open": 1, open: 2 } as const;
@@ -48,6 +55,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const log = opts.logger ?? createLogger(config.server.logLevel);
   const storage = await openStorage(config);
   const metrics = new Metrics();
+  const tracing = createTracing(config, storage.traces, metrics, log);
 
 
   const hot = openHotState(config, storage, log);
@@ -95,6 +103,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const buildPipeline = (p: PipelineConfig): Pipeline => {
     const guardrails = new Guardrails(p.guardrails, detectors, (d) => {
       metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
+      trace.getActiveSpan()?.addEvent(`guardrail.${d.guardrail}`, { "stratum.guardrail.stage": d.stage, "stratum.guardrail.action": d.action, "stratum.guardrail.types": d.types, "stratum.guardrail.score": d.score, ...(d.passage !== undefined ? { "stratum.guardrail.passage": d.passage } : {}) });
       log.info({ pipeline: p.name, ...d }, "guardrail decision");
     });
     if (p.steps) return new StepPipeline({ ...p, steps: p.steps }, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails });
@@ -122,7 +131,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   approvals.start(opts.approvalSweepMs ?? DEFAULT_APPROVAL_SWEEP_MS);
 
   let draining = false;
-  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), evals: storage.evals, registry: versions.registry, rollouts: versions.rollouts, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
+  const g = new GatewayContext({ config, log, metrics, keys, models: backend, flow, usage, knowledge, ...(drift ? { drift: drift.monitor } : {}), ...(approvals ? { approvals } : {}), evals: storage.evals, ...(tracing ? { tracing: tracing.gateway } : {}), registry: versions.registry, rollouts: versions.rollouts, notReadyReason: () => (draining ? Promise.resolve("draining") : backendsDown(storage, hot)) });
   const app = buildGateway(g, log);
 
   let closed: Promise<void> | undefined;
@@ -131,6 +140,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
     config,
     keys,
     generatedAdminKey: created,
+    ...(tracing ? { tracing: tracing.tracing, onlineEval: tracing.onlineEval } : {}),
     async listen() {
       const url = await app.listen({ host: config.server.host, port: config.server.port });
       log.info({ url, models: table.names(), pipelines: [...pipelines.keys()] }, "stratum listening");
@@ -152,6 +162,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         workers.abort();
         await ingestWorker;
         await usage.close();
+        await tracing?.close(); // scores and spans still queued are written
         await modelLayer.close();
         await hot.close();
         await storage.close();

@@ -1,6 +1,7 @@
 // What every model request (chat in either API, embeddings) goes through
 // around the model call: model lookup, budget (block or downgrade), rate
 // limits, then metering and cost after the response — off the response path.
+import { SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
@@ -32,6 +33,8 @@ export interface Ticket {
   promptEstimate(): number;
   startedAt: number;
   requestId: string;
+  /** The request's root span (tracing), ended by account() once tokens and cost are known. */
+  span: Span | undefined;
 }
 
 export interface ChatFlowDeps {
@@ -86,7 +89,7 @@ export class ChatFlow {
     // Admission uses an estimate (no tokenizer on the hot path); account() corrects it with the real count.
     let estimate = 0;
     const admission = await this.d.limiter.admit(scopes, () => (estimate ||= req.estimatePromptTokens()));
-    return { key, user: req.user ?? null, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId };
+    return { key, user: req.user ?? null, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId, span: trace.getActiveSpan() };
   }
 
   /** Meter, cost and record a finished request. Runs after the response is sent. */
@@ -105,6 +108,7 @@ export class ChatFlow {
       if (promptTokens) this.d.metrics.tokens.inc({ model, direction: "in" }, promptTokens);
       if (completionTokens) this.d.metrics.tokens.inc({ model, direction: "out" }, completionTokens);
       if (cost) this.d.metrics.cost.inc({ model }, cost);
+      if (served && out.status < 400) this.d.metrics.costPerRequest.observe({ model: ticket.requested }, cost);
       if (served && served.servedBy !== ticket.alias) this.d.metrics.fallbacks.inc({ model: ticket.alias, served_by: served.servedBy });
       this.d.usage.record({
         requestId: ticket.requestId,
@@ -122,9 +126,26 @@ export class ChatFlow {
         stream: out.stream,
         latencyMs: performance.now() - ticket.startedAt,
       });
+      endRequestSpan(ticket.span, out, { model, promptTokens, completionTokens, cost });
       this.d.onAccounted?.({ model: ticket.requested, latencyMs: performance.now() - ticket.startedAt, costUsd: cost, status: out.status, completionTokens });
     });
   }
+}
+
+/** Tokens, cost and status go onto the root span, which ends here (after the response). */
+function endRequestSpan(span: Span | undefined, out: Outcome, r: { model: string; promptTokens: number; completionTokens: number; cost: number }): void {
+  if (!span?.isRecording()) return;
+  span.setAttributes({
+    "http.response.status_code": out.status,
+    "stratum.served_by": r.model,
+    "stratum.tokens_in": r.promptTokens,
+    "stratum.tokens_out": r.completionTokens,
+    "stratum.cost_usd": r.cost,
+    ...(out.served ? { "stratum.cache": out.served.cache, "stratum.attempts": out.served.attempts.length } : {}),
+    ...(out.served?.deployment ? { "stratum.deployment": out.served.deployment } : {}),
+  });
+  if (out.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: `HTTP ${out.status}` });
+  span.end();
 }
 
 function definedLimits(l: ApiKeyRecord["limits"]): Limits {

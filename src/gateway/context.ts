@@ -7,10 +7,11 @@ import type { JobQueue } from "../jobs/index.js";
 import type { AddDocument } from "../protocol/stratum.js";
 import type { ChatBackend, ResumeSummary } from "../pipelines/index.js";
 import type { ApprovalStore } from "../tools/index.js";
+import type { DriftMonitor } from "../drift/index.js";
+import type { GatewayTracing, TraceStore } from "../tracing/index.js";
 import type { EvalStore } from "../evals/index.js";
 import type { RegistryService } from "../registry/index.js";
 import type { RolloutService } from "../rollouts/index.js";
-import type { DriftMonitor } from "../drift/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
 import { StratumError } from "../core/errors.js";
@@ -63,14 +64,16 @@ export interface GatewayDeps {
   usage: UsageRecorder;
   knowledge: Knowledge;
   approvals?: Approvals;
+  /** Drift monitoring (absent when drift.enabled is false). */
+  drift?: DriftMonitor;
   /** Stored eval runs (written by `stratum eval run`, read by the console). */
   evals?: EvalStore;
   /** Versioned pipelines, prompts and routes (the registry routes). */
   registry?: RegistryService;
   /** Blue-green, canary and shadow rollouts of pipeline versions. */
   rollouts?: RolloutService;
-  /** Drift monitoring (absent when drift.enabled is false). */
-  drift?: DriftMonitor;
+  /** Request tracing, the trace store and online evaluation (absent when tracing is off). */
+  tracing?: GatewayTracing;
   /** Readiness: undefined when ready, else the reason (draining, a backend down). */
   notReadyReason(): Promise<string | undefined>;
 }
@@ -85,10 +88,13 @@ export class GatewayContext {
   readonly usage: UsageRecorder;
   readonly knowledge: Knowledge;
   readonly approvals: Approvals | undefined;
+  readonly drift: DriftMonitor | undefined;
   readonly evals: EvalStore | undefined;
   readonly registry: RegistryService | undefined;
   readonly rollouts: RolloutService | undefined;
-  readonly drift: DriftMonitor | undefined;
+  readonly tracing: GatewayTracing | undefined;
+  /** The trace store behind /v1/traces. */
+  readonly traces: TraceStore | undefined;
   readonly notReadyReason: () => Promise<string | undefined>;
   private inFlightCount = 0;
   private idleWaiters: Array<() => void> = [];
@@ -103,10 +109,12 @@ export class GatewayContext {
     this.usage = d.usage;
     this.knowledge = d.knowledge;
     this.approvals = d.approvals;
+    this.drift = d.drift;
     this.evals = d.evals;
     this.registry = d.registry;
     this.rollouts = d.rollouts;
-    this.drift = d.drift;
+    this.tracing = d.tracing;
+    this.traces = d.tracing?.store;
     this.notReadyReason = d.notReadyReason;
   }
 

@@ -2,6 +2,7 @@
 // API-specific part (OpenAI or Anthropic wire format) is a ChatDialect; the
 // rest — admission, model call, streaming with backpressure, in-band errors
 // after the first byte, metering — is the same for all.
+import { trace } from "@opentelemetry/api";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { StratumError, toStratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
@@ -13,6 +14,8 @@ import { servedHeaders, type Ticket } from "./chat-flow.js";
 import type { GatewayContext } from "./context.js";
 import { toHttpError, type HttpError } from "./http-errors.js";
 import { SseWriter } from "./sse-writer.js";
+import { sampledTraceId, TRACE_ID_HEADER } from "./request-span.js";
+import { recordAnswerQuality } from "./quality-metrics.js";
 
 /** Encodes one streamed response in an inbound API's wire format. */
 export interface StreamEncoder {
@@ -39,11 +42,15 @@ export async function serveChat(
   dialect: ChatDialect,
 ): Promise<unknown> {
   request.stratumModel = req.model;
+  const root = trace.getActiveSpan();
+  root?.setAttributes({ "stratum.model": req.model, "stratum.stream": req.stream === true, ...(req.user ? { "stratum.user": req.user } : {}) });
   const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens: () => estimatePromptTokens(req) }, request.id);
   const noCache = request.headers["cache-control"]?.includes("no-cache") ?? false;
   const sessionId = sessionIdOf(request);
   const ctx: TurnContext = { tenant: key.tenant, signal: g.clientSignal(reply), requestId: request.id, noCache, ...(sessionId ? { sessionId } : {}), ...(req.user ? { user: req.user } : {}) };
   const stream = req.stream === true;
+  if (sessionId) root?.setAttribute("stratum.session_id", sessionId);
+  const traceId = sampledTraceId(ticket.span);
 
   // Failover happens inside the model layer before the first byte, so any
   // error here is still an ordinary HTTP error.
@@ -56,7 +63,16 @@ export async function serveChat(
   }
 
   if (!stream) {
-    const completion = served.result as ChatCompletion;
+    let completion = served.result as ChatCompletion;
+    // Pipeline answers (they carry stratum.pipeline): quality metrics; they name their trace and are offered to online evaluation.
+    if (completion.stratum?.pipeline !== undefined) {
+      recordAnswerQuality(g.metrics, completion.stratum, completion.choices[0]?.finish_reason);
+      if (traceId) {
+        completion = { ...completion, stratum: { ...completion.stratum, trace_id: traceId } };
+        const answered = completion;
+        g.tracing?.offerForEval?.(() => ({ traceId, tenant: key.tenant, model: req.model, request: req, completion: answered }));
+      }
+    }
     g.flow.account(ticket, { served, status: 200, stream: false, usage: completion.usage });
     const body = dialect.json(completion, { servedBy: served.servedBy, cache: served.cache, attempts: served.attempts.length });
     return reply.headers(responseHeaders(ticket, served, ctx)).send(body);
@@ -69,14 +85,29 @@ export async function serveChat(
   const encoder = dialect.stream();
   const acc = new ChunkAccumulator();
   let status = 200;
+  let ext: ChatCompletion["stratum"];
+  let finishReason: string | null | undefined;
   try {
-    for await (const chunk of served.result as AsyncIterable<ChatCompletionChunk>) {
+    for await (const upstreamChunk of served.result as AsyncIterable<ChatCompletionChunk>) {
+      let chunk = upstreamChunk;
+      if (chunk.stratum?.pipeline !== undefined) {
+        if (traceId) chunk = { ...chunk, stratum: { ...chunk.stratum, trace_id: traceId } };
+        ext = chunk.stratum;
+        finishReason = chunk.choices[0]?.finish_reason;
+      }
       acc.push(chunk);
       if (out.isClosed) break; // the client left: stop reading, which releases the upstream
       const text = encoder.chunk(chunk);
       if (text && !out.send(text)) await out.drained();
     }
     if (!out.isClosed) out.end(encoder.end(() => acc.usage ?? countUsage(req, acc.text, acc.toolCalls()), acc));
+    if (ext) recordAnswerQuality(g.metrics, ext, finishReason);
+    if (traceId && ext && acc.finished) {
+      g.tracing?.offerForEval?.(() => {
+        const whole = acc.toCompletion(acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });
+        return { traceId, tenant: key.tenant, model: req.model, request: req, completion: { ...whole, stratum: ext } };
+      });
+    }
   } catch (e) {
     // After the first byte the status is already 200: report in-band, then close.
     const err = toHttpError(e);
@@ -94,6 +125,8 @@ export async function serveChat(
 
 function responseHeaders(ticket: Ticket, served: Served<unknown>, ctx: TurnContext): Record<string, string> {
   const h = servedHeaders(ticket, served);
+  const traceId = sampledTraceId(ticket.span);
+  if (traceId) h[TRACE_ID_HEADER] = traceId;
   if (ctx.sessionId) h["x-session-id"] = ctx.sessionId;
   return h;
 }

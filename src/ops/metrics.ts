@@ -74,6 +74,51 @@ export class Metrics {
     labelNames: ["model", "served_by"] as const,
     registers: [this.registry],
   });
+  // Quality signals (beside the system ones). Cache hit rate and fallback rate come from
+  // stratum_cache_lookups_total and stratum_fallbacks_total / stratum_requests_total.
+  readonly groundingScore = new Histogram({
+    name: "stratum_grounding_score",
+    help: "Grounding score of pipeline answers (share of answer sentences supported by the passages)",
+    labelNames: ["pipeline"] as const,
+    buckets: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    registers: [this.registry],
+  });
+  readonly abstentions = new Counter({
+    name: "stratum_pipeline_abstentions_total",
+    help: "Pipeline answers that declined: not_in_documents (weak retrieval) or refused (content_filter: guardrail, grounding)",
+    labelNames: ["pipeline", "reason"] as const,
+    registers: [this.registry],
+  });
+  readonly pipelineAnswers = new Counter({
+    name: "stratum_pipeline_answers_total",
+    help: "Pipeline answers (the denominator of the abstention rate)",
+    labelNames: ["pipeline"] as const,
+    registers: [this.registry],
+  });
+  readonly costPerRequest = new Histogram({
+    name: "stratum_request_cost_usd",
+    help: "Cost of one request in USD (by the model or pipeline asked for)",
+    labelNames: ["model"] as const,
+    buckets: [0, 0.00001, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1],
+    registers: [this.registry],
+  });
+  readonly onlineEvalScore = new Histogram({
+    name: "stratum_online_eval_score",
+    help: "Online evaluation of sampled live pipeline responses, by metric (groundedness, abstained, json_valid in [0,1]; citations, answer_length counts)",
+    labelNames: ["pipeline", "version", "metric"] as const,
+    buckets: [0, 0.25, 0.5, 0.75, 0.9, 1, 2, 5, 10, 100, 1000, 10000],
+    registers: [this.registry],
+  });
+  readonly onlineEvalDropped = new Counter({
+    name: "stratum_online_eval_dropped_total",
+    help: "Sampled responses not scored because the online-eval queue was full",
+    registers: [this.registry],
+  });
+  readonly traceSpansDropped = new Counter({
+    name: "stratum_trace_spans_dropped_total",
+    help: "Spans not stored because the trace writer's queue was full or a write failed",
+    registers: [this.registry],
+  });
   readonly inFlight = new Gauge({
     name: "stratum_in_flight_requests",
     help: "Requests being served",

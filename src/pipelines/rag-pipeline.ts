@@ -19,6 +19,7 @@ import type { Pipeline, TurnContext } from "./types.js";
 import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry, type ToolSource } from "../tools/index.js";
 import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
 import type { Usage } from "../protocol/openai.js";
+import { stage } from "./stage-span.js";
 
 import { abstention, guardOutput, NOT_IN_DOCUMENTS, replayCompletion as replay, round4 as round, searchOrEmpty, UNGROUNDED, WITHHELD, withheld, withStricterInstructions } from "./answers.js";
 
@@ -102,7 +103,7 @@ export class RagPipeline implements Pipeline {
   private async completeWithTools(plan: Plan, ctx: TurnContext): Promise<Served<ChatCompletion>> {
     const acc: LoopAcc = { usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
     const runId = encodeRunId({ pipeline: this.name, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}), ...(ctx.user ? { user: ctx.user } : {}) });
-    const out = await this.toolLoop(ctx, plan.request, acc).run({ tenant: ctx.tenant, messages: plan.request.messages, runId, signal: ctx.signal });
+    const out = await stage("answer", () => this.toolLoop(ctx, plan.request, acc).run({ tenant: ctx.tenant, messages: plan.request.messages, runId, signal: ctx.signal }), { "stratum.route": this.cfg.route, "stratum.tools": true });
     const base: Served<ChatCompletion> = acc.last ?? { result: blank(this.name), servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     if (out.status === "failed") throw loopFailed(out);
     if (out.status === "pending") {
@@ -179,7 +180,8 @@ export class RagPipeline implements Pipeline {
       await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: NOT_IN_DOCUMENTS }]);
       return { result, servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     }
-    const served = await this.finalAnswer(await this.d.models.complete(this.cfg.route, plan.request, ctx), plan, ctx);
+    const answered = await stage("answer", () => this.d.models.complete(this.cfg.route, plan.request, ctx), { "stratum.route": this.cfg.route });
+    const served = await this.finalAnswer(answered, plan, ctx);
     const result = this.withExt(served.result, plan, ctx);
     const message = result.choices[0]?.message;
     if (message) await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: message.content ?? "" }]);
@@ -195,8 +197,18 @@ export class RagPipeline implements Pipeline {
     // A copy: a cached answer object is shared with the cache.
     const own = { ...served.result, model: this.name };
     if (plan.guard?.canaryLeaked(contentText(own.choices[0]?.message.content ?? ""))) return { ...served, result: withheld(own) };
-    const grounded = await this.groundedOrElse({ ...served, result: own }, plan, ctx);
-    return { ...grounded, result: this.checkOutput({ ...grounded.result, model: this.name }, plan) };
+    const grounded = this.cfg.guardrails.output.grounding && plan.guard
+      ? await stage("grounding", async (span) => {
+          const g = await this.groundedOrElse({ ...served, result: own }, plan, ctx);
+          if (plan.grounding) span.setAttributes({ "stratum.grounding.score": round(plan.grounding.score), "stratum.grounding.supported": plan.grounding.supported, "stratum.grounding.sentences": plan.grounding.sentences });
+          return g;
+        })
+      : { ...served, result: own };
+    return stage("output", (span) => {
+      const checked = this.checkOutput({ ...grounded.result, model: this.name }, plan);
+      span.setAttribute("stratum.finish_reason", checked.choices[0]?.finish_reason ?? "");
+      return { ...grounded, result: checked };
+    });
   }
 
   /** Output guardrails on a whole answer: a block becomes a content_filter refusal; redactions and restores applied. */
@@ -242,17 +254,17 @@ export class RagPipeline implements Pipeline {
       const result = this.annotate(toStream(abstention(this.name)), plan, ctx);
       return { result, servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     }
-    const served = await this.d.models.stream(this.cfg.route, plan.request, ctx);
+    const served = await stage("answer", () => this.d.models.stream(this.cfg.route, plan.request, ctx), { "stratum.route": this.cfg.route, "stratum.stream": true });
     return { ...served, result: this.annotate(served.result, plan, ctx) };
   }
 
   private async plan(req: ChatRequest, ctx: TurnContext): Promise<Plan> {
     const cfg = this.cfg;
-    const turnIn = prepareTurn(req.messages, cfg.input.maxTokens);
+    const turnIn = await stage("input", () => prepareTurn(req.messages, cfg.input.maxTokens), { "stratum.pipeline": this.name, "stratum.messages": req.messages.length });
     const { system: clientSystem, earlier } = turnIn;
     const guard = this.d.guardrails?.begin();
     // Input guardrails see the question first: a block stops here; redaction hides values from retrieval and the model.
-    const question = guard ? guard.input(turnIn.question) : turnIn.question;
+    const question = guard ? await stage("guardrails", () => guard.input(turnIn.question), { "stratum.guardrail.stage": "input" }) : turnIn.question;
     const ext = PipelineRequestExtSchema.parse(req.stratum ?? {});
     // With a stored conversation, the client sends only the new message.
     const stored = await this.d.conversations.load(ctx);
@@ -262,43 +274,55 @@ export class RagPipeline implements Pipeline {
     const generative = this.d.models.isGenerative(cfg.route);
     const mode = cfg.retrieval.condense;
     const llm = (mode === "llm" || (mode === "auto" && generative)) ? this.llm(ctx) : undefined;
-    const query = mode === "off" || history.length === 0 ? question : await condenseQuery(history, question, { llm });
-
-    const found = await this.retrieve({
-      tenant: ctx.tenant,
-      collection: cfg.collection,
-      query,
-      k: cfg.retrieval.k,
-      mode: cfg.retrieval.mode,
-      mmr: cfg.retrieval.mmr === false ? false : { lambda: cfg.retrieval.mmr },
-      ...(ext.filter ? { filter: ext.filter } : {}),
+    const query = mode === "off" || history.length === 0 ? question : await stage("condense", async (span) => {
+      const q = await condenseQuery(history, question, { llm });
+      span.setAttributes({ "stratum.condense.mode": llm ? "llm" : "rule", "stratum.condense.rewritten": q !== question });
+      return q;
     });
-    // Passages carrying instructions for the model (indirect injection) are dropped or flagged.
-    const keep = guard ? guard.passages(found.hits.map((h) => h.chunk.text)) : undefined;
-    const retrieval = keep && keep.length < found.hits.length ? { ...found, hits: keep.map((i) => found.hits[i]!) } : found;
-    const abstain = retrieval.hits.length === 0 || retrieval.confidence < cfg.retrieval.minConfidence;
 
-    const memory = cfg.memory && ctx.user && this.d.memory ? await recallMemory(this.d.memory, ctx.tenant, ctx.user, query) : "";
-    const system: ChatMessage = {
-      role: "system",
-      content: [renderPrompt(this.template, { name: this.name, collection: cfg.collection, context: formatPassages(retrieval.hits), memory }), guard?.canaryInstruction ?? ""].filter(Boolean).join("\n\n"),
-    };
-    // A language model reads the follow-up in its conversation; the extractive
-    // route matches words, so it gets the standalone (condensed) query instead.
-    const asked: ChatMessage = generative || query === question ? current : { role: "user", content: query };
-    const maxOut = req.max_completion_tokens ?? req.max_tokens ?? cfg.context.reserveOutputTokens;
-    const fitted = await fitContext({
-      system: [system, ...clientSystem],
-      history,
-      current: [asked],
-      ...(stored.summary ? { summary: stored.summary.text } : {}),
-      contextTokens: cfg.context.maxTokens,
-      reserveOutputTokens: Math.min(maxOut, cfg.context.reserveOutputTokens),
-      strategy: cfg.context.strategy === "summarize" && generative ? "summarize" : "drop",
-      ...(generative ? { summarize: this.llm(ctx) } : {}),
+    const { retrieval, abstain } = await stage("retrieval", async (span) => {
+      const found = await this.retrieve({
+        tenant: ctx.tenant,
+        collection: cfg.collection,
+        query,
+        k: cfg.retrieval.k,
+        mode: cfg.retrieval.mode,
+        mmr: cfg.retrieval.mmr === false ? false : { lambda: cfg.retrieval.mmr },
+        ...(ext.filter ? { filter: ext.filter } : {}),
+      });
+      // Passages carrying instructions for the model (indirect injection) are dropped or flagged.
+      const keep = guard ? guard.passages(found.hits.map((h) => h.chunk.text)) : undefined;
+      const retrieval = keep && keep.length < found.hits.length ? { ...found, hits: keep.map((i) => found.hits[i]!) } : found;
+      const abstain = retrieval.hits.length === 0 || retrieval.confidence < cfg.retrieval.minConfidence;
+      span.setAttributes({ "stratum.retrieval.collection": cfg.collection, "stratum.retrieval.hits": retrieval.hits.length, "stratum.retrieval.dropped": found.hits.length - retrieval.hits.length, "stratum.retrieval.confidence": Math.round(retrieval.confidence * 1e4) / 1e4, "stratum.retrieval.abstain": abstain });
+      return { retrieval, abstain };
     });
-    // Persist a new summary only when it summarises stored turns (not turns the client sent).
-    if (fitted.summary && fitted.summarized > 0 && stored.messages.length > 0) await this.d.conversations.summarize(ctx, stored, fitted.summary, fitted.summarized);
+
+    const fitted = await stage("prompt", async (span) => {
+      const memory = cfg.memory && ctx.user && this.d.memory ? await recallMemory(this.d.memory, ctx.tenant, ctx.user, query) : "";
+      const system: ChatMessage = {
+        role: "system",
+        content: [renderPrompt(this.template, { name: this.name, collection: cfg.collection, context: formatPassages(retrieval.hits), memory }), guard?.canaryInstruction ?? ""].filter(Boolean).join("\n\n"),
+      };
+      // A language model reads the follow-up in its conversation; the extractive
+      // route matches words, so it gets the standalone (condensed) query instead.
+      const asked: ChatMessage = generative || query === question ? current : { role: "user", content: query };
+      const maxOut = req.max_completion_tokens ?? req.max_tokens ?? cfg.context.reserveOutputTokens;
+      const fitted = await fitContext({
+        system: [system, ...clientSystem],
+        history,
+        current: [asked],
+        ...(stored.summary ? { summary: stored.summary.text } : {}),
+        contextTokens: cfg.context.maxTokens,
+        reserveOutputTokens: Math.min(maxOut, cfg.context.reserveOutputTokens),
+        strategy: cfg.context.strategy === "summarize" && generative ? "summarize" : "drop",
+        ...(generative ? { summarize: this.llm(ctx) } : {}),
+      });
+      // Persist a new summary only when it summarises stored turns (not turns the client sent).
+      if (fitted.summary && fitted.summarized > 0 && stored.messages.length > 0) await this.d.conversations.summarize(ctx, stored, fitted.summary, fitted.summarized);
+      span.setAttributes({ "stratum.prompt.name": this.prompt.name, "stratum.prompt.version": this.prompt.version, "stratum.context.tokens": fitted.tokens, "stratum.context.dropped": fitted.dropped, "stratum.context.summarized": fitted.summarized });
+      return fitted;
+    });
 
     const { stratum: _ext, ...rest } = req;
     return {

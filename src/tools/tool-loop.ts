@@ -5,11 +5,14 @@
 // is persisted BEFORE the caller hears "pending", so any process can resume it
 // later with resume(approvalId) — the tool runs if approved; otherwise the
 // model is told it was denied (or expired) and why.
+import { SpanStatusCode, trace } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import { StratumError } from "../core/errors.js";
 import type { AssistantMessage, ChatMessage, Tool as OpenAITool, ToolCall as OpenAIToolCall } from "../protocol/openai.js";
 import { ToolRegistry, isToolError } from "./registry.js";
 import { riskAbove, type ApprovalRequest, type ApprovalStore, type LoopState, type RiskLevel, type ToolResult } from "./types.js";
+
+const tracer = trace.getTracer("stratum");
 
 export interface CompleteResult {
   message: AssistantMessage;
@@ -146,6 +149,7 @@ export class ToolLoop {
         toolResults: [],
       };
       const call = state.pending;
+      trace.getActiveSpan()?.addEvent("tool.approval_decided", { "stratum.tool.name": call.function.name, "stratum.approval.id": approvalId, "stratum.approval.status": decided.status });
       if (decided.status === "approved") {
         await this.runCall(run, call);
       } else {
@@ -298,6 +302,7 @@ export class ToolLoop {
       expiresAt: now + this.ttlMs,
       state,
     });
+    trace.getActiveSpan()?.addEvent("tool.approval_requested", { "stratum.tool.name": call.function.name, "stratum.tool.risk": tool.definition.risk, "stratum.approval.id": req.id });
     return this.pendingResult(req, state);
   }
 
@@ -317,7 +322,17 @@ export class ToolLoop {
       });
       return;
     }
-    const result = await this.opts.registry.execute({ id: call.id, name: call.function.name, arguments: args }, { signal: run.signal, tenant: run.tenant });
+    const risk = this.opts.registry.get(call.function.name)?.definition.risk ?? "unknown";
+    const result = await tracer.startActiveSpan("tool.call", { attributes: { "stratum.tool.name": call.function.name, "stratum.tool.risk": risk, "stratum.tool.call_id": call.id } }, async (span) => {
+      try {
+        const r = await this.opts.registry.execute({ id: call.id, name: call.function.name, arguments: args }, { signal: run.signal, tenant: run.tenant });
+        span.setAttributes({ "stratum.tool.outcome": r.ok ? "ok" : (r.error?.code ?? "error"), "stratum.tool.duration_ms": r.durationMs });
+        if (!r.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error?.message ?? "tool failed" });
+        return r;
+      } finally {
+        span.end();
+      }
+    });
     this.addResult(run, result);
   }
 

@@ -3,14 +3,17 @@ import type { FastifyInstance } from "fastify";
 import { ChatRequestSchema, type ChatCompletionChunk, type ChatRequest } from "../../protocol/openai.js";
 import { SSE_DONE, sseData } from "../../protocol/sse.js";
 import type { GatewayContext } from "../context.js";
+import { withRequestSpan } from "../request-span.js";
 import { serveChat, type ChatDialect } from "../serve-chat.js";
 import { validateBody } from "../validate.js";
 
 export function chatCompletionsRoute(app: FastifyInstance, g: GatewayContext): void {
   app.post("/v1/chat/completions", async (request, reply) => {
     const key = await g.authenticate(request);
-    const req = validateBody(ChatRequestSchema, request.body);
-    return serveChat(g, request, reply, key, req, openAIDialect(req, request.id));
+    return withRequestSpan(g, request, reply, key, () => {
+      const req = validateBody(ChatRequestSchema, request.body);
+      return serveChat(g, request, reply, key, req, openAIDialect(req, request.id));
+    });
   });
 }
 

@@ -14,14 +14,17 @@ import {
 import type { ChatRequest } from "../../protocol/openai.js";
 import type { GatewayContext } from "../context.js";
 import { toHttpError } from "../http-errors.js";
+import { withRequestSpan } from "../request-span.js";
 import { serveChat, type ChatDialect } from "../serve-chat.js";
 import { validateBody } from "../validate.js";
 
 export function messagesRoute(app: FastifyInstance, g: GatewayContext): void {
   app.post("/v1/messages", { config: { errorShape: "anthropic" } }, async (request, reply) => {
     const key = await g.authenticate(request);
-    const req = anthropicToChatRequest(validateBody(AnthropicRequestSchema, request.body));
-    return serveChat(g, request, reply, key, req, anthropicDialect(req));
+    return withRequestSpan(g, request, reply, key, () => {
+      const req = anthropicToChatRequest(validateBody(AnthropicRequestSchema, request.body));
+      return serveChat(g, request, reply, key, req, anthropicDialect(req));
+    });
   });
 }
 

@@ -7,6 +7,7 @@ import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest
 import type { CallContext } from "../provider.js";
 import { fullJitterBackoff, sleep } from "./backoff.js";
 import type { Deployment, RouteTable } from "./route-table.js";
+import { recordAttemptSpan, withModelCallSpan } from "./attempt-span.js";
 
 export interface Attempt {
   deployment: string;
@@ -134,7 +135,9 @@ export class Router {
       const err = this.classify(e, scope.controller.signal);
       if (!closed) {
         d.breaker.onFailure();
-        this.hooks.onAttempt?.({ deployment: d.id, alias, outcome: err.kind, status: err.upstreamStatus, message: `mid-stream: ${err.message}`, durationMs: performance.now() - started });
+        const failed: Attempt = { deployment: d.id, alias, outcome: err.kind, status: err.upstreamStatus, message: `mid-stream: ${err.message}`, durationMs: performance.now() - started };
+        recordAttemptSpan(failed);
+        this.hooks.onAttempt?.(failed);
         close("failed");
       }
       throw new StratumError(err.kind, `stream from ${d.id} failed after it started: ${err.message}`, { upstreamStatus: err.upstreamStatus, retryable: false, cause: err });
@@ -162,7 +165,11 @@ export class Router {
     return relayed;
   }
 
-  private async run<T>(
+  private run<T>(alias: string, opts: RouteOptions, kind: "chat" | "embed", call: (d: Deployment, scope: AttemptScope) => Promise<T>): Promise<Routed<T>> {
+    return withModelCallSpan(alias, kind, () => this.attemptAll(alias, opts, kind, call));
+  }
+
+  private async attemptAll<T>(
     alias: string,
     opts: RouteOptions,
     kind: "chat" | "embed",
@@ -221,6 +228,7 @@ export class Router {
 
   private record(attempts: Attempt[], a: Attempt): void {
     attempts.push(a);
+    recordAttemptSpan(a);
     this.hooks.onAttempt?.(a);
   }
 

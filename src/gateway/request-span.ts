@@ -1,0 +1,40 @@
+// The root span of a chat request (`gateway.request`), made with the plain
+// OpenTelemetry API under the tracing context. Its trace id goes out in
+// `x-stratum-trace-id`. Accounting (ChatFlow.account) ends it once tokens and
+// cost are known, after the response (for streams: after the stream ended);
+// a request that fails before admission is ended here.
+import { SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from "@opentelemetry/api";
+import type { FastifyReply, FastifyRequest } from "fastify";
+import type { ApiKeyRecord } from "../data/types.js";
+import type { GatewayContext } from "./context.js";
+import { toHttpError } from "./http-errors.js";
+
+export const TRACE_ID_HEADER = "x-stratum-trace-id";
+
+const tracer = trace.getTracer("stratum");
+
+export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: () => Promise<T>): Promise<T> {
+  if (!g.tracing) return fn();
+  const attributes = { "stratum.tenant": key.tenant, "stratum.key_id": key.id, "stratum.request_id": request.id, "http.route": request.routeOptions.url ?? "" };
+  return tracer.startActiveSpan("gateway.request", { kind: SpanKind.SERVER, attributes }, g.tracing.requestContext(), async (span) => {
+    const id = sampledTraceId(span);
+    if (id) reply.header(TRACE_ID_HEADER, id);
+    try {
+      return await fn();
+    } catch (e) {
+      if (span.isRecording()) {
+        const status = toHttpError(e).status;
+        span.setAttribute("http.response.status_code", status);
+        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+        span.end();
+      }
+      throw e;
+    }
+  });
+}
+
+/** The trace id when the span is recorded (sampled), else undefined. */
+export function sampledTraceId(span: Span | undefined): string | undefined {
+  const ctx = span?.spanContext();
+  return ctx && trace.isSpanContextValid(ctx) && ctx.traceFlags & TraceFlags.SAMPLED ? ctx.traceId : undefined;
+}

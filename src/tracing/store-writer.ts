@@ -1,0 +1,108 @@
+// Hands finished spans to the TraceStore in batches, off the request path:
+// onEnd only pushes onto a bounded queue (full → the span is dropped and
+// counted, a request never waits); a timer or a full batch starts a write;
+// one write is in flight at a time.
+import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import type { Logger } from "../ops/logger.js";
+import { summaryPatch, toStoredSpan } from "./span-record.js";
+import type { TraceBatch, TraceStore } from "./types.js";
+
+export interface StoreWriterOptions {
+  /** Spans waiting to be written; beyond this new spans are dropped. */
+  maxQueue?: number;
+  /** Spans per write. */
+  batchSize?: number;
+  /** How often a partial batch is written. */
+  flushMs?: number;
+  onDropped?: (n: number) => void;
+}
+
+export class StoreWriter {
+  private queue: ReadableSpan[] = [];
+  private writing: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private soon = false;
+  private readonly maxQueue: number;
+  private readonly batchSize: number;
+  private readonly flushMs: number;
+  dropped = 0;
+
+  constructor(
+    private readonly store: TraceStore,
+    private readonly log: Logger,
+    private readonly opts: StoreWriterOptions = {},
+  ) {
+    this.maxQueue = opts.maxQueue ?? 20_000;
+    this.batchSize = opts.batchSize ?? 512;
+    this.flushMs = opts.flushMs ?? 250;
+  }
+
+  push(span: ReadableSpan): void {
+    if (this.queue.length >= this.maxQueue) {
+      this.dropped++;
+      this.opts.onDropped?.(1);
+      return;
+    }
+    this.queue.push(span);
+    if (this.queue.length >= this.batchSize && !this.soon) {
+      this.soon = true;
+      setImmediate(() => {
+        this.soon = false;
+        void this.drain();
+      });
+    } else {
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        void this.drain();
+      }, this.flushMs).unref();
+    }
+  }
+
+  /** Writes everything queued so far (and waits for a write in flight). */
+  async flush(): Promise<void> {
+    while (this.writing || this.queue.length) {
+      if (this.writing) await this.writing;
+      else await this.drain();
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+
+  private drain(): Promise<void> {
+    if (this.writing) return this.writing;
+    if (!this.queue.length) return Promise.resolve();
+    const spans = this.queue.splice(0, this.batchSize);
+    this.writing = this.store
+      .write(toBatch(spans))
+      .catch((err: unknown) => {
+        this.dropped += spans.length;
+        this.opts.onDropped?.(spans.length);
+        this.log.error({ err, spans: spans.length }, "trace store write failed; spans dropped");
+      })
+      .finally(() => {
+        this.writing = undefined;
+        if (this.queue.length) {
+          this.timer ??= setTimeout(() => {
+            this.timer = undefined;
+            void this.drain();
+          }, 0).unref();
+        }
+      });
+    return this.writing;
+  }
+}
+
+export function toBatch(spans: readonly ReadableSpan[]): TraceBatch {
+  const batch: TraceBatch = { spans: [], summaries: [] };
+  for (const s of spans) {
+    const stored = toStoredSpan(s);
+    batch.spans.push(stored);
+    const patch = summaryPatch(stored);
+    if (patch) batch.summaries.push(patch);
+  }
+  return batch;
+}
