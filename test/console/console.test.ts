@@ -390,9 +390,9 @@ describe("web console in Chromium", () => {
       await np.goto(`${srv.url}${path}`);
       await np.locator("#page-title").waitFor();
       await np.waitForLoadState("networkidle").catch(() => undefined); // polling pages never go idle: a best effort
+      await shot(np, `${name}-narrow`);
       const overflow = (await np.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")) as number;
       assert.ok(overflow <= 1, `${name}: the page scrolls sideways by ${overflow}px at 400 px`);
-      await shot(np, `${name}-narrow`);
     }
     await narrow.close();
   });
