@@ -214,7 +214,7 @@ describe("web console in Chromium", () => {
     assert.match((await spans.first().textContent()) ?? "", /gateway\.request/);
     await spans.nth(1).getByRole("button").click();
     await page.getByRole("heading", { name: "Attributes" }).waitFor();
-    assert.match((await page.locator("main").textContent()) ?? "", /👍/, "the feedback is listed");
+    await page.getByRole("img", { name: "positive feedback 1" }).waitFor(); // the feedback is listed
     await shot(page, "trace-wide");
     await page.getByRole("link", { name: "All traces" }).click();
     await page.locator("table tbody tr").first().waitFor();
@@ -231,8 +231,15 @@ describe("web console in Chromium", () => {
     await perModel.getByRole("rowheader", { name: "assistant" }).waitFor();
     const perKey = page.locator(".card", { hasText: "Tokens and cost per key" });
     await perKey.getByRole("cell", { name: "gpt-test" }).first().waitFor(); // usage is metered per route
-    // A second sample gives the charts their first interval.
-    await page.waitForFunction("document.querySelector('[role=status]')?.textContent.includes('updated')");
+    // Traffic between two samples gives the charts an interval with something in it.
+    const samples = async () => Number(await page.locator("section[data-samples]").getAttribute("data-samples"));
+    const seen = await samples();
+    for (let i = 0; i < 3; i++) {
+      const r = await fetch(`${srv.url}/v1/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${srv.adminKey}`, "content-type": "application/json" }, body: JSON.stringify({ model: "assistant", stream: true, messages: [{ role: "user", content: `Which port does the relay use? (${i})` }] }) });
+      await r.text();
+    }
+    await page.waitForFunction(`Number(document.querySelector("section[data-samples]").dataset.samples) >= ${seen + 2}`);
+    await page.getByRole("button", { name: "Pause" }).click(); // a still picture
     await page.getByText("closed").first().waitFor();
     await shot(page, "metrics-wide");
   });
@@ -390,6 +397,7 @@ describe("web console in Chromium", () => {
       await np.goto(`${srv.url}${path}`);
       await np.locator("#page-title").waitFor();
       await np.waitForLoadState("networkidle").catch(() => undefined); // polling pages never go idle: a best effort
+      if (name === "metrics") await np.waitForFunction(`Number(document.querySelector("section[data-samples]").dataset.samples) >= 3`);
       await shot(np, `${name}-narrow`);
       const overflow = (await np.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")) as number;
       assert.ok(overflow <= 1, `${name}: the page scrolls sideways by ${overflow}px at 400 px`);

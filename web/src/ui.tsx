@@ -105,3 +105,17 @@ export function PageHeader({ title, children }: { title: string; children?: Comp
     </header>
   );
 }
+
+/** A thumb icon (Feather's thumbs-up, MIT), pointing down for negative feedback; emoji fonts are not everywhere. */
+export function Thumb({ down, label }: { down?: boolean; label?: string }) {
+  return (
+    <svg class="thumb" viewBox="0 0 24 24" width="16" height="16" fill="none" stroke="currentColor" stroke-width="2" stroke-linecap="round" stroke-linejoin="round" role={label ? "img" : undefined} aria-label={label} aria-hidden={label ? undefined : "true"} style={down ? { transform: "rotate(180deg)" } : undefined}>
+      <path d="M14 9V5a3 3 0 0 0-3-3l-4 9v11h11.28a2 2 0 0 0 2-1.7l1.38-9a2 2 0 0 0-2-2.3zM7 22H4a2 2 0 0 1-2-2v-7a2 2 0 0 1 2-2h3" />
+    </svg>
+  );
+}
+
+/** A feedback score in [-1, 1] as a thumb (0 as a dot). */
+export function Score({ score }: { score: number }) {
+  return score > 0 ? <Thumb label={`positive feedback ${score}`} /> : score < 0 ? <Thumb down label={`negative feedback ${score}`} /> : <span aria-label="neutral feedback">·</span>;
+}

@@ -7,7 +7,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import { api, ApiError, errorOf, send, type List, type Me } from "../api.js";
 import { fmtMs, fmtNum } from "../format.js";
 import { sseEvents } from "../sse.js";
-import { Badge, ErrorNote, Link, PageHeader, useAsync } from "../ui.js";
+import { Badge, ErrorNote, Link, PageHeader, Thumb, useAsync } from "../ui.js";
 
 interface Citation {
   index: number;
@@ -314,10 +314,10 @@ function AnswerTurn({ turn, onFeedback }: { turn: Turn; onFeedback: (score: numb
             {turn.traceId && !turn.error ? (
               <span class="feedback" role="group" aria-label="Rate this answer">
                 <button type="button" class="icon" aria-pressed={turn.feedback?.score === 1} aria-label="Good answer" title="Good answer" onClick={() => onFeedback(1)}>
-                  👍
+                  <Thumb />
                 </button>
                 <button type="button" class="icon" aria-pressed={turn.feedback?.score === -1} aria-label="Bad answer" title="Bad answer" onClick={() => onFeedback(-1)}>
-                  👎
+                  <Thumb down />
                 </button>
                 {turn.feedback?.saved ? <span class="muted" role="status">Thanks, saved.</span> : null}
                 {turn.feedback?.error ? <span class="error-inline" role="alert">{turn.feedback.error}</span> : null}

@@ -220,7 +220,8 @@ function Compare({ base, candidate }: { base: string; candidate: string }) {
 
 function ItemScore({ r }: { r: ItemResult }) {
   const key = ["exact_match", "token_f1", "fact_recall", "contains"].find((k) => k in r.metrics);
-  return <Badge kind={r.error ? "bad" : ""}>{r.error ? "error" : key ? `${key} ${fmtNum(r.metrics[key], 2)}` : fmtMs(r.latencyMs)}</Badge>;
+  const v = key ? r.metrics[key]! : undefined;
+  return <Badge kind={r.error || (v !== undefined && v < 0.5) ? "bad" : v !== undefined ? "good" : ""}>{r.error ? "error" : key ? `${key} ${fmtNum(v, 2)}` : fmtMs(r.latencyMs)}</Badge>;
 }
 
 function ItemDetail({ title, r }: { title: string; r: ItemResult | null | undefined }) {

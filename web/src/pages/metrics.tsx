@@ -109,7 +109,7 @@ export function MetricsPage() {
   );
 
   return (
-    <section aria-labelledby="page-title">
+    <section aria-labelledby="page-title" data-samples={snaps.length}>
       <PageHeader title="Live metrics">
         <span class="muted" role="status">
           {latest ? `updated ${new Date(latest.at).toLocaleTimeString()} · ${latest.in_flight} in flight` : "waiting for the first sample…"}

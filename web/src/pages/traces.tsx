@@ -5,7 +5,7 @@ import { useState } from "preact/hooks";
 import { api, type List } from "../api.js";
 import { fmtInt, fmtMs, fmtTime, fmtUsd } from "../format.js";
 import { navigate } from "../router.js";
-import { Badge, Empty, Json, Link, Loaded, PageHeader, useAsync } from "../ui.js";
+import { Badge, Empty, Json, Link, Loaded, PageHeader, Score, useAsync } from "../ui.js";
 
 export interface TraceSummary {
   trace_id: string;
@@ -148,7 +148,7 @@ function TraceList() {
                       <td class="num">{fmtUsd(t.cost_usd)}</td>
                       <td class="num">{t.span_count}</td>
                       <td class="mono">{t.session_id ?? ""}</td>
-                      <td>{t.feedback ? (t.feedback.score > 0 ? "👍" : t.feedback.score < 0 ? "👎" : "·") : ""}</td>
+                      <td>{t.feedback ? <Score score={t.feedback.score} /> : ""}</td>
                     </tr>
                   ))}
                 </tbody>
@@ -277,7 +277,7 @@ function TraceView({ id }: { id: string }) {
           <ul class="plain">
             {d.data.map((f) => (
               <li key={f.id}>
-                {f.score > 0 ? "👍" : f.score < 0 ? "👎" : "·"} {f.score} {f.comment ? `— ${f.comment}` : ""} <span class="muted">{fmtTime(f.created_at)}</span>
+                <Score score={f.score} /> {f.score} {f.comment ? `— ${f.comment}` : ""} <span class="muted">{fmtTime(f.created_at)}</span>
               </li>
             ))}
           </ul>
