@@ -153,16 +153,16 @@ function Compare({ base, candidate }: { base: string; candidate: string }) {
                 {c.runs[1]?.model} <span class="muted mono small">{c.runs[1]?.id}</span>
               </dd>
             </dl>
+            <p class="muted small">Candidate − base with its 95% paired bootstrap interval over the items both runs scored; means with their intervals.</p>
             <div class="table-wrap">
               <table>
-                <caption class="muted small">Means with 95% bootstrap intervals; the difference is paired over the items both runs scored.</caption>
                 <thead>
                   <tr>
                     <th scope="col">Metric</th>
-                    <th scope="col" class="num">Base</th>
-                    <th scope="col" class="num">Candidate</th>
                     <th scope="col" class="num">Difference [interval]</th>
                     <th scope="col">Verdict</th>
+                    <th scope="col" class="num">Base</th>
+                    <th scope="col" class="num">Candidate</th>
                   </tr>
                 </thead>
                 <tbody>
@@ -171,12 +171,12 @@ function Compare({ base, candidate }: { base: string; candidate: string }) {
                     return (
                       <tr key={m.metric}>
                         <th scope="row">{m.metric}</th>
-                        <td class="num">{ci(m.runs[0])}</td>
-                        <td class="num">{ci(m.runs[1])}</td>
                         <td class="num">{m.diff && m.diff.n ? `${fmtSigned(m.diff.mean)} [${fmtSigned(m.diff.low)}, ${fmtSigned(m.diff.high)}]` : "–"}</td>
                         <td>
                           <Badge kind={v.kind}>{v.text}</Badge>
                         </td>
+                        <td class="num">{ci(m.runs[0])}</td>
+                        <td class="num">{ci(m.runs[1])}</td>
                       </tr>
                     );
                   })}
