@@ -115,8 +115,8 @@ export function ChatPage({ me }: { me: Me }) {
         signal: ctl.signal,
       });
       const traceId = res.headers.get("x-stratum-trace-id") ?? undefined;
+      update(id, () => ({ ...(traceId ? { traceId } : {}) })); // refused requests are traced too
       if (!res.ok) throw await errorOf(res);
-      update(id, () => ({ ...(traceId ? { traceId } : {}) }));
       if (!stream) {
         const c = (await res.json()) as Completion;
         update(id, () => ({ content: c.choices[0]?.message.content ?? "", finish: c.choices[0]?.finish_reason, ext: c.stratum, usage: c.usage, streaming: false, totalMs: performance.now() - started, ...(c.stratum?.trace_id && !traceId ? { traceId: c.stratum.trace_id } : {}) }));
@@ -262,7 +262,7 @@ function AnswerTurn({ turn, onFeedback }: { turn: Turn; onFeedback: (score: numb
   return (
     <div class="turn assistant" aria-busy={turn.streaming ? "true" : "false"}>
       <div class="who">{ext?.pipeline ? `${ext.pipeline}${ext.pipeline_version ? ` v${ext.pipeline_version}` : ""}` : "Answer"}</div>
-      <AnswerText turn={turn} />
+      {turn.content || !turn.error ? <AnswerText turn={turn} /> : null}
       {turn.error ? <ErrorNote error={turn.error} /> : null}
       {ext?.approval ? (
         <p class="note">
