@@ -1,11 +1,12 @@
 // Hands finished spans to the TraceStore in batches, off the request path:
-// onEnd only pushes onto a bounded queue (full → the span is dropped and
-// counted, a request never waits); a timer or a full batch starts a write;
-// one write is in flight at a time.
+// push only copies the span's data into a small record on a bounded queue
+// (full → dropped and counted, a request never waits; the SDK span object
+// itself dies young instead of surviving into the old generation); a timer
+// or a full batch starts a write; one write is in flight at a time.
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../ops/logger.js";
 import { summaryPatch, toStoredSpan } from "./span-record.js";
-import type { TraceBatch, TraceStore } from "./types.js";
+import type { StoredSpan, TraceBatch, TraceStore } from "./types.js";
 
 export interface StoreWriterOptions {
   /** Spans waiting to be written; beyond this new spans are dropped. */
@@ -18,7 +19,7 @@ export interface StoreWriterOptions {
 }
 
 export class StoreWriter {
-  private queue: ReadableSpan[] = [];
+  private queue: StoredSpan[] = [];
   private writing: Promise<void> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private soon = false;
@@ -43,7 +44,7 @@ export class StoreWriter {
       this.opts.onDropped?.(1);
       return;
     }
-    this.queue.push(span);
+    this.queue.push(toStoredSpan(span));
     if (this.queue.length >= this.batchSize && !this.soon) {
       this.soon = true;
       setImmediate(() => {
@@ -96,12 +97,10 @@ export class StoreWriter {
   }
 }
 
-export function toBatch(spans: readonly ReadableSpan[]): TraceBatch {
-  const batch: TraceBatch = { spans: [], summaries: [] };
+export function toBatch(spans: StoredSpan[]): TraceBatch {
+  const batch: TraceBatch = { spans, summaries: [] };
   for (const s of spans) {
-    const stored = toStoredSpan(s);
-    batch.spans.push(stored);
-    const patch = summaryPatch(stored);
+    const patch = summaryPatch(s);
     if (patch) batch.summaries.push(patch);
   }
   return batch;

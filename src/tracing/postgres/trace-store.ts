@@ -28,8 +28,8 @@ export const TRACING_PG_MIGRATIONS: readonly PgMigration[] = [
         tokens_out INTEGER,
         cost_usd DOUBLE PRECISION
       );
-      CREATE INDEX trace_summaries_started ON trace_summaries (started_at DESC, trace_id DESC);
-      CREATE INDEX trace_summaries_tenant ON trace_summaries (tenant, started_at DESC);
+      CREATE INDEX trace_summaries_started ON trace_summaries (started_at);
+      CREATE INDEX trace_summaries_tenant_time ON trace_summaries (tenant, started_at DESC, trace_id DESC);
       CREATE TABLE trace_spans (
         trace_id TEXT NOT NULL,
         span_id TEXT NOT NULL,

@@ -23,8 +23,9 @@ CREATE TABLE IF NOT EXISTS trace_summaries (
   tokens_out       INTEGER,
   cost_usd         REAL
 );
-CREATE INDEX IF NOT EXISTS trace_summaries_started ON trace_summaries (started_at DESC, trace_id DESC);
-CREATE INDEX IF NOT EXISTS trace_summaries_tenant ON trace_summaries (tenant, started_at DESC);
+-- Lists are always by tenant (the API scopes them); retention scans by time.
+CREATE INDEX IF NOT EXISTS trace_summaries_started ON trace_summaries (started_at);
+CREATE INDEX IF NOT EXISTS trace_summaries_tenant_time ON trace_summaries (tenant, started_at DESC, trace_id DESC);
 CREATE TABLE IF NOT EXISTS trace_spans (
   trace_id       TEXT NOT NULL,
   span_id        TEXT NOT NULL,
@@ -35,9 +36,10 @@ CREATE TABLE IF NOT EXISTS trace_spans (
   status         TEXT NOT NULL,
   status_message TEXT,
   attributes     TEXT NOT NULL,
-  events         TEXT NOT NULL,
-  PRIMARY KEY (trace_id, span_id)
-) WITHOUT ROWID;
+  events         TEXT NOT NULL
+);
+-- A rowid table: rows append in arrival order; only the narrow index is keyed by the random trace id.
+CREATE UNIQUE INDEX IF NOT EXISTS trace_spans_id ON trace_spans (trace_id, span_id);
 CREATE INDEX IF NOT EXISTS trace_spans_start ON trace_spans (start_ms);
 CREATE TABLE IF NOT EXISTS trace_feedback (
   id         TEXT PRIMARY KEY,
