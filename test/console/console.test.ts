@@ -165,8 +165,12 @@ describe("web console in Chromium", () => {
     assert.match((await page.getByRole("alert").textContent()) ?? "", /key/i);
     await shot(page, "signin-wide");
     await page.getByLabel("API key").fill(srv.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.keyboard.press("Enter"); // keyboard only
     await page.getByRole("heading", { name: "Chat playground" }).waitFor();
+    // Focus moves to the new page's title, so the next Tab is the page's first control.
+    assert.equal(await page.evaluate("document.activeElement.id"), "page-title");
+    await page.keyboard.press("Tab");
+    assert.equal(await page.evaluate("document.activeElement.tagName"), "SELECT");
     assert.equal(new URL(page.url()).pathname, "/chat");
     for (const admin of ["Metrics", "Keys & usage", "Evals", "Registry"]) assert.equal(await page.getByRole("link", { name: admin, exact: true }).count(), 1, `${admin} is shown to an admin`);
   });
@@ -272,6 +276,17 @@ describe("web console in Chromium", () => {
     await page.getByRole("button", { name: "Ingest" }).click();
     await page.locator(".outcomes").getByText("added").waitFor();
     await page.getByRole("cell", { name: "ports.md", exact: true }).waitFor();
+    // A bad file: refused at once with the reason; queued, the job's failure is shown the same way.
+    for (const queued of [false, true]) {
+      await page.getByLabel("Or paste text: source name").fill("broken.pdf");
+      await page.getByLabel("Text", { exact: true }).fill("not a pdf");
+      await page.getByLabel("Queue as a background job").setChecked(queued);
+      await page.getByRole("button", { name: "Ingest" }).click();
+      const outcome = page.locator(".outcomes li", { hasText: "broken.pdf" });
+      await outcome.getByText("failed").waitFor();
+      assert.match((await outcome.textContent()) ?? "", /not a readable PDF/);
+    }
+    await page.getByLabel("Queue as a background job").uncheck();
     await page.getByLabel("Search this collection").fill("relay port");
     await page.getByRole("button", { name: "Search", exact: true }).click();
     const first = page.locator("ol.hits > li").first();

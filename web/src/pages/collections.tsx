@@ -25,7 +25,21 @@ interface Doc {
 }
 interface IngestReport {
   added?: number;
+  updated?: number;
+  unchanged?: number;
+  failed?: number;
+  /** A queued ingestion that failed reports why here (without `files`). */
+  error?: string;
   files?: Array<{ source: string; status: string; error?: string; chunks?: number }>;
+}
+
+/** One document's outcome from an ingest report (synchronous reply or a finished job's result). */
+function outcomeOf(src: string, r: IngestReport | undefined, detail?: string): Outcome {
+  const f = r?.files?.[0];
+  if (f) return { source: src, status: f.status, ...(f.error ? { detail: f.error } : f.chunks !== undefined ? { detail: `${f.chunks} chunks${detail ? `, ${detail}` : ""}` } : detail ? { detail } : {}) };
+  if (r?.failed || r?.error) return { source: src, status: "failed", detail: r.error ?? "ingestion failed" };
+  const status = r?.added ? "added" : r?.updated ? "updated" : "unchanged";
+  return { source: src, status, ...(detail ? { detail } : {}) };
 }
 interface Job {
   id: string;
@@ -192,9 +206,7 @@ function Upload({ collection, onDone }: { collection?: string; onDone: () => voi
         const job = await api<Job>(path, { body: { source: src, ...body, async: true } });
         return await followJob(src, job.id);
       }
-      const r = await api<IngestReport>(path, { body: { source: src, ...body } });
-      const f = r.files?.[0];
-      return { source: src, status: f?.status ?? (r.added ? "added" : "unchanged"), ...(f?.chunks !== undefined ? { detail: `${f.chunks} chunks` } : {}) };
+      return outcomeOf(src, await api<IngestReport>(path, { body: { source: src, ...body } }));
     } catch (e) {
       return { source: src, status: "failed", detail: e instanceof Error ? e.message : String(e) };
     }
@@ -204,10 +216,7 @@ function Upload({ collection, onDone }: { collection?: string; onDone: () => voi
   const followJob = async (src: string, id: string): Promise<Outcome> => {
     for (let i = 0; i < 120; i++) {
       const j = await api<Job>(`/v1/jobs/${encodeURIComponent(id)}`);
-      if (j.state === "done") {
-        const f = j.result?.files?.[0];
-        return { source: src, status: f?.status ?? "added", detail: f?.error ?? `job ${id}${f?.chunks !== undefined ? `, ${f.chunks} chunks` : ""}` };
-      }
+      if (j.state === "done") return outcomeOf(src, j.result, `job ${id}`);
       if (j.state === "failed") return { source: src, status: "failed", detail: j.error ?? `job ${id} failed` };
       setOutcomes((os) => os.map((o) => (o.source === src ? { ...o, status: j.state ?? "queued", detail: `job ${id}${j.error ? `: last attempt failed: ${j.error}` : ""}` } : o)));
       await new Promise((r) => setTimeout(r, 500));
