@@ -187,6 +187,16 @@ describe("tracing", () => {
     assert.ok(pt.scores.citations >= 1, JSON.stringify(pt.scores));
   });
 
+  test("/v1/messages responses carry the trace id too", async () => {
+    const r = await postJson(`${srv.url}/v1/messages`, { model: "backup", max_tokens: 50, messages: [{ role: "user", content: "hi" }] }, { "x-api-key": srv.adminKey, "anthropic-version": "2023-06-01" });
+    assert.equal(r.status, 200, r.text);
+    const id = r.headers.get("x-stratum-trace-id")!;
+    assert.match(id, TRACE_ID);
+    await flush();
+    const { body: t } = await trace(id);
+    assert.equal(t.root.attributes["http.route"], "/v1/messages");
+  });
+
   test("list: filters by model, status, session and time, newest first, with cursor paging", async () => {
     const t0 = Date.now();
     const ids: string[] = [];
