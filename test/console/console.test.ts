@@ -35,6 +35,8 @@ let browser: Browser;
 let wide: BrowserContext;
 let page: Page;
 const pageErrors: string[] = [];
+/** Detail pages reached in the wide tests, shot again at the narrow width. */
+const detailPages: Array<[string, string]> = [];
 
 async function api(path: string, init: { method?: string; body?: unknown; key?: string } = {}): Promise<{ status: number; json: Json }> {
   const res = await fetch(`${srv.url}${path}`, {
@@ -232,6 +234,7 @@ describe("web console in Chromium", () => {
     await turn.getByText("Thanks, saved.").waitFor();
     await link.click();
     await page.getByRole("heading", { name: "Spans" }).waitFor();
+    detailPages.push(["trace", new URL(page.url()).pathname]);
     const spans = page.locator("ul.waterfall li");
     assert.ok((await spans.count()) >= 2, "the root span and its children");
     assert.match((await spans.first().textContent()) ?? "", /gateway\.request/);
@@ -357,10 +360,12 @@ describe("web console in Chromium", () => {
     assert.equal((await api(`/v1/rollouts/${started.json.id}`)).json.status, "rolled_back");
     await card.getByRole("link").first().click();
     await page.getByRole("heading", { name: "Log" }).waitFor();
+    detailPages.push(["rollout", new URL(page.url()).pathname]);
     await shot(page, "rollout-wide");
     await page.getByRole("link", { name: "Registry" }).last().click();
     await page.getByRole("link", { name: "assistant", exact: true }).click();
     await page.getByRole("cell", { name: "fewer passages" }).waitFor();
+    detailPages.push(["registry-entry", new URL(page.url()).pathname]);
     await shot(page, "registry-entry-wide");
   });
 
@@ -427,7 +432,7 @@ describe("web console in Chromium", () => {
     await np.keyboard.press("Enter");
     await np.locator(".turn.assistant ol.citations li").first().waitFor();
     await shot(np, "chat-narrow");
-    for (const [name, path] of pages.slice(1)) {
+    for (const [name, path] of [...pages.slice(1), ...detailPages]) {
       await np.goto(`${srv.url}${path}`);
       await np.locator("#page-title").waitFor();
       await np.waitForLoadState("networkidle").catch(() => undefined); // polling pages never go idle: a best effort

@@ -45,6 +45,9 @@ interface TraceDetail extends TraceSummary {
   root: SpanNode;
 }
 
+/** An error span, or a refused request (a 4xx is a healthy server saying no, but not a success). */
+const failed = (t: TraceSummary) => t.status === "error" || (t.http_status ?? 0) >= 400;
+
 const SINCE: Array<[string, number]> = [
   ["Last 15 minutes", 15 * 60_000],
   ["Last hour", 3_600_000],
@@ -139,7 +142,7 @@ function TraceList() {
                         {t.pipeline_version ? ` v${t.pipeline_version}` : ""}
                       </td>
                       <td>
-                        <Badge kind={t.status === "ok" ? "good" : "bad"}>{t.http_status ?? t.status}</Badge>
+                        <Badge kind={failed(t) ? "bad" : "good"}>{t.http_status ?? t.status}</Badge>
                       </td>
                       <td class="num">{fmtMs(t.duration_ms)}</td>
                       <td class="num">
@@ -201,7 +204,7 @@ function TraceView({ id }: { id: string }) {
                 </dd>
                 <dt>Status</dt>
                 <dd>
-                  <Badge kind={t.status === "ok" ? "good" : "bad"}>{t.http_status ?? t.status}</Badge>
+                  <Badge kind={failed(t) ? "bad" : "good"}>{t.http_status ?? t.status}</Badge>
                 </dd>
                 <dt>Started</dt>
                 <dd>{fmtTime(t.started_at)}</dd>
