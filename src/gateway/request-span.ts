@@ -38,3 +38,10 @@ export function sampledTraceId(span: Span | undefined): string | undefined {
   const ctx = span?.spanContext();
   return ctx && trace.isSpanContextValid(ctx) && ctx.traceFlags & TraceFlags.SAMPLED ? ctx.traceId : undefined;
 }
+
+/** The pipeline (and registry version) that answered, onto the root span: the trace summary lists it for every kind of pipeline. */
+export function annotatePipeline(span: Span | undefined, ext: Record<string, unknown>): void {
+  if (!span?.isRecording()) return;
+  if (typeof ext.pipeline === "string") span.setAttribute("stratum.pipeline", ext.pipeline);
+  if (typeof ext.pipeline_version === "number") span.setAttribute("stratum.pipeline.version", ext.pipeline_version);
+}

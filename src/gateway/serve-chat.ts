@@ -14,7 +14,7 @@ import { servedHeaders, type Ticket } from "./chat-flow.js";
 import type { GatewayContext } from "./context.js";
 import { toHttpError, type HttpError } from "./http-errors.js";
 import { SseWriter } from "./sse-writer.js";
-import { sampledTraceId, TRACE_ID_HEADER } from "./request-span.js";
+import { annotatePipeline, sampledTraceId, TRACE_ID_HEADER } from "./request-span.js";
 import { recordAnswerQuality } from "./quality-metrics.js";
 
 /** Encodes one streamed response in an inbound API's wire format. */
@@ -67,6 +67,7 @@ export async function serveChat(
     // Pipeline answers (they carry stratum.pipeline): quality metrics; they name their trace and are offered to online evaluation.
     if (completion.stratum?.pipeline !== undefined) {
       recordAnswerQuality(g.metrics, completion.stratum, completion.choices[0]?.finish_reason);
+      annotatePipeline(ticket.span, completion.stratum);
       if (traceId) {
         completion = { ...completion, stratum: { ...completion.stratum, trace_id: traceId } };
         const answered = completion;
@@ -101,7 +102,10 @@ export async function serveChat(
       if (text && !out.send(text)) await out.drained();
     }
     if (!out.isClosed) out.end(encoder.end(() => acc.usage ?? countUsage(req, acc.text, acc.toolCalls()), acc));
-    if (ext) recordAnswerQuality(g.metrics, ext, finishReason);
+    if (ext) {
+      recordAnswerQuality(g.metrics, ext, finishReason);
+      annotatePipeline(ticket.span, ext);
+    }
     if (traceId && ext && acc.finished) {
       g.tracing?.offerForEval?.(() => {
         const whole = acc.toCompletion(acc.usage ?? { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 });

@@ -61,6 +61,7 @@ describe("tracing", () => {
           route: "extractive",
           guardrails: { input: { pii: { action: "redact" } }, output: { grounding: { threshold: 0.1, action: "flag" } } },
         },
+        { name: "stepped", collection: "docs", route: "extractive", steps: [{ id: "search", type: "retrieve" }, { id: "answer", type: "answer" }] },
       ],
       tracing: { onlineEval: { sampleRate: 1 } },
     });
@@ -122,6 +123,7 @@ describe("tracing", () => {
     await flush();
     const { body: t } = await trace(id);
     assert.equal(t.pipeline, "assistant");
+    assert.equal(t.pipeline_version, (r.json as Json).stratum.pipeline_version);
     const names = t.spans.map((s: Json) => s.name);
     for (const n of ["pipeline.input", "pipeline.guardrails", "pipeline.retrieval", "pipeline.prompt", "pipeline.answer", "pipeline.grounding", "pipeline.output", "model.call", "model.attempt"]) assert.ok(names.includes(n), `${n} in ${names.join(", ")}`);
     const retrieval = find(t.root, "pipeline.retrieval")[0];
@@ -185,6 +187,19 @@ describe("tracing", () => {
     const { body: pt } = await trace(pid);
     assert.ok(pt.spans.some((s: Json) => s.name === "pipeline.retrieval"));
     assert.ok(pt.scores.citations >= 1, JSON.stringify(pt.scores));
+  });
+
+  test("a step pipeline's trace names the pipeline and holds its step spans; list filters by pipeline", async () => {
+    const r = await postJson(`${srv.url}/v1/chat/completions`, { model: "stepped", messages: [{ role: "user", content: "Which port does the relay listen on?" }] }, auth());
+    assert.equal(r.status, 200, r.text);
+    const id = r.headers.get("x-stratum-trace-id")!;
+    assert.equal((r.json as Json).stratum.trace_id, id);
+    await flush();
+    const { body: t } = await trace(id);
+    assert.equal(t.pipeline, "stepped");
+    assert.deepEqual(t.spans.filter((s: Json) => s.name.startsWith("pipeline.step.")).map((s: Json) => s.name), ["pipeline.step.search", "pipeline.step.answer"]);
+    const listed = (await getJson(`${srv.url}/v1/traces?pipeline=stepped`, srv.adminKey)).body.data;
+    assert.deepEqual(listed.map((x: Json) => x.trace_id), [id]);
   });
 
   test("/v1/messages responses carry the trace id too", async () => {
