@@ -96,13 +96,14 @@ describe("console static serving", () => {
     mkdirSync(join(dir, "assets"));
     writeFileSync(join(dir, "index.html"), '<!doctype html><div id="app"></div>');
     writeFileSync(join(dir, "assets", "app-ABC.js"), "console.log(1)");
-    const index = await app.inject({ url: "/chat?x=1" });
+    const index = await app.inject({ url: "/chat?x=1", headers: { accept: "text/html" } });
     assert.equal(index.statusCode, 200, "picked up without a restart");
     assert.equal(index.headers["cache-control"], "no-cache");
     const js = await app.inject({ url: "/assets/app-ABC.js" });
     assert.match(String(js.headers["content-type"]), /javascript/);
     assert.match(String(js.headers["cache-control"]), /immutable/);
     // Assets come from the files read at load, by exact name: no path reaches outside the bundle.
+    assert.notEqual((await app.inject({ url: "/chat" })).statusCode, 200, "no HTML asked for: not the app");
     for (const url of ["/assets/..%2findex.html", "/assets/..%2f..%2fpackage.json", "/assets/nope.js", "/v1/unknown", "/admin/x"]) {
       assert.notEqual((await app.inject({ url })).statusCode, 200, url);
     }

@@ -150,9 +150,11 @@ describe("web console in Chromium", () => {
     assert.equal(asset.status, 200);
     assert.match(asset.headers.get("content-type") ?? "", /javascript/);
     assert.match(asset.headers.get("cache-control") ?? "", /immutable/);
-    const deep = await fetch(`${srv.url}/traces/abc`);
+    const deep = await fetch(`${srv.url}/traces/abc`, { headers: { accept: "text/html,application/xhtml+xml" } });
     assert.equal(deep.status, 200);
     assert.match(await deep.text(), /<div id="app">/);
+    const sdk = await fetch(`${srv.url}/models`, { headers: { accept: "application/json" } }); // a base URL without /v1
+    assert.equal(sdk.status, 404, "clients that do not ask for HTML keep the JSON 404");
     const apiMiss = await fetch(`${srv.url}/v1/nope`);
     assert.equal(apiMiss.status, 404);
     assert.equal(((await apiMiss.json()) as Json).error.code, "unknown_url");

@@ -1,7 +1,7 @@
 // The web console: the single-page app built by web/build.mjs into dist/web,
 // served by the gateway itself (no separate dev server). Hashed assets are
 // cached for a year; index.html is never cached, so a new build shows at
-// once. Unknown non-API GET paths answer index.html (client-side routing).
+// once. Unknown non-API GET paths asked for as HTML answer index.html (client-side routing).
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { extname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,10 +70,12 @@ export function consoleRoutes(app: FastifyInstance, opts: { dir?: string } = {})
       .send(body);
   });
 
-  // Client-side routes (/chat, /traces/abc…): the app decides what to show.
+  // Client-side routes (/chat, /traces/abc…) for browsers: the app decides what to show. A client
+  // that does not ask for HTML (an SDK with a wrong base URL) keeps getting the API's JSON 404.
   app.get("/*", (request, reply) => {
     const path = request.url.split("?")[0]!;
-    if (API_PREFIXES.some((p) => path.startsWith(p)) || path.startsWith("/assets/")) {
+    const wantsHtml = /\btext\/html\b/.test(String(request.headers.accept ?? ""));
+    if (!wantsHtml || API_PREFIXES.some((p) => path.startsWith(p)) || path.startsWith("/assets/")) {
       throw new StratumError("NotFound", `Unknown request URL: GET ${path}.`, { code: "unknown_url" });
     }
     return sendIndex(reply);
