@@ -3,11 +3,9 @@
 // the evals runner once it listens). Loads the persisted windows and starts
 // the periodic check.
 import type { Server } from "node:http";
-import { join, resolve } from "node:path";
 import type { Config } from "../config/schema.js";
 import { DriftMetrics, DriftMonitor, EvalReevaluator, WebhookAlertSink, type AlertSink, type DriftStore, type ReevaluationTrigger } from "../drift/index.js";
-import { SqliteEvalStore, type EvalStore } from "../evals/index.js";
-import type { SqliteDb } from "../data/index.js";
+import type { EvalStore } from "../evals/index.js";
 import type { Logger, Metrics } from "../ops/index.js";
 
 export interface DriftWiring {
@@ -15,10 +13,8 @@ export interface DriftWiring {
   store: DriftStore;
   metrics: Metrics;
   log: Logger;
-  /** The SQLite file, when storage is SQLite: re-evaluation runs are stored there (else in <dataDir>/stratum.db, like `stratum eval`). */
-  sqlite?: SqliteDb;
-  /** Where re-evaluation runs are stored, when storage provides an eval store (takes precedence over `sqlite`). */
-  evals?: EvalStore;
+  /** Where re-evaluation runs are stored (the configured storage's eval store, as `stratum eval` uses). */
+  evals: EvalStore;
   /** The HTTP server, once built (the re-evaluation calls it). */
   server: () => Server | undefined;
   /** The key re-evaluation calls with when drift.reevaluate.apiKey is not set (STRATUM_API_KEY). */
@@ -33,7 +29,6 @@ export interface DriftService {
 export async function createDriftMonitor(w: DriftWiring): Promise<DriftService | undefined> {
   const cfg = w.config.drift;
   if (!cfg.enabled) return undefined;
-  let evals: SqliteEvalStore | undefined;
   const sinks: AlertSink[] = cfg.webhookUrl ? [new WebhookAlertSink(cfg.webhookUrl, cfg.webhookTimeoutMs, w.log)] : [];
   let reevaluate: ReevaluationTrigger | undefined;
   if (cfg.reevaluate) {
@@ -43,7 +38,7 @@ export async function createDriftMonitor(w: DriftWiring): Promise<DriftService |
       dataset: cfg.reevaluate.dataset,
       pipeline: cfg.reevaluate.pipeline,
       concurrency: cfg.reevaluate.concurrency,
-      store: w.evals ?? (evals = new SqliteEvalStore(w.sqlite ?? join(resolve(w.config.dataDir), "stratum.db"))),
+      store: w.evals,
       log: w.log,
       target: () => {
         const baseUrl = selfUrl(w.server(), w.config.server.host);
@@ -59,7 +54,6 @@ export async function createDriftMonitor(w: DriftWiring): Promise<DriftService |
     async close() {
       await monitor.close();
       await reevaluate?.idle();
-      evals?.close();
     },
   };
 }

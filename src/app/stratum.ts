@@ -7,7 +7,8 @@ import { ResponseCache } from "../models/index.js";
 import { createLogger, Metrics, type Logger } from "../ops/index.js";
 import { PriceTable } from "../ops/pricing.js";
 import { UsageRecorder } from "../ops/usage-recorder.js";
-import { Conversations, Orchestrator, RagPipeline, StepPipeline, type Pipeline } from "../pipelines/index.js";
+import { Conversations, Orchestrator, RagPipeline, StepPipeline, type Pipeline, type PipelineTurnSignals } from "../pipelines/index.js";
+import type { SearchRequest } from "../retrieval/index.js";
 import { createKnowledge, ingestSampleCollection, runIngestWorker } from "./knowledge.js";
 import { createModelLayer } from "./model-layer.js";
 import { Guardrails } from "../safety/index.js";
@@ -88,7 +89,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   if (config.retrieval.sampleCollection) await ingestSampleCollection(knowledge, log);
   const conversations = new Conversations(knowledge.sessions);
   // Drift monitoring, fed by the pipelines' turns and the accounted requests (off the response path).
-  const drift = await createDriftMonitor({ config, store: storage.drift, metrics, log, server: () => app.server, ...(storage.sqlite ? { sqlite: storage.sqlite } : {}), ...(opts.adminKey ? { adminKey: opts.adminKey } : {}) });
+  const drift = await createDriftMonitor({ config, store: storage.drift, metrics, log, server: () => app.server, evals: storage.evals, ...(opts.adminKey ? { adminKey: opts.adminKey } : {}) });
   const detectors = builtInDetectors();
   // Suspended tool runs wait in the configured storage (SQLite file or PostgreSQL, shared by replicas).
   const approvalStore = storage.approvals;
@@ -106,8 +107,9 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
       trace.getActiveSpan()?.addEvent(`guardrail.${d.guardrail}`, { "stratum.guardrail.stage": d.stage, "stratum.guardrail.action": d.action, "stratum.guardrail.types": d.types, "stratum.guardrail.score": d.score, ...(d.passage !== undefined ? { "stratum.guardrail.passage": d.passage } : {}) });
       log.info({ pipeline: p.name, ...d }, "guardrail decision");
     });
-    if (p.steps) return new StepPipeline({ ...p, steps: p.steps }, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails });
-    return new RagPipeline(p, { models, search: (r) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(drift ? { onTurn: (t) => drift.monitor.recordTurn(t) } : {}), approvals: approvalStore, ...(mcpSources.has(p.name) ? { toolSources: [mcpSources.get(p.name)!] } : {}) });
+    const shared = { models, search: (r: SearchRequest) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(drift ? { onTurn: (t: PipelineTurnSignals) => drift.monitor.recordTurn(t) } : {}) };
+    if (p.steps) return new StepPipeline({ ...p, steps: p.steps }, shared);
+    return new RagPipeline(p, { ...shared, approvals: approvalStore, ...(mcpSources.has(p.name) ? { toolSources: [mcpSources.get(p.name)!] } : {}) });
   };
   const pipelines = new Map<string, Pipeline>(
     config.pipelines.map((p) => {
@@ -118,6 +120,10 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   );
   // Registry and rollouts: `model: "<pipeline>"` is served through its production alias (or the rollout on it), `<pipeline>@3` / `@staging` by version.
   const versions = await createVersionServing({ config, storage, log, pipelines, buildPipeline });
+  // Online-eval scores of sampled answers feed the running canary's comparison of versions.
+  tracing?.onlineEval?.onScore((s) => {
+    if (s.version !== undefined) void versions.rollouts.recordScore(s.pipeline, s.version, s.metric, s.value);
+  });
   const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens, versions.versioned);
   const usage = new UsageRecorder(storage.usage, log, hot.spend ? { spend: hot.spend } : {});
   const limiter = new RateLimiter(

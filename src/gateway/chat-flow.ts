@@ -109,7 +109,9 @@ export class ChatFlow {
       if (completionTokens) this.d.metrics.tokens.inc({ model, direction: "out" }, completionTokens);
       if (cost) this.d.metrics.cost.inc({ model }, cost);
       if (served && out.status < 400) this.d.metrics.costPerRequest.observe({ model: ticket.requested }, cost);
-      if (served && served.servedBy !== ticket.alias) this.d.metrics.fallbacks.inc({ model: ticket.alias, served_by: served.servedBy });
+      // A fallback: the alias that answered is not the one first tried (a pipeline's route counts, not the pipeline name).
+      const first = served?.attempts[0]?.alias;
+      if (served && first !== undefined && served.servedBy !== first) this.d.metrics.fallbacks.inc({ model: ticket.alias, served_by: served.servedBy });
       this.d.usage.record({
         requestId: ticket.requestId,
         at: Date.now(),

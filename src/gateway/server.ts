@@ -69,7 +69,7 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
     const labels = { route, model, status: String(status) };
     g.metrics.requests.inc(labels);
     g.metrics.latency.observe(labels, seconds);
-    if (g.config.server.requestLogs && route !== "/metrics" && route !== "/healthz" && route !== "/readyz") {
+    if (g.config.server.requestLogs && route !== "/metrics" && route !== "/v1/stats" && route !== "/healthz" && route !== "/readyz") {
       log.info({ reqId: request.id, method: request.method, route, model, status, ms: Math.round(seconds * 1000), keyId: request.stratumKey?.id, stream: request.stratumStatus !== undefined || undefined }, "request");
     }
     done();

@@ -1,5 +1,5 @@
 // Orchestration: pipelines served as models, server-kept conversations.
-export type { ChatBackend, Pipeline, TurnContext, AnswerCitation } from "./types.js";
+export type { ChatBackend, Pipeline, PipelineTurnSignals, TurnContext, AnswerCitation } from "./types.js";
 export { Orchestrator, type PipelineResolver } from "./orchestrator.js";
 export { RagPipeline, NOT_IN_DOCUMENTS, type RagPipelineDeps } from "./rag-pipeline.js";
 export { Conversations } from "./conversations.js";

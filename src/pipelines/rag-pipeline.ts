@@ -15,7 +15,7 @@ import { prepareTurn } from "./input.js";
 import { citationsFor, formatPassages } from "./passages.js";
 import { promptRef, renderPrompt, type PromptRef, type PromptTemplate } from "./prompt-template.js";
 import { PipelineRequestExtSchema } from "../protocol/stratum.js";
-import type { Pipeline, TurnContext } from "./types.js";
+import type { Pipeline, PipelineTurnSignals, TurnContext } from "./types.js";
 import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry, type ToolSource } from "../tools/index.js";
 import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
 import type { Usage } from "../protocol/openai.js";
@@ -37,7 +37,7 @@ export interface RagPipelineDeps {
   /** Tools discovered at run time (the pipeline's MCP servers), added to its registry as they are listed. */
   toolSources?: readonly ToolSource[];
   /** Told about every answered turn (drift monitoring), off the response path. */
-  onTurn?: (t: { pipeline: string; question: string; confidence: number; abstained: boolean; grounding?: number }) => void;
+  onTurn?: (t: PipelineTurnSignals) => void;
 }
 
 /** Everything decided before the model is called. */

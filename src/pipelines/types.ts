@@ -19,6 +19,15 @@ export interface ChatBackend {
   embed(name: string, req: EmbeddingRequest, ctx: ServeContext): Promise<Served<EmbeddingResponse>>;
 }
 
+/** What a pipeline reports about each answered turn (drift monitoring listens). */
+export interface PipelineTurnSignals {
+  pipeline: string;
+  question: string;
+  confidence: number;
+  abstained: boolean;
+  grounding?: number;
+}
+
 /** A pipeline served under a model name. */
 export interface Pipeline {
   readonly name: string;

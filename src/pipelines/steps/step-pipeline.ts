@@ -16,7 +16,7 @@ import type { Conversations } from "../conversations.js";
 import { prepareTurn } from "../input.js";
 import { citationsFor } from "../passages.js";
 import { promptRef } from "../prompt-template.js";
-import type { Pipeline, TurnContext } from "../types.js";
+import type { Pipeline, PipelineTurnSignals, TurnContext } from "../types.js";
 import { answerTemplate } from "./answer-step.js";
 import { runSteps } from "./run-steps.js";
 import type { RunState, StepEnv, StepsPipelineConfig } from "./types.js";
@@ -27,6 +27,8 @@ export interface StepPipelineDeps {
   conversations: Conversations;
   memory?: MemoryStore;
   guardrails?: Guardrails;
+  /** Called off the response path with each turn's signals (drift monitoring). */
+  onTurn?: (t: PipelineTurnSignals) => void;
 }
 
 export class StepPipeline implements Pipeline {
@@ -99,7 +101,15 @@ export class StepPipeline implements Pipeline {
     }
     const result: ChatCompletion = { ...served.result, usage: { ...st.usage } };
     result.stratum = { ...result.stratum, ...this.ext(st, result, outcome) };
+    this.observe(st, outcome);
     return { ...served, result };
+  }
+
+  private observe(st: RunState, outcome: string): void {
+    const onTurn = this.d.onTurn;
+    if (!onTurn) return;
+    const turn: PipelineTurnSignals = { pipeline: this.name, question: st.question, confidence: st.retrieval?.confidence ?? 0, abstained: outcome === "abstained", ...(st.grounding ? { grounding: st.grounding.score } : {}) };
+    setImmediate(() => onTurn(turn));
   }
 
   private ext(st: RunState, c: ChatCompletion, outcome: string): Record<string, unknown> {
