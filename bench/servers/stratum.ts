@@ -18,6 +18,8 @@ const upstream = flag("upstream") ?? "http://127.0.0.1:8790";
 const adminKey = flag("admin-key") ?? "sk-stratum-bench-admin-0000000000000000";
 const limits = flag("limits", "on") === "on";
 const logs = flag("logs", "on") === "on";
+// BENCH_TRACING=off measures the gateway without the local trace store (for the on/off difference).
+const tracing = (flag("tracing") ?? process.env.BENCH_TRACING ?? "on") === "on";
 
 const dataDir = mkdtempSync(join(tmpdir(), "stratum-bench-"));
 const config = parseConfig({
@@ -26,6 +28,7 @@ const config = parseConfig({
   providers: { upstream: { type: "openai", baseUrl: `${upstream}/v1` } },
   models: [{ name: "bench", deployments: [{ provider: "upstream" }] }],
   cache: { enabled: false },
+  tracing: { enabled: tracing },
   limits: limits ? { perKey: { requestsPerMinute: 10_000_000, tokensPerMinute: 10_000_000_000, concurrent: 100_000 } } : {},
 });
 // Same settings as the default stdout destination, to /dev/null.

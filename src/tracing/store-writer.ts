@@ -6,7 +6,7 @@
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../ops/logger.js";
 import { summaryPatch, toStoredSpan } from "./span-record.js";
-import type { StoredSpan, TraceBatch, TraceStore } from "./types.js";
+import type { StoredSpan, TraceBatch, TraceStore, TraceSummaryPatch } from "./types.js";
 
 export interface StoreWriterOptions {
   /** Spans waiting to be written; beyond this new spans are dropped. */
@@ -97,11 +97,27 @@ export class StoreWriter {
   }
 }
 
+/**
+ * The batch's spans and one summary patch per trace: the patches of a trace's
+ * spans are merged here (as the store's upsert would merge them: earliest
+ * start, later values win), so a pipeline trace costs one upsert, not one per span.
+ */
 export function toBatch(spans: StoredSpan[]): TraceBatch {
-  const batch: TraceBatch = { spans, summaries: [] };
+  const byTrace = new Map<string, TraceSummaryPatch>();
   for (const s of spans) {
     const patch = summaryPatch(s);
-    if (patch) batch.summaries.push(patch);
+    if (!patch) continue;
+    const seen = byTrace.get(patch.traceId);
+    byTrace.set(patch.traceId, seen ? mergePatch(seen, patch) : patch);
   }
-  return batch;
+  return { spans, summaries: [...byTrace.values()] };
+}
+
+function mergePatch(a: TraceSummaryPatch, b: TraceSummaryPatch): TraceSummaryPatch {
+  const merged: TraceSummaryPatch = { ...a };
+  for (const [k, v] of Object.entries(b) as Array<[keyof TraceSummaryPatch, unknown]>) {
+    if (v !== undefined) (merged as unknown as Record<string, unknown>)[k] = v;
+  }
+  merged.startedAt = Math.min(a.startedAt, b.startedAt);
+  return merged;
 }
