@@ -59,6 +59,9 @@ interface Memory {
   process: string;
   idleMiB: number;
   loadMaxMiB: number;
+  /** After the load: anonymous vs file-backed (mmapped) resident memory. */
+  anonEndMiB?: number;
+  fileEndMiB?: number;
   hwmMiB: number;
 }
 
@@ -246,7 +249,8 @@ async function bench(opts: Options): Promise<void> {
     }
   }
   for (const s of systems) {
-    run.memory.push({ system: s.id, process: s.child?.name ?? "sim-upstream", idleMiB: s.idleMiB, loadMaxMiB: rssMax.get(s.pid) ?? NaN, hwmMiB: memOf(s.pid)?.hwm ?? NaN });
+    const end = memOf(s.pid);
+    run.memory.push({ system: s.id, process: s.child?.name ?? "sim-upstream", idleMiB: s.idleMiB, loadMaxMiB: rssMax.get(s.pid) ?? NaN, hwmMiB: end?.hwm ?? NaN, anonEndMiB: end?.anon ?? NaN, fileEndMiB: end?.file ?? NaN });
   }
   // Medians over repeats.
   for (const mode of modes)
@@ -357,8 +361,8 @@ function report(run: Run, systems: SystemId[]): void {
   log("Resident memory (VmRSS from /proc), MiB");
   log(
     table([
-      ["system", "process", "idle", "max under load", "peak (VmHWM)"],
-      ...run.memory.map((m) => [m.system, m.process, fmt.mib(m.idleMiB), fmt.mib(m.loadMaxMiB), fmt.mib(m.hwmMiB)]),
+      ["system", "process", "idle", "max under load", "peak (VmHWM)", "end: anon", "end: file-backed"],
+      ...run.memory.map((m) => [m.system, m.process, fmt.mib(m.idleMiB), fmt.mib(m.loadMaxMiB), fmt.mib(m.hwmMiB), fmt.mib(m.anonEndMiB ?? NaN), fmt.mib(m.fileEndMiB ?? NaN)]),
     ]),
   );
 

@@ -116,11 +116,12 @@ export async function stopAll(): Promise<void> {
 const MiB = 1024 * 1024;
 
 /** Resident and peak-resident memory of a process, in MiB (from /proc/PID/status). */
-export function memOf(pid: number): { rss: number; hwm: number } | undefined {
+/** VmRSS and its parts: anonymous memory (heap, buffers) and file-backed pages (mmapped SQLite, code). */
+export function memOf(pid: number): { rss: number; hwm: number; anon: number; file: number } | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/status`, "utf8");
     const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, "m").exec(s)?.[1] ?? NaN);
-    return { rss: (kb("VmRSS") * 1024) / MiB, hwm: (kb("VmHWM") * 1024) / MiB };
+    return { rss: (kb("VmRSS") * 1024) / MiB, hwm: (kb("VmHWM") * 1024) / MiB, anon: (kb("RssAnon") * 1024) / MiB, file: (kb("RssFile") * 1024) / MiB };
   } catch {
     return undefined;
   }

@@ -78,6 +78,8 @@ interface Sample {
   at: number;
   done: number;
   rssMiB: number;
+  /** Anonymous resident memory (VmRSS minus file-backed pages such as the mmapped SQLite file). */
+  anonMiB: number;
   heapMiB: number;
 }
 
@@ -85,7 +87,8 @@ async function memSample(stratum: Child, done: number, t0: number): Promise<Samp
   const signalled = stratum.nextLine("mem", 10_000);
   process.kill(stratum.pid, "SIGUSR2");
   const line = (await signalled) as { mem: NodeJS.MemoryUsage };
-  return { at: (performance.now() - t0) / 1000, done, rssMiB: memOf(stratum.pid)?.rss ?? NaN, heapMiB: line.mem.heapUsed / MiB };
+  const m = memOf(stratum.pid);
+  return { at: (performance.now() - t0) / 1000, done, rssMiB: m?.rss ?? NaN, anonMiB: m?.anon ?? NaN, heapMiB: line.mem.heapUsed / MiB };
 }
 
 export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Promise<void> {
@@ -144,7 +147,7 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
       lastAt = s.at;
       log(
         `[${clock(s.at)}] ${fmt.int(c.done).padStart(9)} requests (${fmt.int(rate)}/s; ${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted, ${c.errors} errors)  ` +
-          `stratum RSS ${fmt.mib(s.rssMiB)} MiB, heap ${fmt.mib(s.heapMiB)} MiB`,
+          `stratum RSS ${fmt.mib(s.rssMiB)} MiB (anon ${fmt.mib(s.anonMiB)}), heap ${fmt.mib(s.heapMiB)} MiB`,
       );
     }
     stop = true;
@@ -170,6 +173,7 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
     log("Soak summary (Stratum process)");
     log(`  requests           ${fmt.int(c.done)} total, ${fmt.int(measured)} after warm-up (${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted by the client, ${c.errors} errors) in ${fmt.ms(end.at, 0)} s`);
     log(`  RSS                start ${fmt.mib(start.rssMiB)} MiB, peak ${fmt.mib(peakRss)} MiB (VmHWM ${fmt.mib(hwm)}), end ${fmt.mib(end.rssMiB)} MiB`);
+    log(`  anonymous RSS      start ${fmt.mib(start.anonMiB)} MiB, end ${fmt.mib(end.anonMiB)} MiB (the rest is file-backed: code and mmapped SQLite pages)`);
     log(`  heap after GC      start ${fmt.mib(start.heapMiB)} MiB, end ${fmt.mib(end.heapMiB)} MiB`);
     log(`  growth / 100k req  RSS ${signed(per100k(end.rssMiB - start.rssMiB))} MiB (end - start), ${signed(rssSlope)} MiB (fit over ${samples.length} samples)`);
     log(`                     heap ${signed(per100k(end.heapMiB - start.heapMiB))} MiB (end - start), ${signed(heapSlope)} MiB (fit over ${samples.length} samples)`);
