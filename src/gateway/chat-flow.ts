@@ -5,7 +5,7 @@ import { SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
-import type { Served } from "../models/index.js";
+import { answeredByFallback, type Served } from "../models/index.js";
 import type { Usage } from "../protocol/openai.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { PriceTable } from "../ops/pricing.js";
@@ -109,9 +109,8 @@ export class ChatFlow {
       if (completionTokens) this.d.metrics.tokens.inc({ model, direction: "out" }, completionTokens);
       if (cost) this.d.metrics.cost.inc({ model }, cost);
       if (served && out.status < 400) this.d.metrics.costPerRequest.observe({ model: ticket.requested }, cost);
-      // A fallback: the alias that answered is not the one first tried (a pipeline's route counts, not the pipeline name).
-      const first = served?.attempts[0]?.alias;
-      if (served && first !== undefined && served.servedBy !== first) this.d.metrics.fallbacks.inc({ model: ticket.alias, served_by: served.servedBy });
+      // Judged on the route's attempts, so a pipeline answered by its own route is not a fallback.
+      if (served && answeredByFallback(served)) this.d.metrics.fallbacks.inc({ model: ticket.alias, served_by: served.servedBy });
       this.d.usage.record({
         requestId: ticket.requestId,
         at: Date.now(),

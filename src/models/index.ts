@@ -1,6 +1,6 @@
 // Model layer: providers, router (retries, breakers, fallback), cache.
 export type { ChatProvider, CallContext } from "./provider.js";
-export { ModelService, type Served, type ServeContext, type CacheStatus, type ModelServiceHooks } from "./model-service.js";
+export { answeredByFallback, ModelService, type Served, type ServeContext, type CacheStatus, type ModelServiceHooks } from "./model-service.js";
 export { ResponseCache } from "./cache/response-cache.js";
 export { Coalescer, type InFlightCoalescer } from "../core/coalescer.js";
 export { Router, RouteTable, EXTRACTIVE_ALIAS, type Attempt, type Deployment, type CircuitState } from "./router/index.js";

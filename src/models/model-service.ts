@@ -30,6 +30,12 @@ export interface Served<T> {
   cache: CacheStatus;
 }
 
+/** A fallback answered: the alias that served is not the one first tried (cache hits have no attempts). */
+export function answeredByFallback(served: Served<unknown>): boolean {
+  const first = served.attempts[0]?.alias;
+  return first !== undefined && served.servedBy !== first;
+}
+
 export interface ModelServiceHooks {
   onCache?(status: CacheStatus): void;
   /** A cache write failed; the request itself is unaffected. */

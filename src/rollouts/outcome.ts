@@ -3,7 +3,6 @@
 // answered), a guardrail block (refused input, withheld output), its latency,
 // text and cost.
 import { isStratumError } from "../core/errors.js";
-import type { Served } from "../models/index.js";
 import { contentText, type ChatCompletion } from "../protocol/openai.js";
 
 export interface Outcome {
@@ -23,11 +22,6 @@ export function failedOutcome(e: unknown, latencyMs: number, aborted: boolean): 
   const blocked = isStratumError(e) && e.kind === "GuardrailBlocked";
   const error = !blocked && !(isStratumError(e) && CLIENT_KINDS.has(e.kind));
   return { latencyMs, error, blocked, text: "", costUsd: 0, aborted, errorMessage: e instanceof Error ? e.message : String(e) };
-}
-
-/** The route failed and a fallback answered. */
-export function fellBack(served: Served<unknown>, route: string): boolean {
-  return served.servedBy !== route && served.attempts.some((a) => a.outcome !== "success");
 }
 
 export function completionText(c: ChatCompletion): string {

@@ -8,13 +8,13 @@
 import { trace } from "@opentelemetry/api";
 import type { PipelineConfig } from "../config/schema.js";
 import { StratumError } from "../core/errors.js";
-import type { Served } from "../models/index.js";
+import { answeredByFallback, type Served } from "../models/index.js";
 import type { Logger } from "../ops/logger.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, Usage } from "../protocol/openai.js";
 import type { Pipeline, PipelineResolver, TurnContext } from "../pipelines/index.js";
 import { parseModelRef, PRODUCTION_ALIAS, type RegistryService, type RegistryVersion } from "../registry/index.js";
 import { assignSide } from "./assign.js";
-import { completionText, failedOutcome, fellBack, wasWithheld, type Outcome } from "./outcome.js";
+import { completionText, failedOutcome, wasWithheld, type Outcome } from "./outcome.js";
 import { trafficPercent, type RolloutService } from "./service.js";
 import type { CostOf, ShadowRunner } from "./shadow.js";
 import type { Rollout, Side } from "./types.js";
@@ -36,7 +36,7 @@ interface Observer {
   rollout: Rollout;
   side: Side;
   /** Shadow rollouts: the candidate that gets the mirror. */
-  shadow?: { pipeline: Pipeline; route: string };
+  shadow?: { pipeline: Pipeline };
 }
 
 const MAX_BUILT = 64;
@@ -99,7 +99,7 @@ export class VersionedPipelines implements PipelineResolver {
       } else if (r && r.alias === alias && r.strategy === "shadow") {
         version = r.fromVersion;
         const cand = await this.versionAt(name, r.toVersion, model);
-        observer = { rollout: r, side: "baseline", shadow: { pipeline: this.pipelineOf(cand), route: (cand.spec as PipelineConfig).route } };
+        observer = { rollout: r, side: "baseline", shadow: { pipeline: this.pipelineOf(cand) } };
       } else {
         const v = (await this.aliases(name))[alias];
         if (v === undefined) throw new StratumError("NotFound", `The model \`${model}\`: pipeline "${name}" has no alias "${alias}"`, { param: "model", code: "model_not_found" });
@@ -108,7 +108,7 @@ export class VersionedPipelines implements PipelineResolver {
     }
     const spec = await this.versionAt(name, version, model);
     trace.getActiveSpan()?.setAttribute("stratum.pipeline.version", version);
-    return new ServedVersion(this.pipelineOf(spec), version, (spec.spec as PipelineConfig).route, observer, this.d);
+    return new ServedVersion(this.pipelineOf(spec), version, observer, this.d);
   }
 
   private pipelineOf(v: RegistryVersion): Pipeline {
@@ -170,7 +170,6 @@ class ServedVersion implements Pipeline {
   constructor(
     private readonly inner: Pipeline,
     private readonly version: number,
-    private readonly route: string,
     private readonly observer: Observer | undefined,
     private readonly d: VersionedPipelinesDeps,
   ) {
@@ -187,7 +186,7 @@ class ServedVersion implements Pipeline {
       throw e;
     }
     const result: ChatCompletion = { ...served.result, stratum: { ...served.result.stratum, pipeline_version: this.version } };
-    this.report({ latencyMs: performance.now() - started, error: fellBack(served, this.route), blocked: wasWithheld(result), text: completionText(result), costUsd: this.d.cost(served, result.usage) }, req, ctx);
+    this.report({ latencyMs: performance.now() - started, error: answeredByFallback(served), blocked: wasWithheld(result), text: completionText(result), costUsd: this.d.cost(served, result.usage) }, req, ctx);
     return { ...served, result };
   }
 
@@ -220,7 +219,7 @@ class ServedVersion implements Pipeline {
           yield chunk;
         }
       }
-      outcome = { latencyMs: performance.now() - started, error: fellBack(served, this.route), blocked: finish === "content_filter", text: parts.join(""), costUsd: this.d.cost(served, usage) };
+      outcome = { latencyMs: performance.now() - started, error: answeredByFallback(served), blocked: finish === "content_filter", text: parts.join(""), costUsd: this.d.cost(served, usage) };
     } catch (e) {
       outcome = failedOutcome(e, performance.now() - started, ctx.signal.aborted);
       throw e;
@@ -236,7 +235,7 @@ class ServedVersion implements Pipeline {
     if (!obs || o.aborted) return;
     setImmediate(() => {
       void this.d.rollouts.observe(obs.rollout, { side: obs.side, latencyMs: o.latencyMs, error: o.error, blocked: o.blocked });
-      if (obs.shadow && !o.error) this.d.shadow.mirror({ rollout: obs.rollout, candidate: obs.shadow.pipeline, route: obs.shadow.route, request: req, ctx, live: o });
+      if (obs.shadow && !o.error) this.d.shadow.mirror({ rollout: obs.rollout, candidate: obs.shadow.pipeline, request: req, ctx, live: o });
     });
   }
 }

@@ -38,7 +38,7 @@ async function setup(opts: { timeoutMs?: number; maxConcurrent?: number } = {}) 
 
 const req: ChatRequest = { model: "p", messages: [{ role: "user", content: "q" }], stream: true } as ChatRequest;
 const ctx: TurnContext = { tenant: "t", requestId: "req-1", signal: new AbortController().signal, sessionId: "s", user: "u" };
-const mirror = (rollout: Rollout, candidate: Pipeline) => ({ rollout, candidate, route: "sim", request: req, ctx, live: { latencyMs: 5, error: false, blocked: false, text: "the relay port is 7443", costUsd: 0 } });
+const mirror = (rollout: Rollout, candidate: Pipeline) => ({ rollout, candidate, request: req, ctx, live: { latencyMs: 5, error: false, blocked: false, text: "the relay port is 7443", costUsd: 0 } });
 
 describe("ShadowRunner", () => {
   test("stores a comparison for an answering, a throwing and a hanging candidate", async () => {

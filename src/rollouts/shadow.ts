@@ -5,11 +5,11 @@
 // runs without a session id or user), no cache. Its answer is compared with
 // the live one and stored.
 import { exactMatch, tokenF1 } from "../evals/index.js";
-import type { Served } from "../models/index.js";
+import { answeredByFallback, type Served } from "../models/index.js";
 import type { Logger } from "../ops/logger.js";
 import type { ChatRequest, Usage } from "../protocol/openai.js";
 import type { Pipeline, TurnContext } from "../pipelines/index.js";
-import { completionText, failedOutcome, fellBack, wasWithheld, type Outcome } from "./outcome.js";
+import { completionText, failedOutcome, wasWithheld, type Outcome } from "./outcome.js";
 import type { RolloutService } from "./service.js";
 import type { Rollout } from "./types.js";
 
@@ -23,8 +23,6 @@ export type CostOf = (served: Served<unknown>, usage: Usage | undefined) => numb
 export interface Mirror {
   rollout: Rollout;
   candidate: Pipeline;
-  /** The candidate spec's route (a fallback away from it counts as an error). */
-  route: string;
   request: ChatRequest;
   ctx: TurnContext;
   live: Outcome;
@@ -100,7 +98,7 @@ export class ShadowRunner {
       const served = await Promise.race([m.candidate.complete(request, ctx), timeout]);
       cand = {
         latencyMs: performance.now() - started,
-        error: fellBack(served, m.route),
+        error: answeredByFallback(served),
         blocked: wasWithheld(served.result),
         text: completionText(served.result),
         costUsd: this.cost(served, served.result.usage),
