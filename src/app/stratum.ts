@@ -19,7 +19,7 @@ import { createVersionServing } from "./versions.js";
 import { createDriftMonitor } from "./drift.js";
 import { createTracing } from "./tracing.js";
 import { trace } from "@opentelemetry/api";
-import type { OnlineEvaluator, Tracing } from "../tracing/index.js";
+import { QUALITY_SCORES, type OnlineEvaluator, type Tracing } from "../tracing/index.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
 import { McpToolSource } from "../tools/index.js";
 import { mcpServerSpecs } from "../pipelines/index.js";
@@ -120,9 +120,9 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   );
   // Registry and rollouts: `model: "<pipeline>"` is served through its production alias (or the rollout on it), `<pipeline>@3` / `@staging` by version.
   const versions = await createVersionServing({ config, storage, log, pipelines, buildPipeline });
-  // Online-eval scores of sampled answers feed the running canary's comparison of versions.
+  // Online-eval quality scores of sampled answers feed the running canary's comparison of versions.
   tracing?.onlineEval?.onScore((s) => {
-    if (s.version !== undefined) void versions.rollouts.recordScore(s.pipeline, s.version, s.metric, s.value);
+    if (s.version !== undefined && QUALITY_SCORES.has(s.metric)) void versions.rollouts.recordScore(s.pipeline, s.version, s.metric, s.value);
   });
   const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens, versions.versioned);
   const usage = new UsageRecorder(storage.usage, log, hot.spend ? { spend: hot.spend } : {});

@@ -8,4 +8,4 @@ export { SqliteTraceStore } from "./sqlite/trace-store.js";
 export { PgTraceStore, migrateTracing } from "./postgres/trace-store.js";
 export type { GatewayTracing, OnlineEvalInput } from "./gateway-tracing.js";
 export { OnlineEvaluator, type OnlineScore, type OnlineEvalMetric, type OnlineEvaluatorDeps } from "./online-eval.js";
-export { scoreAnswer } from "./online-metrics.js";
+export { QUALITY_SCORES, scoreAnswer } from "./online-metrics.js";

@@ -11,6 +11,13 @@ interface Ext {
   retrieval?: { answered_from_documents?: boolean };
 }
 
+/**
+ * The scores that measure quality, higher being better. The others describe an
+ * answer (its length, citation count, whether it abstained) without ranking it,
+ * so a comparison of versions (the canary) must not read them as better or worse.
+ */
+export const QUALITY_SCORES: ReadonlySet<string> = new Set<OnlineEvalMetric>(["groundedness", "json_valid"]);
+
 export function scoreAnswer(request: ChatRequest, completion: ChatCompletion, metrics: readonly OnlineEvalMetric[]): Record<string, number> {
   const ext = (completion.stratum ?? {}) as Ext;
   const choice = completion.choices[0];
