@@ -186,7 +186,8 @@ async function bench(opts: Options): Promise<void> {
     let headers: Record<string, string> = { authorization: `Bearer ${ADMIN_KEY}` };
     if (id === "floor") child = await startChild({ name: "bare-proxy", nodeArgs: [...rt.args("bare-proxy"), "--upstream", sim.url] });
     if (id === "stratum") {
-      const flags = opts.profile ? ["--cpu-prof", "--cpu-prof-dir", profDir] : [];
+      // BENCH_STRATUM_NODE_FLAGS: extra node/V8 flags for the Stratum process only (e.g. heap sizing experiments).
+      const flags = [...(opts.profile ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
       child = await startChild({ name: "stratum", nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY] });
     }
     if (id === "portkey") {

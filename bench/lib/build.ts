@@ -29,7 +29,11 @@ export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
   mkdirSync(outDir, { recursive: true });
   const { build } = await import("esbuild");
   await build({
-    entryPoints: NAMES.map((n) => join(BENCH_DIR, "servers", `${n}.ts`)),
+    entryPoints: [
+      ...NAMES.map((n) => ({ in: join(BENCH_DIR, "servers", `${n}.ts`), out: n })),
+      // Stratum's trace write thread looks for its entry beside the running module.
+      { in: join(ROOT_DIR, "src", "tracing", "sqlite", "trace-write-worker.ts"), out: "trace-write-worker" },
+    ],
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
     bundle: true,

@@ -54,6 +54,7 @@ export interface Storage {
 export async function openStorage(config: Config): Promise<Storage> {
   if (config.storage === "postgres") return openPostgres(config);
   const db = openDatabase(join(resolve(config.dataDir), "stratum.db"));
+  const traces = new SqliteTraceStore(db);
   return {
     engine: "sqlite",
     keys: new SqliteKeyStore(db),
@@ -64,7 +65,7 @@ export async function openStorage(config: Config): Promise<Storage> {
     drift: new SqliteDriftStore(db),
     approvals: new SqliteApprovalStore(db),
     evals: new SqliteEvalStore(db),
-    traces: new SqliteTraceStore(db),
+    traces,
     registry: new SqliteRegistryStore(db),
     rollouts: new SqliteRolloutStore(db),
     sqlite: db,
@@ -72,6 +73,7 @@ export async function openStorage(config: Config): Promise<Storage> {
       db.prepare("SELECT 1").get();
     },
     close: async () => {
+      await traces.close(); // its write thread
       db.close();
     },
   };

@@ -2,6 +2,9 @@
 // PostgreSQL in a fresh schema.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { openDatabase } from "../data/index.js";
 import { postgresTestsEnabled, sharedTestSchema } from "../testing/postgres.js";
 import { PgTraceStore } from "./postgres/trace-store.js";
@@ -120,6 +123,14 @@ function traceStoreContract(name: string, make: () => Promise<TraceStore>): void
 }
 
 traceStoreContract("sqlite", async () => new SqliteTraceStore(openDatabase(":memory:")));
+// A file: span writes go through the write thread, reads through this connection.
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+traceStoreContract("sqlite file (write thread)", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "trace-contract-"));
+  dirs.push(dir);
+  return new SqliteTraceStore(openDatabase(join(dir, "stratum.db")));
+});
 
 if (postgresTestsEnabled) {
   const pg = sharedTestSchema();

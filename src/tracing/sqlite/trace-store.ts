@@ -3,7 +3,9 @@
 // online-eval scores. Its own idempotent schema, applied when built.
 import type { SqliteDb } from "../../data/index.js";
 import { SUMMARY_COLUMNS, toFeedback, toSpan, toSummary, type FeedbackRow, type SpanRow, type SummaryRow } from "../summary-row.js";
-import type { StoredSpan, TraceBatch, TraceFeedback, TracePage, TraceQuery, TraceScore, TraceStore, TraceSummary, TraceSummaryPatch } from "../types.js";
+import type { StoredSpan, TraceBatch, TraceFeedback, TracePage, TraceQuery, TraceScore, TraceStore, TraceSummary } from "../types.js";
+import { prepareTraceWrites } from "./trace-writes.js";
+import { TraceWriteThread } from "./trace-write-thread.js";
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS trace_summaries (
@@ -59,64 +61,17 @@ CREATE TABLE IF NOT EXISTS trace_scores (
 ) WITHOUT ROWID;
 `;
 
-const UPSERT_SUMMARY = `
-INSERT INTO trace_summaries (trace_id, name, started_at, duration_ms, status, tenant, model, pipeline, pipeline_version, session_id, user_id, http_status, tokens_in, tokens_out, cost_usd)
-VALUES (@traceId, @name, @startedAt, @durationMs, @status, @tenant, @model, @pipeline, @pipelineVersion, @sessionId, @user, @httpStatus, @tokensIn, @tokensOut, @costUsd)
-ON CONFLICT (trace_id) DO UPDATE SET
-  started_at = MIN(started_at, excluded.started_at),
-  name = COALESCE(excluded.name, name),
-  duration_ms = COALESCE(excluded.duration_ms, duration_ms),
-  status = COALESCE(excluded.status, status),
-  tenant = COALESCE(excluded.tenant, tenant),
-  model = COALESCE(excluded.model, model),
-  pipeline = COALESCE(excluded.pipeline, pipeline),
-  pipeline_version = COALESCE(excluded.pipeline_version, pipeline_version),
-  session_id = COALESCE(excluded.session_id, session_id),
-  user_id = COALESCE(excluded.user_id, user_id),
-  http_status = COALESCE(excluded.http_status, http_status),
-  tokens_in = COALESCE(excluded.tokens_in, tokens_in),
-  tokens_out = COALESCE(excluded.tokens_out, tokens_out),
-  cost_usd = COALESCE(excluded.cost_usd, cost_usd)`;
-
-/** Named parameters of UPSERT_SUMMARY (null = not known from this patch). */
-export function summaryParams(p: TraceSummaryPatch): Record<string, string | number | null> {
-  return {
-    traceId: p.traceId,
-    name: p.root?.name ?? null,
-    startedAt: p.startedAt,
-    durationMs: p.root?.durationMs ?? null,
-    status: p.root?.status ?? null,
-    tenant: p.tenant ?? null,
-    model: p.model ?? null,
-    pipeline: p.pipeline ?? null,
-    pipelineVersion: p.pipelineVersion ?? null,
-    sessionId: p.sessionId ?? null,
-    user: p.user ?? null,
-    httpStatus: p.httpStatus ?? null,
-    tokensIn: p.tokensIn ?? null,
-    tokensOut: p.tokensOut ?? null,
-    costUsd: p.costUsd ?? null,
-  };
-}
-
 export class SqliteTraceStore implements TraceStore {
-  private readonly writeBatch;
+  private readonly writer: TraceWriteThread | ((b: TraceBatch) => void);
   private readonly insertScores;
   private readonly deleteOld;
 
   constructor(private readonly db: SqliteDb) {
     db.exec(SCHEMA);
-    const insertSpan = db.prepare(
-      `INSERT OR REPLACE INTO trace_spans (trace_id, span_id, parent_span_id, name, start_ms, end_ms, status, status_message, attributes, events)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    );
-    const upsert = db.prepare(UPSERT_SUMMARY);
-    this.writeBatch = db.transaction((b: TraceBatch) => {
-      for (const s of b.spans) {
-        insertSpan.run(s.traceId, s.spanId, s.parentSpanId ?? null, s.name, s.startMs, s.endMs, s.status, s.statusMessage ?? null, JSON.stringify(s.attributes), JSON.stringify(s.events));
-      }
-      for (const p of b.summaries) upsert.run(summaryParams(p));
-    });
+    // A file's span writes go to a worker thread with its own connection (the
+    // inserts and index updates cost the request thread ~100 µs a request);
+    // an in-memory database cannot be shared with one, so it writes here.
+    this.writer = db.memory ? prepareTraceWrites(db) : new TraceWriteThread(db.name);
     const score = db.prepare("INSERT OR REPLACE INTO trace_scores (trace_id, metric, value, at) VALUES (?, ?, ?, ?)");
     this.insertScores = db.transaction((scores: readonly TraceScore[]) => {
       for (const s of scores) score.run(s.traceId, s.metric, s.value, s.at);
@@ -133,7 +88,14 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   async write(batch: TraceBatch): Promise<void> {
-    if (batch.spans.length || batch.summaries.length) this.writeBatch.immediate(batch);
+    if (!batch.spans.length && !batch.summaries.length) return;
+    if (typeof this.writer === "function") this.writer(batch);
+    else await this.writer.write(batch);
+  }
+
+  /** Ends the write thread (after its writes in flight); the database itself is the caller's to close. */
+  async close(): Promise<void> {
+    if (typeof this.writer !== "function") await this.writer.close();
   }
 
   async list(q: TraceQuery): Promise<TracePage> {

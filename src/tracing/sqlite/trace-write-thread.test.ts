@@ -1,0 +1,43 @@
+// The write thread behind a file-backed SqliteTraceStore: batches written by
+// another connection are visible to this one, close() waits for writes in
+// flight, and a failed write is a rejection that leaves the thread serving.
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDatabase } from "../../data/index.js";
+import { SqliteTraceStore } from "./trace-store.js";
+import type { StoredSpan } from "../types.js";
+
+const dir = mkdtempSync(join(tmpdir(), "trace-thread-"));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function span(traceId: string, spanId: string): StoredSpan {
+  return { traceId, spanId, name: "gateway.request", startMs: 1, endMs: 2, status: "ok", attributes: { n: spanId }, events: [] };
+}
+
+test("close() waits for every write in flight; the rows are there after", async () => {
+  const file = join(dir, "a.db");
+  const db = openDatabase(file);
+  const store = new SqliteTraceStore(db);
+  const writes = Array.from({ length: 20 }, (_, i) => store.write({ spans: Array.from({ length: 50 }, (_, j) => span(`t${i}`, `s${j}`)), summaries: [] }));
+  await store.close();
+  await Promise.all(writes);
+  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM trace_spans").get() as { n: number }).n, 1000);
+  db.close();
+});
+
+test("a failed write rejects with SQLite's reason; the next write goes through", async () => {
+  const db = openDatabase(join(dir, "b.db"));
+  const store = new SqliteTraceStore(db);
+  await store.write({ spans: [span("t1", "s1")], summaries: [] });
+  // NOT NULL on the span name: the whole batch's transaction fails.
+  const bad = { ...span("t1", "s2"), name: null as unknown as string };
+  await assert.rejects(store.write({ spans: [span("t1", "s3"), bad], summaries: [] }), /trace write failed: .*NOT NULL/);
+  await store.write({ spans: [span("t2", "s1")], summaries: [] });
+  assert.deepEqual((await store.spans("t1")).map((s) => s.spanId), ["s1"], "the failed batch left nothing behind");
+  assert.equal((await store.spans("t2")).length, 1);
+  await store.close();
+  db.close();
+});

@@ -1,0 +1,88 @@
+// Trace batches written on a worker thread (trace-write-worker.ts): the
+// request thread only copies a batch into a message. Started on first use;
+// a thread that dies fails the writes in flight (the StoreWriter counts them
+// as dropped) and the next write starts a new one. It keeps the process
+// alive only while a write is in flight.
+import { existsSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import type { TraceBatch } from "../types.js";
+
+export interface WriteRequest {
+  id: number;
+  batch: TraceBatch;
+}
+export interface WriteReply {
+  id: number;
+  error?: string;
+}
+
+/** The worker entry beside this file: .js when compiled or bundled, .ts under tsx. */
+function workerEntry(): URL {
+  for (const ext of [".js", ".mjs", ".ts"]) {
+    const url = new URL(`./trace-write-worker${ext}`, import.meta.url);
+    if (existsSync(url)) return url;
+  }
+  throw new Error(`trace-write-worker not found beside ${import.meta.url}`);
+}
+
+export class TraceWriteThread {
+  private worker: Worker | undefined;
+  private nextId = 0;
+  private readonly pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
+  private readonly inFlight = new Set<Promise<void>>();
+
+  constructor(private readonly file: string) {}
+
+  write(batch: TraceBatch): Promise<void> {
+    const worker = (this.worker ??= this.start());
+    const id = ++this.nextId;
+    const written = new Promise<void>((resolve, reject) => {
+      if (this.pending.size === 0) worker.ref();
+      this.pending.set(id, { resolve, reject });
+      worker.postMessage({ id, batch } satisfies WriteRequest);
+    });
+    this.inFlight.add(written);
+    const settled = () => void this.inFlight.delete(written);
+    written.then(settled, settled);
+    return written;
+  }
+
+  /** Waits for the writes in flight, then ends the thread. */
+  async close(): Promise<void> {
+    const worker = this.worker;
+    if (!worker) return;
+    await Promise.allSettled([...this.inFlight]);
+    this.worker = undefined;
+    await new Promise<void>((resolve) => {
+      worker.once("exit", () => resolve());
+      worker.ref(); // until it has closed its connection and exited
+      worker.postMessage("close");
+    });
+  }
+
+  private start(): Worker {
+    const entry = workerEntry();
+    const workerData = { file: this.file };
+    // Under tsx (tests, dev) a worker does not inherit the loader: register it there first.
+    const worker = entry.pathname.endsWith(".ts")
+      ? new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData })
+      : new Worker(entry, { workerData });
+    worker.unref();
+    worker.on("message", (m: WriteReply) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (this.pending.size === 0) worker.unref();
+      if (m.error === undefined) p.resolve();
+      else p.reject(new Error(`trace write failed: ${m.error}`));
+    });
+    const fail = (err: Error) => {
+      if (this.worker === worker) this.worker = undefined;
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    worker.on("error", fail);
+    worker.on("exit", (code) => fail(new Error(`trace write thread exited (code ${code})`)));
+    return worker;
+  }
+}
