@@ -8,7 +8,7 @@ import type { Config } from "../config/schema.js";
 import { INGEST_JOB, Ingestor } from "../ingest/index.js";
 import type { JobQueue } from "../jobs/index.js";
 import type { AddDocument } from "../protocol/stratum.js";
-import type { ModelService } from "../models/index.js";
+import { releaseTokenizer, type ModelService } from "../models/index.js";
 import { EmbedBatcher, Retriever, type Embedder } from "../retrieval/index.js";
 import type { Knowledge } from "../gateway/index.js";
 import type { Logger } from "../ops/index.js";
@@ -93,4 +93,6 @@ export async function ingestSampleCollection(k: Knowledge, log: Logger): Promise
     const report = await k.ingestor.ingestPath(SAMPLE_TENANT, SAMPLE_COLLECTION, path, { metadata: { sample: true } });
     log.info({ collection: SAMPLE_COLLECTION, tenant: SAMPLE_TENANT, path, documents: report.added, chunks: report.chunks, failed: report.failed }, "sample collection ingested");
   }
+  // A one-off bulk job: the tokenizer it loaded need not stay resident until the idle release.
+  releaseTokenizer();
 }

@@ -1,6 +1,7 @@
 // A pg connection pool for Stratum's PostgreSQL stores, with bounded waits so a
 // dead or partitioned database turns into a fast error instead of a hung request.
-import pg from "pg";
+import { createRequire } from "node:module";
+import type pg from "pg";
 import { StratumError } from "../../core/errors.js";
 import { isPgUnavailable, toStorageError } from "./errors.js";
 
@@ -46,7 +47,9 @@ export function createPgPool(url: string, opts: PgPoolOptions = {}): PgPool {
     keepAlive: true,
   };
   if (opts.schema !== undefined) config.options = `-c search_path=${assertIdentifier(opts.schema)}`;
-  const pool = new pg.Pool(config);
+  // The driver is loaded here, on first use: an embedded (SQLite) server never carries it.
+  const { Pool } = createRequire(import.meta.url)("pg") as typeof pg;
+  const pool = new Pool(config);
   // An idle client losing its connection emits 'error' on the pool; without a
   // listener that would crash the process. The next query reconnects.
   pool.on("error", () => {});

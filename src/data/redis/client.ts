@@ -1,7 +1,8 @@
 // Redis connection for the scale-out stores. Tuned to fail fast: a dead or
 // unreachable Redis turns into a `cache_unavailable` error within
 // `commandTimeoutMs` instead of hanging the request that needed it.
-import { Redis, type RedisOptions } from "ioredis";
+import { createRequire } from "node:module";
+import type { Redis, RedisOptions } from "ioredis";
 import { StratumError } from "../../core/errors.js";
 
 export type { Redis };
@@ -20,6 +21,8 @@ export interface CreateRedisOptions {
 
 /** A Redis client for Stratum stores. Connects immediately; commands queue briefly while connecting and time out. */
 export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
+  // The client library is loaded here, on first use: an embedded server never carries it.
+  const { Redis } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
   const client = new Redis(url, {
     keyPrefix: opts.keyPrefix ?? "",
     commandTimeout: opts.commandTimeoutMs ?? 2000,

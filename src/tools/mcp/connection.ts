@@ -3,10 +3,10 @@
 // the server dies or the transport fails, and connects again on the next use.
 // Nothing here throws past its caller: failures are errors with a message
 // naming the server (and, for a process, the end of its stderr).
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { ErrorCode, McpError, type CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import type { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import type { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "../../ops/index.js";
 import { pinnedFetch, type PinnedFetch } from "./http-fetch.js";
 import type { McpListedTool, McpServerSpec } from "./types.js";
@@ -18,10 +18,29 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+// The SDK is loaded with the first connection: a gateway without MCP servers
+// does not carry its modules (~3.5 MiB of heap).
+type McpSdk = typeof import("@modelcontextprotocol/sdk/client/index.js") &
+  typeof import("@modelcontextprotocol/sdk/client/stdio.js") &
+  typeof import("@modelcontextprotocol/sdk/client/streamableHttp.js") &
+  typeof import("@modelcontextprotocol/sdk/types.js");
+let sdk: McpSdk | undefined;
+
+async function loadSdk(): Promise<McpSdk> {
+  const parts = await Promise.all([
+    import("@modelcontextprotocol/sdk/client/index.js"),
+    import("@modelcontextprotocol/sdk/client/stdio.js"),
+    import("@modelcontextprotocol/sdk/client/streamableHttp.js"),
+    import("@modelcontextprotocol/sdk/types.js"),
+  ]);
+  return (sdk ??= Object.assign({}, ...parts) as McpSdk);
+}
+
 /** True for failures of the link to the server (not errors the server answered with). */
 function isConnectionFailure(e: unknown, signal?: AbortSignal): boolean {
   if (signal?.aborted) return false;
-  if (e instanceof McpError) return e.code === ErrorCode.ConnectionClosed;
+  // No SDK loaded means no connection was ever made, so no McpError either.
+  if (sdk && e instanceof sdk.McpError) return e.code === sdk.ErrorCode.ConnectionClosed;
   return true;
 }
 
@@ -107,6 +126,7 @@ export class McpConnection {
     const spec = this.spec;
     const timeout = spec.connectTimeoutMs ?? DEFAULT_MCP_CONNECT_TIMEOUT_MS;
     this.stderrTail = "";
+    const { Client, StdioClientTransport, StreamableHTTPClientTransport, getDefaultEnvironment } = await loadSdk();
     const client = new Client({ name: "stratum", version: "0.1.0" }, { capabilities: {} });
     client.onerror = (err) => this.log.debug({ err, mcp: spec.name }, "MCP transport error");
     let transport: StdioClientTransport | StreamableHTTPClientTransport;
