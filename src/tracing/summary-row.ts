@@ -20,10 +20,11 @@ export interface SummaryRow {
   span_count: number | string;
 }
 
-/** Columns of a list/get query (`t` is trace_summaries), span count included. */
-export const SUMMARY_COLUMNS = `t.trace_id, t.name, t.started_at, t.duration_ms, t.status, t.tenant, t.model, t.pipeline, t.pipeline_version,
-  t.session_id, t.user_id, t.http_status, t.tokens_in, t.tokens_out, t.cost_usd,
-  (SELECT COUNT(*) FROM trace_spans s WHERE s.trace_id = t.trace_id) AS span_count`;
+/** Columns of a list/get query (`t` is trace_summaries), with the store's own `span_count` expression. */
+export function summaryColumns(spanCount: string): string {
+  return `t.trace_id, t.name, t.started_at, t.duration_ms, t.status, t.tenant, t.model, t.pipeline, t.pipeline_version,
+  t.session_id, t.user_id, t.http_status, t.tokens_in, t.tokens_out, t.cost_usd, ${spanCount} AS span_count`;
+}
 
 const num = (v: number | string | null): number | undefined => (v === null ? undefined : Number(v));
 

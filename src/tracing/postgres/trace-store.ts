@@ -1,7 +1,7 @@
 // TraceStore on PostgreSQL: the same tables and merge rules as the SQLite
 // store, from this module's versioned migrations ("tracing").
 import { applyMigrations, pgQuery, withTransaction, type PgMigration, type PgPool } from "../../data/postgres/index.js";
-import { SUMMARY_COLUMNS, toFeedback, toSpan, toSummary, type FeedbackRow, type SpanRow, type SummaryRow } from "../summary-row.js";
+import { summaryColumns, toFeedback, toSpan, toSummary, type FeedbackRow, type SpanRow, type SummaryRow } from "../summary-row.js";
 import type { StoredSpan, TraceBatch, TraceFeedback, TracePage, TraceQuery, TraceScore, TraceStore, TraceSummary } from "../types.js";
 
 export const TRACING_PG_MODULE = "tracing";
@@ -76,6 +76,8 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
 ON CONFLICT (trace_id) DO UPDATE SET
   started_at = LEAST(trace_summaries.started_at, EXCLUDED.started_at),
   ${SUMMARY_FIELDS.filter((f) => f !== "started_at").map((f) => `${f} = COALESCE(EXCLUDED.${f}, trace_summaries.${f})`).join(",\n  ")}`;
+
+const SUMMARY_COLUMNS = summaryColumns("(SELECT COUNT(*) FROM trace_spans s WHERE s.trace_id = t.trace_id)");
 
 export class PgTraceStore implements TraceStore {
   private constructor(private readonly pool: PgPool) {}

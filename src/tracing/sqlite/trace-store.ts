@@ -2,7 +2,7 @@
 // from span patches by upsert, so span order does not matter), feedback and
 // online-eval scores. Its own idempotent schema, applied when built.
 import type { SqliteDb } from "../../data/index.js";
-import { SUMMARY_COLUMNS, toFeedback, toSpan, toSummary, type FeedbackRow, type SpanRow, type SummaryRow } from "../summary-row.js";
+import { summaryColumns, toFeedback, toSummary, type FeedbackRow, type SummaryRow } from "../summary-row.js";
 import type { StoredSpan, TraceBatch, TraceFeedback, TracePage, TraceQuery, TraceScore, TraceStore, TraceSummary } from "../types.js";
 import { prepareTraceWrites } from "./trace-writes.js";
 import { TraceWriteThread } from "./trace-write-thread.js";
@@ -28,21 +28,15 @@ CREATE TABLE IF NOT EXISTS trace_summaries (
 -- Lists are always by tenant (the API scopes them); retention scans by time.
 CREATE INDEX IF NOT EXISTS trace_summaries_started ON trace_summaries (started_at);
 CREATE INDEX IF NOT EXISTS trace_summaries_tenant_time ON trace_summaries (tenant, started_at DESC, trace_id DESC);
-CREATE TABLE IF NOT EXISTS trace_spans (
-  trace_id       TEXT NOT NULL,
-  span_id        TEXT NOT NULL,
-  parent_span_id TEXT,
-  name           TEXT NOT NULL,
-  start_ms       REAL NOT NULL,
-  end_ms         REAL NOT NULL,
-  status         TEXT NOT NULL,
-  status_message TEXT,
-  attributes     TEXT NOT NULL,
-  events         TEXT NOT NULL
+-- A trace's spans as JSON arrays, one row per trace per written batch (usually one per
+-- trace): a request costs one row and two index entries instead of three per span.
+CREATE TABLE IF NOT EXISTS trace_span_sets (
+  trace_id TEXT NOT NULL,
+  start_ms REAL NOT NULL,
+  spans    TEXT NOT NULL
 );
--- A rowid table: rows append in arrival order; only the narrow index is keyed by the random trace id.
-CREATE UNIQUE INDEX IF NOT EXISTS trace_spans_id ON trace_spans (trace_id, span_id);
-CREATE INDEX IF NOT EXISTS trace_spans_start ON trace_spans (start_ms);
+CREATE INDEX IF NOT EXISTS trace_span_sets_trace ON trace_span_sets (trace_id);
+CREATE INDEX IF NOT EXISTS trace_span_sets_start ON trace_span_sets (start_ms);
 CREATE TABLE IF NOT EXISTS trace_feedback (
   id         TEXT PRIMARY KEY,
   trace_id   TEXT NOT NULL,
@@ -61,6 +55,22 @@ CREATE TABLE IF NOT EXISTS trace_scores (
 ) WITHOUT ROWID;
 `;
 
+/** Spans stored one row each by earlier versions move into span sets (one per trace), once. */
+function migrateSpanRows(db: SqliteDb): void {
+  if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trace_spans'").get()) return;
+  db.transaction(() => {
+    if (!db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'trace_spans'").get()) return;
+    db.exec(`INSERT INTO trace_span_sets (trace_id, start_ms, spans)
+      SELECT trace_id, MIN(start_ms), json_group_array(json_object(
+        'traceId', trace_id, 'spanId', span_id, 'parentSpanId', parent_span_id, 'name', name, 'startMs', start_ms, 'endMs', end_ms,
+        'status', status, 'statusMessage', status_message, 'attributes', json(attributes), 'events', json(events)))
+      FROM trace_spans GROUP BY trace_id;
+      DROP TABLE trace_spans;`);
+  }).immediate();
+}
+
+const SUMMARY_COLUMNS = summaryColumns("(SELECT COALESCE(SUM(json_array_length(s.spans)), 0) FROM trace_span_sets s WHERE s.trace_id = t.trace_id)");
+
 export class SqliteTraceStore implements TraceStore {
   private readonly writer: TraceWriteThread | ((b: TraceBatch) => void);
   private readonly insertScores;
@@ -68,6 +78,7 @@ export class SqliteTraceStore implements TraceStore {
 
   constructor(private readonly db: SqliteDb) {
     db.exec(SCHEMA);
+    migrateSpanRows(db);
     // A file's span writes go to a worker thread with its own connection (the
     // inserts and index updates cost the request thread ~100 µs a request);
     // an in-memory database cannot be shared with one, so it writes here.
@@ -80,9 +91,9 @@ export class SqliteTraceStore implements TraceStore {
       const old = "SELECT trace_id FROM trace_summaries WHERE started_at < ?";
       db.prepare(`DELETE FROM trace_feedback WHERE trace_id IN (${old})`).run(cutoff);
       db.prepare(`DELETE FROM trace_scores WHERE trace_id IN (${old})`).run(cutoff);
-      db.prepare(`DELETE FROM trace_spans WHERE trace_id IN (${old})`).run(cutoff);
+      db.prepare(`DELETE FROM trace_span_sets WHERE trace_id IN (${old})`).run(cutoff);
       // Spans of traces whose root never arrived (a crash mid-request) age out by their own start.
-      db.prepare("DELETE FROM trace_spans WHERE start_ms < ?").run(cutoff);
+      db.prepare("DELETE FROM trace_span_sets WHERE start_ms < ?").run(cutoff);
       return db.prepare("DELETE FROM trace_summaries WHERE started_at < ?").run(cutoff).changes;
     });
   }
@@ -131,7 +142,12 @@ export class SqliteTraceStore implements TraceStore {
   }
 
   async spans(traceId: string): Promise<StoredSpan[]> {
-    return (this.db.prepare("SELECT * FROM trace_spans WHERE trace_id = ? ORDER BY start_ms, span_id").all(traceId) as SpanRow[]).map(toSpan);
+    // A span written twice (same id) keeps its last copy, as a row replace would.
+    const byId = new Map<string, StoredSpan>();
+    for (const r of this.db.prepare("SELECT spans FROM trace_span_sets WHERE trace_id = ? ORDER BY rowid").all(traceId) as Array<{ spans: string }>) {
+      for (const s of JSON.parse(r.spans) as StoredSpan[]) byId.set(s.spanId, withoutNulls(s));
+    }
+    return [...byId.values()].sort((a, b) => a.startMs - b.startMs || (a.spanId < b.spanId ? -1 : a.spanId > b.spanId ? 1 : 0));
   }
 
   async addFeedback(f: TraceFeedback): Promise<void> {
@@ -165,4 +181,11 @@ export class SqliteTraceStore implements TraceStore {
     }
     return rows.map((r) => toSummary(r, feedback.get(r.trace_id), scores.get(r.trace_id)));
   }
+}
+
+/** Optional fields absent rather than null (migrated rows carry SQL NULLs). */
+function withoutNulls(s: StoredSpan): StoredSpan {
+  if (s.parentSpanId === null) delete s.parentSpanId;
+  if (s.statusMessage === null) delete s.statusMessage;
+  return s;
 }

@@ -24,7 +24,8 @@ test("close() waits for every write in flight; the rows are there after", async 
   const writes = Array.from({ length: 20 }, (_, i) => store.write({ spans: Array.from({ length: 50 }, (_, j) => span(`t${i}`, `s${j}`)), summaries: [] }));
   await store.close();
   await Promise.all(writes);
-  assert.equal((db.prepare("SELECT COUNT(*) AS n FROM trace_spans").get() as { n: number }).n, 1000);
+  assert.equal((db.prepare("SELECT SUM(json_array_length(spans)) AS n FROM trace_span_sets").get() as { n: number }).n, 1000);
+  assert.equal((await store.spans("t7")).length, 50);
   db.close();
 });
 
@@ -32,9 +33,9 @@ test("a failed write rejects with SQLite's reason; the next write goes through",
   const db = openDatabase(join(dir, "b.db"));
   const store = new SqliteTraceStore(db);
   await store.write({ spans: [span("t1", "s1")], summaries: [] });
-  // NOT NULL on the span name: the whole batch's transaction fails.
-  const bad = { ...span("t1", "s2"), name: null as unknown as string };
-  await assert.rejects(store.write({ spans: [span("t1", "s3"), bad], summaries: [] }), /trace write failed: .*NOT NULL/);
+  // NOT NULL on the summary's start: the whole batch's transaction fails, spans included.
+  const bad = { traceId: "t1", startedAt: null as unknown as number };
+  await assert.rejects(store.write({ spans: [span("t1", "s3")], summaries: [bad] }), /trace write failed: .*NOT NULL/);
   await store.write({ spans: [span("t2", "s1")], summaries: [] });
   assert.deepEqual((await store.spans("t1")).map((s) => s.spanId), ["s1"], "the failed batch left nothing behind");
   assert.equal((await store.spans("t2")).length, 1);

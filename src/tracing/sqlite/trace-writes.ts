@@ -1,9 +1,9 @@
 // The span and summary writes of a TraceStore on SQLite, as one IMMEDIATE
-// transaction per batch. Used on the request thread for an in-memory
+// transaction per batch: each trace's spans of the batch as one JSON row. Used on the request thread for an in-memory
 // database and by the write thread (trace-write-worker.ts) for a file; it
 // imports nothing but types so the worker's module graph stays small.
 import type { SqliteDb } from "../../data/sqlite/database.js";
-import type { TraceBatch, TraceSummaryPatch } from "../types.js";
+import type { StoredSpan, TraceBatch, TraceSummaryPatch } from "../types.js";
 
 const UPSERT_SUMMARY = `
 INSERT INTO trace_summaries (trace_id, name, started_at, duration_ms, status, tenant, model, pipeline, pipeline_version, session_id, user_id, http_status, tokens_in, tokens_out, cost_usd)
@@ -47,16 +47,25 @@ function summaryParams(p: TraceSummaryPatch): Record<string, string | number | n
 
 /** The batch writer for `db` (the trace schema must exist). */
 export function prepareTraceWrites(db: SqliteDb): (batch: TraceBatch) => void {
-  const insertSpan = db.prepare(
-    `INSERT OR REPLACE INTO trace_spans (trace_id, span_id, parent_span_id, name, start_ms, end_ms, status, status_message, attributes, events)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const insertSet = db.prepare("INSERT INTO trace_span_sets (trace_id, start_ms, spans) VALUES (?, ?, ?)");
   const upsert = db.prepare(UPSERT_SUMMARY);
   const tx = db.transaction((b: TraceBatch) => {
-    for (const s of b.spans) {
-      insertSpan.run(s.traceId, s.spanId, s.parentSpanId ?? null, s.name, s.startMs, s.endMs, s.status, s.statusMessage ?? null, JSON.stringify(s.attributes), JSON.stringify(s.events));
+    for (const [traceId, spans] of byTrace(b.spans)) {
+      let start = Infinity;
+      for (const s of spans) start = Math.min(start, s.startMs);
+      insertSet.run(traceId, start, JSON.stringify(spans));
     }
     for (const p of b.summaries) upsert.run(summaryParams(p));
   });
   return (batch) => tx.immediate(batch);
+}
+
+function byTrace(spans: readonly StoredSpan[]): Map<string, StoredSpan[]> {
+  const out = new Map<string, StoredSpan[]>();
+  for (const s of spans) {
+    const list = out.get(s.traceId);
+    if (list) list.push(s);
+    else out.set(s.traceId, [s]);
+  }
+  return out;
 }
