@@ -45,6 +45,8 @@ export class StoreWriter {
       return;
     }
     this.queue.push(toStoredSpan(span));
+    // A write in flight drains the rest when it finishes: nothing to schedule per span meanwhile.
+    if (this.writing) return;
     if (this.queue.length >= this.batchSize && !this.soon) {
       this.soon = true;
       setImmediate(() => {
