@@ -32,11 +32,12 @@ const BODIES = {
 type Mode = keyof typeof BODIES;
 const MODE_TITLE: Record<Mode, string> = { json: "Non-streaming", stream: "Streaming (SSE, whole response)" };
 
-type SystemId = "direct" | "floor" | "stratum" | "portkey";
+type SystemId = "direct" | "floor" | "stratum" | "stratum-untraced" | "portkey";
 const DESCRIBE: Record<SystemId, string> = {
   direct: "client -> sim-upstream",
   floor: "client -> bare node:http proxy (parse, re-serialise, keep-alive forward, pipe back) -> sim-upstream",
-  stratum: "client -> Stratum (auth, rate limits, metrics, request logs; cache off) -> sim-upstream",
+  stratum: "client -> Stratum (auth, rate limits, metrics, request logs, tracing into the local store; cache off) -> sim-upstream",
+  "stratum-untraced": "client -> the same Stratum with tracing.enabled: false -> sim-upstream",
   portkey: "client -> Portkey gateway -> sim-upstream",
 };
 
@@ -173,7 +174,7 @@ async function bench(opts: Options): Promise<void> {
       }
     }
   }
-  const ids = (["direct", "floor", "stratum", "portkey"] as SystemId[]).filter((s) => opts.targets.includes(s) && (s !== "portkey" || portkey));
+  const ids = (["direct", "floor", "stratum", "stratum-untraced", "portkey"] as SystemId[]).filter((s) => opts.targets.includes(s) && (s !== "portkey" || portkey));
 
   const rt = await prepareRuntime(opts.runtime);
   const profDir = join(RESULTS_DIR, `prof-${Date.now()}`);
@@ -185,10 +186,11 @@ async function bench(opts: Options): Promise<void> {
     let child: Child | undefined;
     let headers: Record<string, string> = { authorization: `Bearer ${ADMIN_KEY}` };
     if (id === "floor") child = await startChild({ name: "bare-proxy", nodeArgs: [...rt.args("bare-proxy"), "--upstream", sim.url] });
-    if (id === "stratum") {
+    if (id === "stratum" || id === "stratum-untraced") {
       // BENCH_STRATUM_NODE_FLAGS: extra node/V8 flags for the Stratum process only (e.g. heap sizing experiments).
-      const flags = [...(opts.profile ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
-      child = await startChild({ name: "stratum", nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY] });
+      const flags = [...(opts.profile && id === "stratum" ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+      const tracing = id === "stratum-untraced" ? ["--tracing", "off"] : [];
+      child = await startChild({ name: id, nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY, ...tracing] });
     }
     if (id === "portkey") {
       child = await startChild({ name: "portkey", nodeArgs: [...rt.args("portkey"), "--port=0", "--headless"], env: { PORTKEY_ENTRY: portkey!.entry }, cwd: portkey!.dir });

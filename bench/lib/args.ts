@@ -25,7 +25,8 @@ export const USAGE = `usage: npm run bench:gateway -- [flags]
   --modes json,stream   request kinds to measure (default both)
   --repeat N            run the whole load matrix N times, report medians (default 1)
   --probe N             sequential requests per latency/TTFB probe (default 1000)
-  --targets LIST        systems to measure: direct,floor,stratum,portkey (default all)
+  --targets LIST        systems to measure: direct,floor,stratum,stratum-untraced,portkey
+                        (default all but stratum-untraced, which is Stratum with tracing off)
   --runtime bundle|tsx  run the servers as an esbuild bundle (default) or through tsx
   --profile             write a CPU profile of the Stratum process and print its top frames
   --soak                run the memory soak instead of the benchmark
@@ -69,7 +70,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
   const runtime = values.runtime;
   if (runtime !== "bundle" && runtime !== "tsx") throw new Error(`--runtime must be bundle or tsx (got "${runtime}")`);
   const targets = values.targets!.split(",").map((s) => s.trim()).filter(Boolean);
-  for (const t of targets) if (!["direct", "floor", "stratum", "portkey"].includes(t)) throw new Error(`unknown target "${t}"`);
+  for (const t of targets) if (!["direct", "floor", "stratum", "stratum-untraced", "portkey"].includes(t)) throw new Error(`unknown target "${t}"`);
   const modes = values.modes!.split(",").map((s) => s.trim());
   for (const m of modes) if (m !== "json" && m !== "stream") throw new Error(`unknown mode "${m}"`);
   return {
