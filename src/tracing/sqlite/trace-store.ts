@@ -82,7 +82,7 @@ export class SqliteTraceStore implements TraceStore {
     // A file's span writes go to a worker thread with its own connection (the
     // inserts and index updates cost the request thread ~100 µs a request);
     // an in-memory database cannot be shared with one, so it writes here.
-    this.writer = db.memory ? prepareTraceWrites(db) : new TraceWriteThread(db.name);
+    this.writer = db.memory ? prepareTraceWrites(db) : (writeThread(db.name) ?? prepareTraceWrites(db));
     const score = db.prepare("INSERT OR REPLACE INTO trace_scores (trace_id, metric, value, at) VALUES (?, ?, ?, ?)");
     this.insertScores = db.transaction((scores: readonly TraceScore[]) => {
       for (const s of scores) score.run(s.traceId, s.metric, s.value, s.at);
@@ -188,4 +188,14 @@ function withoutNulls(s: StoredSpan): StoredSpan {
   if (s.parentSpanId === null) delete s.parentSpanId;
   if (s.statusMessage === null) delete s.statusMessage;
   return s;
+}
+
+/** The write thread for `file`, or undefined (with a warning) when its entry is missing: then writes happen in place. */
+function writeThread(file: string): TraceWriteThread | undefined {
+  try {
+    return new TraceWriteThread(file);
+  } catch (e) {
+    process.emitWarning(`trace writes stay on the request thread: ${e instanceof Error ? e.message : String(e)}`);
+    return undefined;
+  }
 }

@@ -31,7 +31,12 @@ export class TraceWriteThread {
   private readonly pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
   private readonly inFlight = new Set<Promise<void>>();
 
-  constructor(private readonly file: string) {}
+  private readonly entry: URL;
+
+  /** Throws when the worker entry is not beside this module (e.g. code bundled without it). */
+  constructor(private readonly file: string) {
+    this.entry = workerEntry();
+  }
 
   write(batch: TraceBatch): Promise<void> {
     const worker = (this.worker ??= this.start());
@@ -61,7 +66,7 @@ export class TraceWriteThread {
   }
 
   private start(): Worker {
-    const entry = workerEntry();
+    const entry = this.entry;
     const workerData = { file: this.file };
     // Under tsx (tests, dev) a worker does not inherit the loader: register it there first.
     const worker = entry.pathname.endsWith(".ts")
