@@ -18,7 +18,6 @@ import { openStorage, type Storage } from "./storage.js";
 import { createVersionServing } from "./versions.js";
 import { createDriftMonitor } from "./drift.js";
 import { createTracing } from "./tracing.js";
-import { trace } from "@opentelemetry/api";
 import { QUALITY_SCORES, type OnlineEvaluator, type Tracing } from "../tracing/index.js";
 import { ApprovalService, DEFAULT_APPROVAL_SWEEP_MS } from "./approvals.js";
 import { McpToolSource } from "../tools/index.js";
@@ -102,9 +101,9 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const ragPipelines = new Map<string, RagPipeline>();
   // The pipeline factory: a config file entry, or a registry version's spec, becomes a served pipeline.
   const buildPipeline = (p: PipelineConfig): Pipeline => {
-    const guardrails = new Guardrails(p.guardrails, detectors, (d) => {
+    const guardrails = new Guardrails(p.guardrails, detectors, (d, events) => {
       metrics.guardrailDecisions.inc({ pipeline: p.name, guardrail: d.guardrail, stage: d.stage, action: d.action });
-      trace.getActiveSpan()?.addEvent(`guardrail.${d.guardrail}`, { "stratum.guardrail.stage": d.stage, "stratum.guardrail.action": d.action, "stratum.guardrail.types": d.types, "stratum.guardrail.score": d.score, ...(d.passage !== undefined ? { "stratum.guardrail.passage": d.passage } : {}) });
+      events?.addEvent(`guardrail.${d.guardrail}`, { "stratum.guardrail.stage": d.stage, "stratum.guardrail.action": d.action, "stratum.guardrail.types": d.types, "stratum.guardrail.score": d.score, ...(d.passage !== undefined ? { "stratum.guardrail.passage": d.passage } : {}) });
       log.info({ pipeline: p.name, ...d }, "guardrail decision");
     });
     const shared = { models, search: (r: SearchRequest) => knowledge.retriever.search(r), conversations, memory: knowledge.memory, guardrails, ...(drift ? { onTurn: (t: PipelineTurnSignals) => drift.monitor.recordTurn(t) } : {}) };

@@ -1,7 +1,7 @@
 // What every model request (chat in either API, embeddings) goes through
 // around the model call: model lookup, budget (block or downgrade), rate
 // limits, then metering and cost after the response — off the response path.
-import { SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { SpanStatusCode, type Span } from "@opentelemetry/api";
 import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
@@ -62,7 +62,8 @@ export interface Outcome {
 export class ChatFlow {
   constructor(private readonly d: ChatFlowDeps) {}
 
-  async admit(key: ApiKeyRecord, req: AdmitRequest, requestId: string): Promise<Ticket> {
+  /** `span`: the request's root span, which account() ends. */
+  async admit(key: ApiKeyRecord, req: AdmitRequest, requestId: string, span?: Span): Promise<Ticket> {
     const requested = req.model;
     if (!this.d.models.hasModel(requested)) {
       throw new StratumError("NotFound", `The model \`${requested}\` does not exist or you do not have access to it.`, { code: "model_not_found", param: "model" });
@@ -89,7 +90,7 @@ export class ChatFlow {
     // Admission uses an estimate (no tokenizer on the hot path); account() corrects it with the real count.
     let estimate = 0;
     const admission = await this.d.limiter.admit(scopes, () => (estimate ||= req.estimatePromptTokens()));
-    return { key, user: req.user ?? null, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId, span: trace.getActiveSpan() };
+    return { key, user: req.user ?? null, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId, span };
   }
 
   /** Meter, cost and record a finished request. Runs after the response is sent. */

@@ -3,7 +3,7 @@
 // `x-stratum-trace-id`. Accounting (ChatFlow.account) ends it once tokens and
 // cost are known, after the response (for streams: after the stream ended);
 // a request that fails before admission is ended here.
-import { SpanKind, SpanStatusCode, trace, TraceFlags, type Span } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span } from "@opentelemetry/api";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { GatewayContext } from "./context.js";
@@ -13,24 +13,30 @@ export const TRACE_ID_HEADER = "x-stratum-trace-id";
 
 const tracer = trace.getTracer("stratum");
 
-export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: () => Promise<T>): Promise<T> {
-  if (!g.tracing) return fn();
+/** A traced request's root span and the context its children start under (passed down explicitly). */
+export interface RequestTrace {
+  span: Span;
+  context: Context;
+}
+
+export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: (rt: RequestTrace | undefined) => Promise<T>): Promise<T> {
+  if (!g.tracing) return fn(undefined);
   const attributes = { "stratum.tenant": key.tenant, "stratum.key_id": key.id, "stratum.request_id": request.id, "http.route": request.routeOptions.url ?? "" };
-  return tracer.startActiveSpan("gateway.request", { kind: SpanKind.SERVER, attributes }, g.tracing.requestContext(), async (span) => {
-    const id = sampledTraceId(span);
-    if (id) reply.header(TRACE_ID_HEADER, id);
-    try {
-      return await fn();
-    } catch (e) {
-      if (span.isRecording()) {
-        const status = toHttpError(e).status;
-        span.setAttribute("http.response.status_code", status);
-        if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
-        span.end();
-      }
-      throw e;
+  const parent = g.tracing.requestContext();
+  const span = tracer.startSpan("gateway.request", { kind: SpanKind.SERVER, attributes }, parent);
+  const id = sampledTraceId(span);
+  if (id) reply.header(TRACE_ID_HEADER, id);
+  try {
+    return await fn({ span, context: trace.setSpan(parent, span) });
+  } catch (e) {
+    if (span.isRecording()) {
+      const status = toHttpError(e).status;
+      span.setAttribute("http.response.status_code", status);
+      if (status >= 500) span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+      span.end();
     }
-  });
+    throw e;
+  }
 }
 
 /** The trace id when the span is recorded (sampled), else undefined. */

@@ -2,7 +2,6 @@
 // API-specific part (OpenAI or Anthropic wire format) is a ChatDialect; the
 // rest — admission, model call, streaming with backpressure, in-band errors
 // after the first byte, metering — is the same for all.
-import { trace } from "@opentelemetry/api";
 import type { FastifyReply, FastifyRequest } from "fastify";
 import { StratumError, toStratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
@@ -14,7 +13,7 @@ import { servedHeaders, type Ticket } from "./chat-flow.js";
 import type { GatewayContext } from "./context.js";
 import { toHttpError, type HttpError } from "./http-errors.js";
 import { SseWriter } from "./sse-writer.js";
-import { annotatePipeline, sampledTraceId, TRACE_ID_HEADER } from "./request-span.js";
+import { annotatePipeline, sampledTraceId, TRACE_ID_HEADER, type RequestTrace } from "./request-span.js";
 import { recordAnswerQuality } from "./quality-metrics.js";
 
 /** Encodes one streamed response in an inbound API's wire format. */
@@ -40,14 +39,23 @@ export async function serveChat(
   key: ApiKeyRecord,
   req: ChatRequest,
   dialect: ChatDialect,
+  rt: RequestTrace | undefined,
 ): Promise<unknown> {
   request.stratumModel = req.model;
-  const root = trace.getActiveSpan();
+  const root = rt?.span;
   root?.setAttributes({ "stratum.model": req.model, "stratum.stream": req.stream === true, ...(req.user ? { "stratum.user": req.user } : {}) });
-  const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens: () => estimatePromptTokens(req) }, request.id);
+  const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens: () => estimatePromptTokens(req) }, request.id, root);
   const noCache = request.headers["cache-control"]?.includes("no-cache") ?? false;
   const sessionId = sessionIdOf(request);
-  const ctx: TurnContext = { tenant: key.tenant, signal: g.clientSignal(reply), requestId: request.id, noCache, ...(sessionId ? { sessionId } : {}), ...(req.user ? { user: req.user } : {}) };
+  const ctx: TurnContext = {
+    tenant: key.tenant,
+    signal: g.clientSignal(reply),
+    requestId: request.id,
+    noCache,
+    ...(rt ? { trace: rt.context } : {}),
+    ...(sessionId ? { sessionId } : {}),
+    ...(req.user ? { user: req.user } : {}),
+  };
   const stream = req.stream === true;
   if (sessionId) root?.setAttribute("stratum.session_id", sessionId);
   const traceId = sampledTraceId(ticket.span);

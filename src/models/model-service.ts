@@ -1,6 +1,7 @@
 // The model layer's front door: response cache → coalescing → router.
 // Streams are cached too (assembled as they pass) and cached answers replay
 // as streams.
+import type { Context } from "@opentelemetry/api";
 import { StratumError } from "../core/errors.js";
 import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
@@ -16,6 +17,8 @@ export interface ServeContext {
   requestId: string;
   /** Skip the cache for this request (e.g. `Cache-Control: no-cache`). */
   noCache?: boolean;
+  /** The trace context whose span model calls nest under (absent when the request is not traced). */
+  trace?: Context;
 }
 
 export interface Served<T> {

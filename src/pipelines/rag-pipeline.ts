@@ -19,7 +19,7 @@ import type { Pipeline, PipelineTurnSignals, TurnContext } from "./types.js";
 import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry, type ToolSource } from "../tools/index.js";
 import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
 import type { Usage } from "../protocol/openai.js";
-import { stage } from "./stage-span.js";
+import { recordingSpan, stage } from "./stage-span.js";
 
 import { abstention, guardOutput, NOT_IN_DOCUMENTS, replayCompletion as replay, round4 as round, searchOrEmpty, UNGROUNDED, WITHHELD, withheld, withStricterInstructions } from "./answers.js";
 
@@ -103,7 +103,7 @@ export class RagPipeline implements Pipeline {
   private async completeWithTools(plan: Plan, ctx: TurnContext): Promise<Served<ChatCompletion>> {
     const acc: LoopAcc = { usage: { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 } };
     const runId = encodeRunId({ pipeline: this.name, ...(ctx.sessionId ? { sessionId: ctx.sessionId } : {}), ...(ctx.user ? { user: ctx.user } : {}) });
-    const out = await stage("answer", () => this.toolLoop(ctx, plan.request, acc).run({ tenant: ctx.tenant, messages: plan.request.messages, runId, signal: ctx.signal }), { "stratum.route": this.cfg.route, "stratum.tools": true });
+    const out = await stage(ctx, "answer", (_span, inner) => this.toolLoop(inner, plan.request, acc).run({ tenant: ctx.tenant, messages: plan.request.messages, runId, signal: ctx.signal, ...(inner.trace ? { trace: inner.trace } : {}) }), { "stratum.route": this.cfg.route, "stratum.tools": true });
     const base: Served<ChatCompletion> = acc.last ?? { result: blank(this.name), servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     if (out.status === "failed") throw loopFailed(out);
     if (out.status === "pending") {
@@ -180,7 +180,7 @@ export class RagPipeline implements Pipeline {
       await this.d.conversations.append(ctx, [...plan.turn, { role: "assistant", content: NOT_IN_DOCUMENTS }]);
       return { result, servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     }
-    const answered = await stage("answer", () => this.d.models.complete(this.cfg.route, plan.request, ctx), { "stratum.route": this.cfg.route });
+    const answered = await stage(ctx, "answer", (_span, inner) => this.d.models.complete(this.cfg.route, plan.request, inner), { "stratum.route": this.cfg.route });
     const served = await this.finalAnswer(answered, plan, ctx);
     const result = this.withExt(served.result, plan, ctx);
     const message = result.choices[0]?.message;
@@ -196,15 +196,19 @@ export class RagPipeline implements Pipeline {
   private async finalAnswer(served: Served<ChatCompletion>, plan: Plan, ctx: TurnContext): Promise<Served<ChatCompletion>> {
     // A copy: a cached answer object is shared with the cache.
     const own = { ...served.result, model: this.name };
+    // Decisions outside a stage go to the pipeline's own span (the request's root).
+    if (plan.guard) plan.guard.traceTo = recordingSpan(ctx);
     if (plan.guard?.canaryLeaked(contentText(own.choices[0]?.message.content ?? ""))) return { ...served, result: withheld(own) };
     const grounded = this.cfg.guardrails.output.grounding && plan.guard
-      ? await stage("grounding", async (span) => {
-          const g = await this.groundedOrElse({ ...served, result: own }, plan, ctx);
+      ? await stage(ctx, "grounding", async (span, inner) => {
+          plan.guard!.traceTo = span;
+          const g = await this.groundedOrElse({ ...served, result: own }, plan, inner);
           if (plan.grounding) span.setAttributes({ "stratum.grounding.score": round(plan.grounding.score), "stratum.grounding.supported": plan.grounding.supported, "stratum.grounding.sentences": plan.grounding.sentences });
           return g;
         })
       : { ...served, result: own };
-    return stage("output", (span) => {
+    return stage(ctx, "output", (span) => {
+      if (plan.guard) plan.guard.traceTo = span;
       const checked = this.checkOutput({ ...grounded.result, model: this.name }, plan);
       span.setAttribute("stratum.finish_reason", checked.choices[0]?.finish_reason ?? "");
       return { ...grounded, result: checked };
@@ -254,17 +258,22 @@ export class RagPipeline implements Pipeline {
       const result = this.annotate(toStream(abstention(this.name)), plan, ctx);
       return { result, servedBy: this.name, deployment: undefined, priceKey: undefined, attempts: [], cache: "bypass" };
     }
-    const served = await stage("answer", () => this.d.models.stream(this.cfg.route, plan.request, ctx), { "stratum.route": this.cfg.route, "stratum.stream": true });
+    const served = await stage(ctx, "answer", (_span, inner) => this.d.models.stream(this.cfg.route, plan.request, inner), { "stratum.route": this.cfg.route, "stratum.stream": true });
     return { ...served, result: this.annotate(served.result, plan, ctx) };
   }
 
   private async plan(req: ChatRequest, ctx: TurnContext): Promise<Plan> {
     const cfg = this.cfg;
-    const turnIn = await stage("input", () => prepareTurn(req.messages, cfg.input.maxTokens), { "stratum.pipeline": this.name, "stratum.messages": req.messages.length });
+    const turnIn = await stage(ctx, "input", () => prepareTurn(req.messages, cfg.input.maxTokens), { "stratum.pipeline": this.name, "stratum.messages": req.messages.length });
     const { system: clientSystem, earlier } = turnIn;
     const guard = this.d.guardrails?.begin();
     // Input guardrails see the question first: a block stops here; redaction hides values from retrieval and the model.
-    const question = guard ? await stage("guardrails", () => guard.input(turnIn.question), { "stratum.guardrail.stage": "input" }) : turnIn.question;
+    const question = guard
+      ? await stage(ctx, "guardrails", (span) => {
+          guard.traceTo = span;
+          return guard.input(turnIn.question);
+        }, { "stratum.guardrail.stage": "input" })
+      : turnIn.question;
     const ext = PipelineRequestExtSchema.parse(req.stratum ?? {});
     // With a stored conversation, the client sends only the new message.
     const stored = await this.d.conversations.load(ctx);
@@ -273,14 +282,16 @@ export class RagPipeline implements Pipeline {
 
     const generative = this.d.models.isGenerative(cfg.route);
     const mode = cfg.retrieval.condense;
-    const llm = (mode === "llm" || (mode === "auto" && generative)) ? this.llm(ctx) : undefined;
-    const query = mode === "off" || history.length === 0 ? question : await stage("condense", async (span) => {
+    const useLlm = mode === "llm" || (mode === "auto" && generative);
+    const query = mode === "off" || history.length === 0 ? question : await stage(ctx, "condense", async (span, inner) => {
+      const llm = useLlm ? this.llm(inner) : undefined;
       const q = await condenseQuery(history, question, { llm });
       span.setAttributes({ "stratum.condense.mode": llm ? "llm" : "rule", "stratum.condense.rewritten": q !== question });
       return q;
     });
 
-    const { retrieval, abstain } = await stage("retrieval", async (span) => {
+    const { retrieval, abstain } = await stage(ctx, "retrieval", async (span) => {
+      if (guard) guard.traceTo = span;
       const found = await this.retrieve({
         tenant: ctx.tenant,
         collection: cfg.collection,
@@ -298,7 +309,7 @@ export class RagPipeline implements Pipeline {
       return { retrieval, abstain };
     });
 
-    const fitted = await stage("prompt", async (span) => {
+    const fitted = await stage(ctx, "prompt", async (span, inner) => {
       const memory = cfg.memory && ctx.user && this.d.memory ? await recallMemory(this.d.memory, ctx.tenant, ctx.user, query) : "";
       const system: ChatMessage = {
         role: "system",
@@ -316,7 +327,7 @@ export class RagPipeline implements Pipeline {
         contextTokens: cfg.context.maxTokens,
         reserveOutputTokens: Math.min(maxOut, cfg.context.reserveOutputTokens),
         strategy: cfg.context.strategy === "summarize" && generative ? "summarize" : "drop",
-        ...(generative ? { summarize: this.llm(ctx) } : {}),
+        ...(generative ? { summarize: this.llm(inner) } : {}),
       });
       // Persist a new summary only when it summarises stored turns (not turns the client sent).
       if (fitted.summary && fitted.summarized > 0 && stored.messages.length > 0) await this.d.conversations.summarize(ctx, stored, fitted.summary, fitted.summarized);
@@ -394,6 +405,7 @@ export class RagPipeline implements Pipeline {
    */
   private async *annotate(source: AsyncIterable<ChatCompletionChunk>, plan: Plan, ctx: TurnContext): AsyncGenerator<ChatCompletionChunk> {
     const guard = plan.guard;
+    if (guard) guard.traceTo = recordingSpan(ctx); // checks while streaming belong to the request, not a stage
     if (guard && (this.rewritesOutput() || this.cfg.guardrails.output.grounding)) {
       yield* this.checkedReplay(source, plan, ctx);
       return;

@@ -1,11 +1,10 @@
-// VersionedPipelines without HTTP: the version lands on the active span and in
+// VersionedPipelines without HTTP: the version lands on the request span and in
 // the answer; one build per content hash; and how outcomes count in a
 // rollout's stats (guardrail blocks and client errors are not errors, a route
 // failover and a server failure are).
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { context, trace } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+import { ROOT_CONTEXT, trace } from "@opentelemetry/api";
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { PipelineConfig } from "../config/schema.js";
 import { StratumError } from "../core/errors.js";
@@ -19,12 +18,9 @@ import { eventually } from "../testing/harness.js";
 import { RolloutService, ShadowRunner, SqliteRolloutStore, VersionedPipelines } from "./index.js";
 
 const exporter = new InMemorySpanExporter();
-const contextManager = new AsyncLocalStorageContextManager();
 before(() => {
-  context.setGlobalContextManager(contextManager.enable());
   trace.setGlobalTracerProvider(new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(exporter)] }));
 });
-after(() => contextManager.disable());
 
 type Behaviour = "ok" | "fallback" | "blocked" | "client" | "server" | "withheld";
 let behaviour: Behaviour = "ok";
@@ -84,12 +80,11 @@ describe("VersionedPipelines", () => {
     const req = { model: "p", messages: [{ role: "user", content: "hi" }] } as ChatRequest;
 
     const tracer = trace.getTracer("test");
-    const served = await tracer.startActiveSpan("gateway.request", async (span) => {
-      const p = await versioned.resolve("p", ctx);
-      const out = await p!.complete(req, ctx);
-      span.end();
-      return out;
-    });
+    // The trace context travels in the turn's context (explicitly, as the gateway passes it).
+    const root = tracer.startSpan("gateway.request");
+    const traced: TurnContext = { ...ctx, trace: trace.setSpan(ROOT_CONTEXT, root) };
+    const served = await (await versioned.resolve("p", traced))!.complete(req, traced);
+    root.end();
     assert.equal(served.result.stratum?.pipeline_version, 1);
     const span = exporter.getFinishedSpans().find((s) => s.name === "gateway.request")!;
     assert.equal(span.attributes["stratum.pipeline.version"], 1);

@@ -4,7 +4,7 @@
 // candidate gets a mirror); `name@3` and `name@staging` address a version or
 // an alias directly (no rollout involved). Pipelines are built from a version's
 // spec by the app's factory, once per content hash. Every answer carries
-// `stratum.pipeline_version`, and the active span `stratum.pipeline.version`.
+// `stratum.pipeline_version`, and the request span (the turn's trace context) `stratum.pipeline.version`.
 import { trace } from "@opentelemetry/api";
 import type { PipelineConfig } from "../config/schema.js";
 import { StratumError } from "../core/errors.js";
@@ -107,7 +107,7 @@ export class VersionedPipelines implements PipelineResolver {
       }
     }
     const spec = await this.versionAt(name, version, model);
-    trace.getActiveSpan()?.setAttribute("stratum.pipeline.version", version);
+    if (ctx.trace) trace.getSpan(ctx.trace)?.setAttribute("stratum.pipeline.version", version);
     return new ServedVersion(this.pipelineOf(spec), version, observer, this.d);
   }
 

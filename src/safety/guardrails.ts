@@ -34,6 +34,13 @@ export interface DetectorSet {
   canary?: { create(): { token: string; instruction: string }; detector(token: string): Detector };
 }
 
+/** Where a run's decisions are reported as trace events: the span of the stage at hand (an OpenTelemetry Span fits). */
+export interface DecisionEvents {
+  addEvent(name: string, attributes: Record<string, string | number | boolean | string[]>): unknown;
+}
+
+export type DecisionListener = (d: GuardrailDecision, events: DecisionEvents | undefined) => void;
+
 interface Rule {
   action: GuardrailAction;
   types?: string[] | undefined;
@@ -44,7 +51,7 @@ export class Guardrails {
   constructor(
     private readonly cfg: GuardrailsConfig,
     private readonly detectors: DetectorSet,
-    private readonly onDecision: (d: GuardrailDecision) => void = () => {},
+    private readonly onDecision: DecisionListener = () => {},
   ) {}
 
   /** State for one request. */
@@ -61,7 +68,7 @@ export class GuardrailRun {
   constructor(
     private readonly cfg: GuardrailsConfig,
     private readonly detectors: DetectorSet,
-    private readonly onDecision: (d: GuardrailDecision) => void,
+    private readonly onDecision: DecisionListener,
   ) {
     const c = cfg.output.canary ? detectors.canary?.create() : undefined;
     this.canary = c && detectors.canary ? { ...c, detector: detectors.canary.detector(c.token) } : undefined;
@@ -130,9 +137,16 @@ export class GuardrailRun {
     return Boolean(this.canary || (o.moderation && this.detectors.moderation) || (o.secrets && this.detectors.secrets) || (o.pii && this.detectors.pii));
   }
 
+  /**
+   * The span that decisions from here on are reported to (the pipeline sets
+   * it as it enters each stage; trace context is passed explicitly, not
+   * through async-local state).
+   */
+  traceTo: DecisionEvents | undefined;
+
   record(d: GuardrailDecision): void {
     this.decisions.push(d);
-    this.onDecision(d);
+    this.onDecision(d, this.traceTo);
   }
 
   private apply(stage: GuardrailStage, text: string, rules: Array<[string, Detector | undefined, Rule | undefined]>): string {

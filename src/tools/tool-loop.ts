@@ -5,7 +5,7 @@
 // is persisted BEFORE the caller hears "pending", so any process can resume it
 // later with resume(approvalId) — the tool runs if approved; otherwise the
 // model is told it was denied (or expired) and why.
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+import { SpanStatusCode, trace, type Context } from "@opentelemetry/api";
 import { randomUUID } from "node:crypto";
 import { StratumError } from "../core/errors.js";
 import type { AssistantMessage, ChatMessage, Tool as OpenAITool, ToolCall as OpenAIToolCall } from "../protocol/openai.js";
@@ -61,6 +61,8 @@ export interface RunInput {
   messages: ChatMessage[];
   runId?: string;
   signal?: AbortSignal;
+  /** Trace context for `tool.call` spans and approval events (passed explicitly). */
+  trace?: Context;
 }
 
 interface Run {
@@ -73,6 +75,7 @@ interface Run {
   signal: AbortSignal;
   budgetSignal: AbortSignal;
   toolResults: ToolResult[];
+  trace: Context | undefined;
 }
 
 export const DEFAULT_APPROVAL_TTL_MS = 15 * 60_000;
@@ -109,6 +112,7 @@ export class ToolLoop {
         signal,
         budgetSignal,
         toolResults: [],
+        trace: input.trace,
       }),
     );
   }
@@ -118,7 +122,7 @@ export class ToolLoop {
    * Still undecided → the same pending result again. A run resumes at most once
    * per approval (a second resume throws InvalidRequest "already_resumed").
    */
-  async resume(approvalId: string, opts: { tenant?: string; signal?: AbortSignal } = {}): Promise<ToolLoopResult> {
+  async resume(approvalId: string, opts: { tenant?: string; signal?: AbortSignal; trace?: Context } = {}): Promise<ToolLoopResult> {
     const { store } = this.opts;
     let req = await store.get(approvalId, opts.tenant);
     if (!req) throw new StratumError("NotFound", `approval "${approvalId}" not found`, { code: "approval_not_found" });
@@ -147,9 +151,10 @@ export class ToolLoop {
         signal,
         budgetSignal,
         toolResults: [],
+        trace: opts.trace,
       };
       const call = state.pending;
-      trace.getActiveSpan()?.addEvent("tool.approval_decided", { "stratum.tool.name": call.function.name, "stratum.approval.id": approvalId, "stratum.approval.status": decided.status });
+      spanOf(run.trace)?.addEvent("tool.approval_decided", { "stratum.tool.name": call.function.name, "stratum.approval.id": approvalId, "stratum.approval.status": decided.status });
       if (decided.status === "approved") {
         await this.runCall(run, call);
       } else {
@@ -302,7 +307,7 @@ export class ToolLoop {
       expiresAt: now + this.ttlMs,
       state,
     });
-    trace.getActiveSpan()?.addEvent("tool.approval_requested", { "stratum.tool.name": call.function.name, "stratum.tool.risk": tool.definition.risk, "stratum.approval.id": req.id });
+    spanOf(run.trace)?.addEvent("tool.approval_requested", { "stratum.tool.name": call.function.name, "stratum.tool.risk": tool.definition.risk, "stratum.approval.id": req.id });
     return this.pendingResult(req, state);
   }
 
@@ -323,16 +328,15 @@ export class ToolLoop {
       return;
     }
     const risk = this.opts.registry.get(call.function.name)?.definition.risk ?? "unknown";
-    const result = await tracer.startActiveSpan("tool.call", { attributes: { "stratum.tool.name": call.function.name, "stratum.tool.risk": risk, "stratum.tool.call_id": call.id } }, async (span) => {
-      try {
-        const r = await this.opts.registry.execute({ id: call.id, name: call.function.name, arguments: args }, { signal: run.signal, tenant: run.tenant });
-        span.setAttributes({ "stratum.tool.outcome": r.ok ? "ok" : (r.error?.code ?? "error"), "stratum.tool.duration_ms": r.durationMs });
-        if (!r.ok) span.setStatus({ code: SpanStatusCode.ERROR, message: r.error?.message ?? "tool failed" });
-        return r;
-      } finally {
-        span.end();
-      }
-    });
+    const span = spanOf(run.trace) ? tracer.startSpan("tool.call", { attributes: { "stratum.tool.name": call.function.name, "stratum.tool.risk": risk, "stratum.tool.call_id": call.id } }, run.trace) : undefined;
+    let result: ToolResult;
+    try {
+      result = await this.opts.registry.execute({ id: call.id, name: call.function.name, arguments: args }, { signal: run.signal, tenant: run.tenant });
+      span?.setAttributes({ "stratum.tool.outcome": result.ok ? "ok" : (result.error?.code ?? "error"), "stratum.tool.duration_ms": result.durationMs });
+      if (!result.ok) span?.setStatus({ code: SpanStatusCode.ERROR, message: result.error?.message ?? "tool failed" });
+    } finally {
+      span?.end();
+    }
     this.addResult(run, result);
   }
 
@@ -340,4 +344,10 @@ export class ToolLoop {
     run.toolResults.push(result);
     run.messages.push({ role: "tool", tool_call_id: result.callId, content: result.content });
   }
+}
+
+/** The recorded span of a trace context (undefined when untraced). */
+function spanOf(ctx: Context | undefined) {
+  const span = ctx && trace.getSpan(ctx);
+  return span?.isRecording() ? span : undefined;
 }

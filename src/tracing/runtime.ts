@@ -1,11 +1,13 @@
-// The process-wide OpenTelemetry setup: one BasicTracerProvider and the
-// AsyncLocalStorage context manager, registered globally once. Several
-// Stratum instances can live in one process (tests, the tracing bench), so
-// spans are routed by context: an instance's root context carries its sink,
-// every span started under it (children inherit the context) goes to that
-// sink, and a root span without a sink is not recorded at all (cheap).
-import { context, createContextKey, trace, TraceFlags, type Attributes, type Context, type Link, type SpanKind } from "@opentelemetry/api";
-import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
+// The process-wide OpenTelemetry setup: one BasicTracerProvider, registered
+// globally once. No context manager: Stratum passes trace context
+// explicitly (request → TurnContext/ServeContext `trace` → stages, model
+// calls, tools), because AsyncLocalStorage's promise hooks cost ~10 % of
+// gateway throughput on Node 20. Several Stratum instances can live in one
+// process (tests, the tracing bench), so spans are routed by context: an
+// instance's root context carries its sink, every span started under it
+// (children inherit the context) goes to that sink, and a root span without a
+// sink is not recorded at all (cheap).
+import { createContextKey, trace, TraceFlags, type Attributes, type Context, type Link, type SpanKind } from "@opentelemetry/api";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import {
   BasicTracerProvider,
@@ -27,8 +29,8 @@ export interface SpanSink {
 
 const SINK = createContextKey("stratum.span-sink");
 
-/** `parent` (default: the active context) with spans routed to `sink`. */
-export function withSink(sink: SpanSink, parent: Context = context.active()): Context {
+/** `parent` with spans routed to `sink`. */
+export function withSink(sink: SpanSink, parent: Context): Context {
   return parent.setValue(SINK, sink);
 }
 
@@ -74,13 +76,12 @@ class RoutingProcessor implements SpanProcessor {
 let installed: boolean | undefined;
 
 /**
- * Registers the provider and context manager once per process. False when
+ * Registers the provider once per process. False when
  * another tracer provider was registered first (then Stratum's spans go to
  * that one and the trace store stays empty).
  */
 export function installTracing(): boolean {
   if (installed !== undefined) return installed;
-  context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   const provider = new BasicTracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: "stratum" }),
     sampler: new SinkSampler(),

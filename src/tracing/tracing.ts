@@ -4,7 +4,7 @@
 import type { Context } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
 import { BatchSpanProcessor, TraceIdRatioBasedSampler, SamplingDecision, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
-import { context, ROOT_CONTEXT } from "@opentelemetry/api";
+import { ROOT_CONTEXT } from "@opentelemetry/api";
 import type { TracingConfig } from "../config/schema.js";
 import type { Logger } from "../ops/logger.js";
 import { installTracing, withSink, type SpanSink } from "./runtime.js";
@@ -60,7 +60,7 @@ export class Tracing implements SpanSink {
 
   /** The context a request's root span starts under (spans under it land in this instance's store). */
   requestContext(): Context {
-    return this.enabled ? withSink(this, context.active()) : this.root;
+    return this.root;
   }
 
   sampleRoot(traceId: string): boolean {

@@ -10,9 +10,9 @@ import { validateBody } from "../validate.js";
 export function chatCompletionsRoute(app: FastifyInstance, g: GatewayContext): void {
   app.post("/v1/chat/completions", async (request, reply) => {
     const key = await g.authenticate(request);
-    return withRequestSpan(g, request, reply, key, () => {
+    return withRequestSpan(g, request, reply, key, (rt) => {
       const req = validateBody(ChatRequestSchema, request.body);
-      return serveChat(g, request, reply, key, req, openAIDialect(req, request.id));
+      return serveChat(g, request, reply, key, req, openAIDialect(req, request.id), rt);
     });
   });
 }

@@ -21,9 +21,9 @@ import { validateBody } from "../validate.js";
 export function messagesRoute(app: FastifyInstance, g: GatewayContext): void {
   app.post("/v1/messages", { config: { errorShape: "anthropic" } }, async (request, reply) => {
     const key = await g.authenticate(request);
-    return withRequestSpan(g, request, reply, key, () => {
+    return withRequestSpan(g, request, reply, key, (rt) => {
       const req = anthropicToChatRequest(validateBody(AnthropicRequestSchema, request.body));
-      return serveChat(g, request, reply, key, req, anthropicDialect(req));
+      return serveChat(g, request, reply, key, req, anthropicDialect(req), rt);
     });
   });
 }

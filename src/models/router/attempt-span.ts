@@ -1,18 +1,19 @@
 // Spans of the router (plain OpenTelemetry API): `model.call` around one
 // routed call, and one `model.attempt` per attempt (after the fact, with its
-// measured duration) so a trace shows every retry and fallback. Nothing is
-// created when the caller's span is not recorded (tracing off or unsampled).
-import { SpanStatusCode, trace } from "@opentelemetry/api";
+// measured duration) so a trace shows every retry and fallback. The parent
+// comes in explicitly (the caller's trace context); nothing is created when
+// its span is not recorded (tracing off or unsampled).
+import { SpanStatusCode, trace, type Context } from "@opentelemetry/api";
 import type { Attempt } from "./router.js";
 
 const tracer = trace.getTracer("stratum");
 
-function recording(): boolean {
-  return trace.getActiveSpan()?.isRecording() ?? false;
+function recording(parent: Context | undefined): parent is Context {
+  return parent !== undefined && (trace.getSpan(parent)?.isRecording() ?? false);
 }
 
-export function recordAttemptSpan(a: Attempt): void {
-  if (!recording()) return;
+export function recordAttemptSpan(a: Attempt, parent: Context | undefined): void {
+  if (!recording(parent)) return;
   const end = performance.timeOrigin + performance.now();
   // Deployment ids are `alias/provider:model`.
   const provider = /\/([^:/]+):/.exec(a.deployment)?.[1] ?? "";
@@ -26,24 +27,28 @@ export function recordAttemptSpan(a: Attempt): void {
       ...(a.status !== undefined ? { "stratum.status": a.status } : {}),
       "stratum.duration_ms": Math.round(a.durationMs * 1000) / 1000,
     },
-  });
+  }, parent);
   if (a.outcome !== "success") span.setStatus({ code: SpanStatusCode.ERROR, message: a.message ?? a.outcome });
   span.end(end);
 }
 
-/** Runs `fn` inside a `model.call` span when the caller is traced. */
-export function withModelCallSpan<T extends { alias: string; attempts: Attempt[]; deployment: { id: string } }>(alias: string, kind: string, fn: () => Promise<T>): Promise<T> {
-  if (!recording()) return fn();
-  return tracer.startActiveSpan("model.call", { attributes: { "stratum.alias": alias, "stratum.call": kind } }, async (span) => {
-    try {
-      const r = await fn();
-      span.setAttributes({ "stratum.served_by": r.alias, "stratum.deployment": r.deployment.id, "stratum.attempts": r.attempts.length, "stratum.fallback": r.alias !== alias });
-      return r;
-    } catch (e) {
-      span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
-      throw e;
-    } finally {
-      span.end();
-    }
-  });
+/** Runs `fn` inside a `model.call` span when the caller is traced; `fn` gets the span's context (for attempt spans). */
+export async function withModelCallSpan<T extends { alias: string; attempts: Attempt[]; deployment: { id: string } }>(
+  alias: string,
+  kind: string,
+  parent: Context | undefined,
+  fn: (callTrace: Context | undefined) => Promise<T>,
+): Promise<T> {
+  if (!recording(parent)) return fn(undefined);
+  const span = tracer.startSpan("model.call", { attributes: { "stratum.alias": alias, "stratum.call": kind } }, parent);
+  try {
+    const r = await fn(trace.setSpan(parent, span));
+    span.setAttributes({ "stratum.served_by": r.alias, "stratum.deployment": r.deployment.id, "stratum.attempts": r.attempts.length, "stratum.fallback": r.alias !== alias });
+    return r;
+  } catch (e) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
+    throw e;
+  } finally {
+    span.end();
+  }
 }

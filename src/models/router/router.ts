@@ -2,6 +2,7 @@
 // backoff on retryable failures only, per-deployment circuit breakers and
 // bulkheads, connect / first-token / total timeouts, and fallback chains.
 // Retries happen here and only here (providers do one attempt each).
+import type { Context } from "@opentelemetry/api";
 import { StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
 import type { CallContext } from "../provider.js";
@@ -33,6 +34,8 @@ export interface RouterHooks {
 export interface RouteOptions {
   signal: AbortSignal;
   requestId: string;
+  /** Parent trace context for the `model.call` span (passed explicitly; there is no async-local context). */
+  trace?: Context;
 }
 
 interface AttemptScope {
@@ -42,6 +45,8 @@ interface AttemptScope {
   armFirstToken(): void;
   disarmFirstToken(): void;
   dispose(): void;
+  /** The `model.call` span's context: attempt spans are its children. */
+  trace: Context | undefined;
 }
 
 /** Upstream statuses that mean the request itself is wrong: no deployment will accept it. */
@@ -136,7 +141,7 @@ export class Router {
       if (!closed) {
         d.breaker.onFailure();
         const failed: Attempt = { deployment: d.id, alias, outcome: err.kind, status: err.upstreamStatus, message: `mid-stream: ${err.message}`, durationMs: performance.now() - started };
-        recordAttemptSpan(failed);
+        recordAttemptSpan(failed, scope.trace);
         this.hooks.onAttempt?.(failed);
         close("failed");
       }
@@ -166,7 +171,7 @@ export class Router {
   }
 
   private run<T>(alias: string, opts: RouteOptions, kind: "chat" | "embed", call: (d: Deployment, scope: AttemptScope) => Promise<T>): Promise<Routed<T>> {
-    return withModelCallSpan(alias, kind, () => this.attemptAll(alias, opts, kind, call));
+    return withModelCallSpan(alias, kind, opts.trace, (callTrace) => this.attemptAll(alias, opts, kind, call, callTrace));
   }
 
   private async attemptAll<T>(
@@ -174,8 +179,10 @@ export class Router {
     opts: RouteOptions,
     kind: "chat" | "embed",
     call: (d: Deployment, scope: AttemptScope) => Promise<T>,
+    callTrace: Context | undefined,
   ): Promise<Routed<T>> {
     const chain = this.table.chain(alias, kind);
+    const record = (a: Attempt) => this.record(attempts, a, callTrace);
     if (!chain.length) throw new StratumError("NotFound", `The model \`${alias}\` does not exist`, { code: "model_not_found", param: "model" });
     const retry = this.table.retry;
     const attempts: Attempt[] = [];
@@ -186,19 +193,19 @@ export class Router {
         for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
           if (opts.signal.aborted) throw clientGone(opts.signal);
           if (!d.breaker.tryAcquire()) {
-            this.record(attempts, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
+            record({ deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
             break;
           }
           if (!d.bulkhead.tryAcquire()) {
             d.breaker.onCancel();
-            this.record(attempts, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
+            record({ deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
             break;
           }
-          const scope = this.scope(d, opts);
+          const scope = this.scope(d, opts, callTrace);
           const t0 = performance.now();
           try {
             const result = await call(d, scope);
-            this.record(attempts, { deployment: d.id, alias: link, outcome: "success", durationMs: performance.now() - t0 });
+            record({ deployment: d.id, alias: link, outcome: "success", durationMs: performance.now() - t0 });
             return { result, alias: link, deployment: d, attempts };
           } catch (e) {
             if (opts.signal.aborted) {
@@ -207,7 +214,7 @@ export class Router {
             }
             const err = this.classify(e, scope.controller.signal);
             const failure: Attempt = { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message: err.message, durationMs: performance.now() - t0 };
-            this.record(attempts, failure);
+            record(failure);
             if (countsAgainstCircuit(err)) d.breaker.onFailure();
             else d.breaker.onCancel();
             if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
@@ -226,14 +233,14 @@ export class Router {
     throw allFailed(alias, attempts);
   }
 
-  private record(attempts: Attempt[], a: Attempt): void {
+  private record(attempts: Attempt[], a: Attempt, callTrace: Context | undefined): void {
     attempts.push(a);
-    recordAttemptSpan(a);
+    recordAttemptSpan(a, callTrace);
     this.hooks.onAttempt?.(a);
   }
 
   /** Per-attempt abort controller linked to the client's signal, with timeouts. */
-  private scope(d: Deployment, opts: RouteOptions): AttemptScope {
+  private scope(d: Deployment, opts: RouteOptions, callTrace: Context | undefined): AttemptScope {
     const controller = new AbortController();
     const onClientAbort = () => controller.abort(opts.signal.reason);
     opts.signal.addEventListener("abort", onClientAbort, { once: true });
@@ -244,6 +251,7 @@ export class Router {
     let firstToken: NodeJS.Timeout | undefined;
     return {
       controller,
+      trace: callTrace,
       ctx: { signal: controller.signal, connectTimeoutMs: d.timeouts.connectMs, requestId: opts.requestId },
       armFirstToken() {
         firstToken = setTimeout(

@@ -2,7 +2,7 @@
 // within its time budget; success goes to `next` (or the branch's goto),
 // failure or an overrun takes the step's fallback. Every step lands in
 // `st.records` with its outcome, duration and the fallback taken.
-import { SpanStatusCode, trace, type Span } from "@opentelemetry/api";
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Span } from "@opentelemetry/api";
 import { ABSTAIN, END, type StepConfig, type StepOf, type StepType } from "../../config/pipeline-steps.js";
 import { isStratumError, StratumError } from "../../core/errors.js";
 import { NOT_IN_DOCUMENTS } from "../answers.js";
@@ -39,7 +39,7 @@ export async function runSteps(st: RunState, env: StepEnv): Promise<void> {
     const step = steps[at]!;
     const visit = (visits.get(step.id) ?? 0) + 1;
     visits.set(step.id, visit);
-    const to = await tracer.startActiveSpan(`pipeline.step.${step.id}`, (span) => runOne(step, visit, st, env, span).finally(() => span.end()));
+    const to = await inStepSpan(tracer.startSpan(`pipeline.step.${step.id}`, {}, st.ctx.trace ?? ROOT_CONTEXT), st, (span) => runOne(step, visit, st, env, span));
     const following = steps[at + 1]?.id ?? END;
     const record = st.records[st.records.length - 1]!;
     record.next = to ?? following;
@@ -49,6 +49,27 @@ export async function runSteps(st: RunState, env: StepEnv): Promise<void> {
       break;
     }
     at = to === undefined ? at + 1 : index.get(to)!;
+  }
+}
+
+/**
+ * While a step runs, the run's context points at its span (model calls of the
+ * step nest under it; trace context is passed explicitly) and guardrail
+ * decisions are reported to it; both are restored after.
+ */
+async function inStepSpan<T>(span: Span, st: RunState, fn: (span: Span) => Promise<T>): Promise<T> {
+  const outer = st.ctx;
+  const outerEvents = st.guard?.traceTo;
+  if (span.isRecording()) {
+    st.ctx = { ...outer, trace: trace.setSpan(outer.trace ?? ROOT_CONTEXT, span) };
+    if (st.guard) st.guard.traceTo = span;
+  }
+  try {
+    return await fn(span);
+  } finally {
+    span.end();
+    st.ctx = outer;
+    if (st.guard) st.guard.traceTo = outerEvents;
   }
 }
 

@@ -52,7 +52,8 @@ export interface StepRecord {
 }
 
 export interface RunState {
-  readonly ctx: TurnContext;
+  /** The turn's context; while a step runs, its trace points at the step's span (run-steps.ts). */
+  ctx: TurnContext;
   /** The client's request without the `stratum` extension. */
   readonly req: ChatRequest;
   /** The question (redacted once input guardrails ran). */
