@@ -46,7 +46,9 @@ export function citationsFor(text: string, hits: readonly SearchHit[]): AnswerCi
       headings: h.chunk.headings,
       start: h.chunk.start,
       end: h.chunk.end,
-      score: Math.round(h.score * 1e4) / 1e4,
+      // Four significant digits, not decimals: FTS5 clamps the IDF of a term found in
+      // nearly every chunk to ~1e-6, and four decimals showed those hits as score 0.
+      score: Number(h.score.toPrecision(4)),
       text: h.chunk.text,
     };
   });
