@@ -17,6 +17,8 @@ const tracer = trace.getTracer("stratum");
 export interface RequestTrace {
   span: Span;
   context: Context;
+  /** Set when the trace is recorded (sampled): sent as `x-stratum-trace-id` and in `stratum.trace_id`. */
+  traceId: string | undefined;
 }
 
 export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: (rt: RequestTrace | undefined) => Promise<T>): Promise<T> {
@@ -24,10 +26,11 @@ export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequ
   const attributes = { "stratum.tenant": key.tenant, "stratum.key_id": key.id, "stratum.request_id": request.id, "http.route": request.routeOptions.url ?? "" };
   const parent = g.tracing.requestContext();
   const span = tracer.startSpan("gateway.request", { kind: SpanKind.SERVER, attributes }, parent);
-  const id = sampledTraceId(span);
-  if (id) reply.header(TRACE_ID_HEADER, id);
+  const traceId = sampledTraceId(span);
+  // Also on error replies; a streamed reply writes its own headers (serve-chat).
+  if (traceId) reply.header(TRACE_ID_HEADER, traceId);
   try {
-    return await fn({ span, context: trace.setSpan(parent, span) });
+    return await fn({ span, context: trace.setSpan(parent, span), traceId });
   } catch (e) {
     if (span.isRecording()) {
       const status = toHttpError(e).status;
@@ -40,7 +43,7 @@ export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequ
 }
 
 /** The trace id when the span is recorded (sampled), else undefined. */
-export function sampledTraceId(span: Span | undefined): string | undefined {
+function sampledTraceId(span: Span | undefined): string | undefined {
   const ctx = span?.spanContext();
   return ctx && trace.isSpanContextValid(ctx) && ctx.traceFlags & TraceFlags.SAMPLED ? ctx.traceId : undefined;
 }

@@ -13,7 +13,7 @@ import { servedHeaders, type Ticket } from "./chat-flow.js";
 import type { GatewayContext } from "./context.js";
 import { toHttpError, type HttpError } from "./http-errors.js";
 import { SseWriter } from "./sse-writer.js";
-import { annotatePipeline, sampledTraceId, TRACE_ID_HEADER, type RequestTrace } from "./request-span.js";
+import { annotatePipeline, TRACE_ID_HEADER, type RequestTrace } from "./request-span.js";
 import { recordAnswerQuality } from "./quality-metrics.js";
 
 /** Encodes one streamed response in an inbound API's wire format. */
@@ -58,7 +58,7 @@ export async function serveChat(
   };
   const stream = req.stream === true;
   if (sessionId) root?.setAttribute("stratum.session_id", sessionId);
-  const traceId = sampledTraceId(ticket.span);
+  const traceId = rt?.traceId;
 
   // Failover happens inside the model layer before the first byte, so any
   // error here is still an ordinary HTTP error.
@@ -84,13 +84,13 @@ export async function serveChat(
     }
     g.flow.account(ticket, { served, status: 200, stream: false, usage: completion.usage });
     const body = dialect.json(completion, { servedBy: served.servedBy, cache: served.cache, attempts: served.attempts.length });
-    return reply.headers(responseHeaders(ticket, served, ctx)).send(body);
+    return reply.headers(responseHeaders(ticket, served, ctx, traceId)).send(body);
   }
 
   reply.hijack();
   request.stratumStatus = 200;
   const out = new SseWriter(reply.raw);
-  out.start({ "x-request-id": request.id, ...responseHeaders(ticket, served, ctx) });
+  out.start({ "x-request-id": request.id, ...responseHeaders(ticket, served, ctx, traceId) });
   const encoder = dialect.stream();
   const acc = new ChunkAccumulator();
   let status = 200;
@@ -135,9 +135,8 @@ export async function serveChat(
   }
 }
 
-function responseHeaders(ticket: Ticket, served: Served<unknown>, ctx: TurnContext): Record<string, string> {
+function responseHeaders(ticket: Ticket, served: Served<unknown>, ctx: TurnContext, traceId: string | undefined): Record<string, string> {
   const h = servedHeaders(ticket, served);
-  const traceId = sampledTraceId(ticket.span);
   if (traceId) h[TRACE_ID_HEADER] = traceId;
   if (ctx.sessionId) h["x-session-id"] = ctx.sessionId;
   return h;

@@ -4,6 +4,6 @@ export { answeredByFallback, ModelService, type Served, type ServeContext, type 
 export { ResponseCache } from "./cache/response-cache.js";
 export { Coalescer, type InFlightCoalescer } from "../core/coalescer.js";
 export { Router, RouteTable, EXTRACTIVE_ALIAS, type Attempt, type Deployment, type CircuitState } from "./router/index.js";
-export { countTokens, countPromptTokens, countMessageTokens, countUsage, estimatePromptTokens, estimateTextTokens, releaseTokenizer, tokenizerLoaded } from "./tokenizer.js";
+export { countTokens, countPromptTokens, countMessageTokens, countUsage, estimatePromptTokens, estimateTextTokens, releaseTokenizer } from "./tokenizer.js";
 export { createProviders } from "./providers/registry.js";
 export { splitSentences } from "./providers/extractive.js";

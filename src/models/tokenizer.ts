@@ -48,7 +48,7 @@ export function releaseTokenizer(): void {
   for (const k of Object.keys(cache)) if (/[\\/]gpt-tokenizer[\\/]/.test(k)) delete cache[k];
 }
 
-/** Whether the rank table is in memory (for tests and the memory bench). */
+/** Whether the rank table is in memory (tests check the release). */
 export function tokenizerLoaded(): boolean {
   return bpeCount !== undefined;
 }

@@ -19,7 +19,8 @@ import type { Pipeline, PipelineTurnSignals, TurnContext } from "./types.js";
 import { ToolLoop, type ApprovalStore, type ToolLoopResult, type ToolRegistry, type ToolSource } from "../tools/index.js";
 import { buildToolRegistry, decodeRunId, encodeRunId, pendingText, type ResumeSummary } from "./pipeline-tools.js";
 import type { Usage } from "../protocol/openai.js";
-import { recordingSpan, stage } from "./stage-span.js";
+import { recordedSpan } from "../core/trace-context.js";
+import { stage } from "./stage-span.js";
 
 import { abstention, guardOutput, NOT_IN_DOCUMENTS, replayCompletion as replay, round4 as round, searchOrEmpty, UNGROUNDED, WITHHELD, withheld, withStricterInstructions } from "./answers.js";
 
@@ -197,7 +198,7 @@ export class RagPipeline implements Pipeline {
     // A copy: a cached answer object is shared with the cache.
     const own = { ...served.result, model: this.name };
     // Decisions outside a stage go to the pipeline's own span (the request's root).
-    if (plan.guard) plan.guard.traceTo = recordingSpan(ctx);
+    if (plan.guard) plan.guard.traceTo = recordedSpan(ctx.trace);
     if (plan.guard?.canaryLeaked(contentText(own.choices[0]?.message.content ?? ""))) return { ...served, result: withheld(own) };
     const grounded = this.cfg.guardrails.output.grounding && plan.guard
       ? await stage(ctx, "grounding", async (span, inner) => {
@@ -405,7 +406,7 @@ export class RagPipeline implements Pipeline {
    */
   private async *annotate(source: AsyncIterable<ChatCompletionChunk>, plan: Plan, ctx: TurnContext): AsyncGenerator<ChatCompletionChunk> {
     const guard = plan.guard;
-    if (guard) guard.traceTo = recordingSpan(ctx); // checks while streaming belong to the request, not a stage
+    if (guard) guard.traceTo = recordedSpan(ctx.trace); // checks while streaming belong to the request, not a stage
     if (guard && (this.rewritesOutput() || this.cfg.guardrails.output.grounding)) {
       yield* this.checkedReplay(source, plan, ctx);
       return;

@@ -4,6 +4,7 @@
 // made with it nest under the stage. When the request is not traced the
 // stage runs with a no-op span and the context unchanged.
 import { INVALID_SPAN_CONTEXT, SpanStatusCode, trace, type Attributes, type Context, type Span } from "@opentelemetry/api";
+import { recordedSpan } from "../core/trace-context.js";
 
 const tracer = trace.getTracer("stratum");
 const NOOP: Span = trace.wrapSpanContext(INVALID_SPAN_CONTEXT);
@@ -13,17 +14,11 @@ export interface Traced {
   trace?: Context;
 }
 
-/** The span a traced context points at, when it is recorded. */
-export function recordingSpan(ctx: Traced): Span | undefined {
-  const span = ctx.trace && trace.getSpan(ctx.trace);
-  return span?.isRecording() ? span : undefined;
-}
-
 export async function stage<C extends Traced, T>(ctx: C, name: string, fn: (span: Span, inner: C) => Promise<T> | T, attributes?: Attributes): Promise<T> {
-  if (!recordingSpan(ctx)) return fn(NOOP, ctx);
+  if (!ctx.trace || !recordedSpan(ctx.trace)) return fn(NOOP, ctx);
   const span = tracer.startSpan(`pipeline.${name}`, attributes ? { attributes } : {}, ctx.trace);
   try {
-    return await fn(span, { ...ctx, trace: trace.setSpan(ctx.trace!, span) });
+    return await fn(span, { ...ctx, trace: trace.setSpan(ctx.trace, span) });
   } catch (e) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: e instanceof Error ? e.message : String(e) });
     throw e;

@@ -5,7 +5,7 @@
 // an alias directly (no rollout involved). Pipelines are built from a version's
 // spec by the app's factory, once per content hash. Every answer carries
 // `stratum.pipeline_version`, and the request span (the turn's trace context) `stratum.pipeline.version`.
-import { trace } from "@opentelemetry/api";
+import { recordedSpan } from "../core/trace-context.js";
 import type { PipelineConfig } from "../config/schema.js";
 import { StratumError } from "../core/errors.js";
 import { answeredByFallback, type Served } from "../models/index.js";
@@ -107,7 +107,7 @@ export class VersionedPipelines implements PipelineResolver {
       }
     }
     const spec = await this.versionAt(name, version, model);
-    if (ctx.trace) trace.getSpan(ctx.trace)?.setAttribute("stratum.pipeline.version", version);
+    recordedSpan(ctx.trace)?.setAttribute("stratum.pipeline.version", version);
     return new ServedVersion(this.pipelineOf(spec), version, observer, this.d);
   }
 

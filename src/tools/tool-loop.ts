@@ -6,6 +6,7 @@
 // later with resume(approvalId) — the tool runs if approved; otherwise the
 // model is told it was denied (or expired) and why.
 import { SpanStatusCode, trace, type Context } from "@opentelemetry/api";
+import { recordedSpan } from "../core/trace-context.js";
 import { randomUUID } from "node:crypto";
 import { StratumError } from "../core/errors.js";
 import type { AssistantMessage, ChatMessage, Tool as OpenAITool, ToolCall as OpenAIToolCall } from "../protocol/openai.js";
@@ -154,7 +155,7 @@ export class ToolLoop {
         trace: opts.trace,
       };
       const call = state.pending;
-      spanOf(run.trace)?.addEvent("tool.approval_decided", { "stratum.tool.name": call.function.name, "stratum.approval.id": approvalId, "stratum.approval.status": decided.status });
+      recordedSpan(run.trace)?.addEvent("tool.approval_decided", { "stratum.tool.name": call.function.name, "stratum.approval.id": approvalId, "stratum.approval.status": decided.status });
       if (decided.status === "approved") {
         await this.runCall(run, call);
       } else {
@@ -307,7 +308,7 @@ export class ToolLoop {
       expiresAt: now + this.ttlMs,
       state,
     });
-    spanOf(run.trace)?.addEvent("tool.approval_requested", { "stratum.tool.name": call.function.name, "stratum.tool.risk": tool.definition.risk, "stratum.approval.id": req.id });
+    recordedSpan(run.trace)?.addEvent("tool.approval_requested", { "stratum.tool.name": call.function.name, "stratum.tool.risk": tool.definition.risk, "stratum.approval.id": req.id });
     return this.pendingResult(req, state);
   }
 
@@ -328,7 +329,7 @@ export class ToolLoop {
       return;
     }
     const risk = this.opts.registry.get(call.function.name)?.definition.risk ?? "unknown";
-    const span = spanOf(run.trace) ? tracer.startSpan("tool.call", { attributes: { "stratum.tool.name": call.function.name, "stratum.tool.risk": risk, "stratum.tool.call_id": call.id } }, run.trace) : undefined;
+    const span = recordedSpan(run.trace) ? tracer.startSpan("tool.call", { attributes: { "stratum.tool.name": call.function.name, "stratum.tool.risk": risk, "stratum.tool.call_id": call.id } }, run.trace) : undefined;
     let result: ToolResult;
     try {
       result = await this.opts.registry.execute({ id: call.id, name: call.function.name, arguments: args }, { signal: run.signal, tenant: run.tenant });
@@ -344,10 +345,4 @@ export class ToolLoop {
     run.toolResults.push(result);
     run.messages.push({ role: "tool", tool_call_id: result.callId, content: result.content });
   }
-}
-
-/** The recorded span of a trace context (undefined when untraced). */
-function spanOf(ctx: Context | undefined) {
-  const span = ctx && trace.getSpan(ctx);
-  return span?.isRecording() ? span : undefined;
 }

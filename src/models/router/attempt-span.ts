@@ -4,16 +4,13 @@
 // comes in explicitly (the caller's trace context); nothing is created when
 // its span is not recorded (tracing off or unsampled).
 import { SpanStatusCode, trace, type Context } from "@opentelemetry/api";
+import { recordedSpan } from "../../core/trace-context.js";
 import type { Attempt } from "./router.js";
 
 const tracer = trace.getTracer("stratum");
 
-function recording(parent: Context | undefined): parent is Context {
-  return parent !== undefined && (trace.getSpan(parent)?.isRecording() ?? false);
-}
-
 export function recordAttemptSpan(a: Attempt, parent: Context | undefined): void {
-  if (!recording(parent)) return;
+  if (!parent || !recordedSpan(parent)) return;
   const end = performance.timeOrigin + performance.now();
   // Deployment ids are `alias/provider:model`.
   const provider = /\/([^:/]+):/.exec(a.deployment)?.[1] ?? "";
@@ -39,7 +36,7 @@ export async function withModelCallSpan<T extends { alias: string; attempts: Att
   parent: Context | undefined,
   fn: (callTrace: Context | undefined) => Promise<T>,
 ): Promise<T> {
-  if (!recording(parent)) return fn(undefined);
+  if (!parent || !recordedSpan(parent)) return fn(undefined);
   const span = tracer.startSpan("model.call", { attributes: { "stratum.alias": alias, "stratum.call": kind } }, parent);
   try {
     const r = await fn(trace.setSpan(parent, span));

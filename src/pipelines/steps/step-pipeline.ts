@@ -20,7 +20,7 @@ import type { Pipeline, PipelineTurnSignals, TurnContext } from "../types.js";
 import { answerTemplate } from "./answer-step.js";
 import { runSteps } from "./run-steps.js";
 import type { RunState, StepEnv, StepsPipelineConfig } from "./types.js";
-import { recordingSpan } from "../stage-span.js";
+import { recordedSpan } from "../../core/trace-context.js";
 
 export interface StepPipelineDeps {
   models: StepEnv["models"];
@@ -62,7 +62,7 @@ export class StepPipeline implements Pipeline {
   private async start(req: ChatRequest, ctx: TurnContext): Promise<RunState> {
     const turn = prepareTurn(req.messages, this.cfg.input.maxTokens);
     const guard = this.d.guardrails?.begin();
-    if (guard) guard.traceTo = recordingSpan(ctx); // decisions outside a step go to the request's span
+    if (guard) guard.traceTo = recordedSpan(ctx.trace); // decisions outside a step go to the request's span
     const question = guard && !this.cfg.steps.some((s) => s.type === "guardrail") ? guard.input(turn.question) : turn.question;
     const ext = PipelineRequestExtSchema.parse(req.stratum ?? {});
     const stored = await this.d.conversations.load(ctx);

@@ -29,8 +29,8 @@ export class TraceWriteThread {
   private worker: Worker | undefined;
   private nextId = 0;
   private readonly pending = new Map<number, { resolve(): void; reject(e: Error): void }>();
-  private readonly inFlight = new Set<Promise<void>>();
-
+  /** The newest write: the thread answers in order, so it settles after every earlier one. */
+  private last: Promise<void> | undefined;
   private readonly entry: URL;
 
   /** Throws when the worker entry is not beside this module (e.g. code bundled without it). */
@@ -46,9 +46,7 @@ export class TraceWriteThread {
       this.pending.set(id, { resolve, reject });
       worker.postMessage({ id, batch } satisfies WriteRequest);
     });
-    this.inFlight.add(written);
-    const settled = () => void this.inFlight.delete(written);
-    written.then(settled, settled);
+    this.last = written;
     return written;
   }
 
@@ -56,7 +54,7 @@ export class TraceWriteThread {
   async close(): Promise<void> {
     const worker = this.worker;
     if (!worker) return;
-    await Promise.allSettled([...this.inFlight]);
+    await this.last?.catch(() => {}); // a failed write was already reported to its caller
     this.worker = undefined;
     await new Promise<void>((resolve) => {
       worker.once("exit", () => resolve());

@@ -1,7 +1,8 @@
 // The span and summary writes of a TraceStore on SQLite, as one IMMEDIATE
-// transaction per batch: each trace's spans of the batch as one JSON row. Used on the request thread for an in-memory
-// database and by the write thread (trace-write-worker.ts) for a file; it
-// imports nothing but types so the worker's module graph stays small.
+// transaction per batch: each trace's spans of the batch as one JSON row.
+// Used on the request thread for an in-memory database and by the write
+// thread (trace-write-worker.ts) for a file; it imports nothing but types so
+// the worker's module graph stays small.
 import type { SqliteDb } from "../../data/sqlite/database.js";
 import type { StoredSpan, TraceBatch, TraceSummaryPatch } from "../types.js";
 
