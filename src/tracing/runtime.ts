@@ -1,30 +1,42 @@
-// The process-wide OpenTelemetry setup: one BasicTracerProvider, registered
-// globally once. No context manager: Stratum passes trace context
-// explicitly (request → TurnContext/ServeContext `trace` → stages, model
-// calls, tools), because AsyncLocalStorage's promise hooks cost ~10 % of
-// gateway throughput on Node 20. Several Stratum instances can live in one
+// The process-wide tracer: registered once as OpenTelemetry's global tracer
+// provider, so every layer makes spans with the plain API
+// (`trace.getTracer("stratum")`). No context manager: Stratum passes trace
+// context explicitly (request → TurnContext/ServeContext `trace` → stages,
+// model calls, tools), because AsyncLocalStorage's promise hooks cost ~10 %
+// of gateway throughput on Node 20. Several Stratum instances can live in one
 // process (tests, the tracing bench), so spans are routed by context: an
 // instance's root context carries its sink, every span started under it
 // (children inherit the context) goes to that sink, and a root span without a
 // sink is not recorded at all (cheap).
-import { createContextKey, trace, TraceFlags, type Attributes, type Context, type Link, type SpanKind } from "@opentelemetry/api";
-import { resourceFromAttributes } from "@opentelemetry/resources";
+//
+// The spans are RecordedSpans (recorded-span.ts), not the SDK's: the trace
+// store is the main consumer and the SDK's per-span machinery cost more than
+// the store write itself. They are SDK-readable, so OTLP export still uses
+// the SDK's BatchSpanProcessor and exporter.
 import {
-  BasicTracerProvider,
-  SamplingDecision,
-  type ReadableSpan,
-  type Sampler,
-  type SamplingResult,
+  context as contextApi,
+  createContextKey,
+  trace,
+  SpanKind,
+  TraceFlags,
+  type Context,
   type Span,
-  type SpanProcessor,
-} from "@opentelemetry/sdk-trace-base";
+  type SpanContext,
+  type SpanOptions,
+  type Tracer,
+  type TracerProvider,
+} from "@opentelemetry/api";
+import type { InstrumentationScope } from "@opentelemetry/core";
+import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
+import { newSpanId, newTraceId } from "./ids.js";
+import { RecordedSpan } from "./recorded-span.js";
 
 /** Where one instance's spans go. */
 export interface SpanSink {
   /** Sampling of root spans started under this sink. */
   sampleRoot(traceId: string): boolean;
-  onEnd(span: ReadableSpan): void;
+  onEnd(span: RecordedSpan): void;
 }
 
 const SINK = createContextKey("stratum.span-sink");
@@ -34,42 +46,53 @@ export function withSink(sink: SpanSink, parent: Context): Context {
   return parent.setValue(SINK, sink);
 }
 
-class SinkSampler implements Sampler {
-  shouldSample(ctx: Context, traceId: string, _name: string, _kind: SpanKind, _attrs: Attributes, _links: Link[]): SamplingResult {
-    const parent = trace.getSpanContext(ctx);
-    if (parent && trace.isSpanContextValid(parent)) {
-      return { decision: parent.traceFlags & TraceFlags.SAMPLED ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
-    }
+class StratumTracer implements Tracer {
+  constructor(
+    private readonly resource: Resource,
+    private readonly scope: InstrumentationScope,
+  ) {}
+
+  startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
+    const parentSpan = options.root ? undefined : trace.getSpanContext(ctx);
+    const parent = parentSpan && trace.isSpanContextValid(parentSpan) ? parentSpan : undefined;
+    const traceId = parent?.traceId ?? newTraceId();
     const sink = ctx.getValue(SINK) as SpanSink | undefined;
-    return { decision: sink?.sampleRoot(traceId) ? SamplingDecision.RECORD_AND_SAMPLED : SamplingDecision.NOT_RECORD };
+    const sampled = sink !== undefined && (parent ? (parent.traceFlags & TraceFlags.SAMPLED) !== 0 : sink.sampleRoot(traceId));
+    const spanContext: SpanContext = { traceId, spanId: newSpanId(), traceFlags: sampled ? TraceFlags.SAMPLED : TraceFlags.NONE };
+    // Unsampled: a context-only span, so children stay unsampled and nothing is recorded.
+    if (!sampled) return trace.wrapSpanContext(spanContext);
+    return new RecordedSpan({
+      context: spanContext,
+      name,
+      kind: options.kind ?? SpanKind.INTERNAL,
+      parent,
+      attributes: options.attributes,
+      startTime: options.startTime,
+      links: options.links,
+      sink,
+      resource: this.resource,
+      scope: this.scope,
+    });
   }
 
-  toString(): string {
-    return "StratumSinkSampler";
+  startActiveSpan<F extends (span: Span) => unknown>(name: string, ...args: unknown[]): ReturnType<F> {
+    const fn = args.pop() as F;
+    const [options, ctx] = args as [SpanOptions | undefined, Context | undefined];
+    const parent = ctx ?? contextApi.active();
+    const span = this.startSpan(name, options, parent);
+    return contextApi.with(trace.setSpan(parent, span), fn as (s: Span) => ReturnType<F>, undefined, span);
   }
 }
 
-class RoutingProcessor implements SpanProcessor {
-  private readonly owners = new WeakMap<object, SpanSink>();
+class StratumTracerProvider implements TracerProvider {
+  private readonly resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: "stratum" });
+  private readonly tracers = new Map<string, StratumTracer>();
 
-  onStart(span: Span, parentContext: Context): void {
-    const sink = parentContext.getValue(SINK) as SpanSink | undefined;
-    if (sink) this.owners.set(span, sink);
-  }
-
-  onEnd(span: ReadableSpan): void {
-    const sink = this.owners.get(span);
-    if (!sink) return;
-    this.owners.delete(span);
-    sink.onEnd(span);
-  }
-
-  forceFlush(): Promise<void> {
-    return Promise.resolve();
-  }
-
-  shutdown(): Promise<void> {
-    return Promise.resolve();
+  getTracer(name: string, version?: string): Tracer {
+    const key = `${name}@${version ?? ""}`;
+    let t = this.tracers.get(key);
+    if (!t) this.tracers.set(key, (t = new StratumTracer(this.resource, { name, ...(version ? { version } : {}) })));
+    return t;
   }
 }
 
@@ -82,11 +105,6 @@ let installed: boolean | undefined;
  */
 export function installTracing(): boolean {
   if (installed !== undefined) return installed;
-  const provider = new BasicTracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: "stratum" }),
-    sampler: new SinkSampler(),
-    spanProcessors: [new RoutingProcessor()],
-  });
-  installed = trace.setGlobalTracerProvider(provider);
+  installed = trace.setGlobalTracerProvider(new StratumTracerProvider());
   return installed;
 }

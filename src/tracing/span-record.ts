@@ -1,24 +1,25 @@
-// A finished OpenTelemetry span → the stored span and what it tells about its
-// trace's summary. Runs in the writer, off the request path.
+// A finished span → the stored span and what it tells about its trace's
+// summary. Runs when the span ends; the writer queues the result.
 import { SpanStatusCode, type HrTime } from "@opentelemetry/api";
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { ATTR } from "./attributes.js";
+import type { RecordedSpan } from "./recorded-span.js";
 import type { StoredSpan, TraceSummaryPatch } from "./types.js";
 
 const ms = (t: HrTime): number => t[0] * 1000 + t[1] / 1e6;
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-export function toStoredSpan(s: ReadableSpan): StoredSpan {
+/** An ended span is immutable: its attributes object is taken over, not copied. */
+export function toStoredSpan(s: RecordedSpan): StoredSpan {
   const ctx = s.spanContext();
   const out: StoredSpan = {
     traceId: ctx.traceId,
     spanId: ctx.spanId,
     name: s.name,
-    startMs: round3(ms(s.startTime)),
-    endMs: round3(ms(s.endTime)),
+    startMs: round3(s.startMs),
+    endMs: round3(s.endMs),
     status: s.status.code === SpanStatusCode.ERROR ? "error" : s.status.code === SpanStatusCode.OK ? "ok" : "unset",
-    attributes: { ...s.attributes },
-    events: s.events.map((e) => ({ name: e.name, time_ms: round3(ms(e.time)), attributes: { ...(e.attributes ?? {}) } })),
+    attributes: s.attributes,
+    events: s.events.length ? s.events.map((e) => ({ name: e.name, time_ms: round3(ms(e.time)), attributes: e.attributes ?? {} })) : [],
   };
   if (s.parentSpanContext?.spanId) out.parentSpanId = s.parentSpanContext.spanId;
   if (s.status.message) out.statusMessage = s.status.message;

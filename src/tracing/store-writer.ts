@@ -3,8 +3,8 @@
 // (full → dropped and counted, a request never waits; the SDK span object
 // itself dies young instead of surviving into the old generation); a timer
 // or a full batch starts a write; one write is in flight at a time.
-import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import type { Logger } from "../ops/logger.js";
+import type { RecordedSpan } from "./recorded-span.js";
 import { summaryPatch, toStoredSpan } from "./span-record.js";
 import type { StoredSpan, TraceBatch, TraceStore, TraceSummaryPatch } from "./types.js";
 
@@ -38,7 +38,7 @@ export class StoreWriter {
     this.flushMs = opts.flushMs ?? 250;
   }
 
-  push(span: ReadableSpan): void {
+  push(span: RecordedSpan): void {
     if (this.queue.length >= this.maxQueue) {
       this.dropped++;
       this.opts.onDropped?.(1);

@@ -3,10 +3,11 @@
 // the retention sweep.
 import type { Context } from "@opentelemetry/api";
 import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { BatchSpanProcessor, TraceIdRatioBasedSampler, SamplingDecision, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import { BatchSpanProcessor, TraceIdRatioBasedSampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
 import { ROOT_CONTEXT } from "@opentelemetry/api";
 import type { TracingConfig } from "../config/schema.js";
 import type { Logger } from "../ops/logger.js";
+import type { RecordedSpan } from "./recorded-span.js";
 import { installTracing, withSink, type SpanSink } from "./runtime.js";
 import { StoreWriter } from "./store-writer.js";
 import type { TraceStore } from "./types.js";
@@ -69,7 +70,7 @@ export class Tracing implements SpanSink {
     return this.ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
   }
 
-  onEnd(span: ReadableSpan): void {
+  onEnd(span: RecordedSpan): void {
     this.writer.push(span);
     this.otlp?.onEnd(span);
   }
