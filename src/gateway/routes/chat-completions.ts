@@ -1,6 +1,7 @@
 // POST /v1/chat/completions — OpenAI Chat Completions, JSON and SSE.
 import type { FastifyInstance } from "fastify";
 import { ChatRequestSchema, type ChatCompletionChunk, type ChatRequest } from "../../protocol/openai.js";
+import { jsonTextOf } from "../../protocol/raw-json.js";
 import { SSE_DONE, sseData } from "../../protocol/sse.js";
 import type { GatewayContext } from "../context.js";
 import { withRequestSpan } from "../request-span.js";
@@ -17,6 +18,23 @@ export function chatCompletionsRoute(app: FastifyInstance, g: GatewayContext): v
   });
 }
 
+const USAGE_NULL_END = ',"usage":null}';
+
+/**
+ * The upstream's own text of an unchanged chunk when it is already what the
+ * client should get: no usage field when the client did not ask for usage,
+ * `"usage":null` when it did. A valid JSON text ending in `,"usage":null}`
+ * has that member at its top level (the last brace closes the object), so
+ * cutting it off is exact.
+ */
+function upstreamText(chunk: ChatCompletionChunk, includeUsage: boolean): string | undefined {
+  const text = jsonTextOf(chunk);
+  if (text === undefined) return undefined;
+  if (includeUsage) return chunk.usage === null ? text : undefined;
+  if (!("usage" in chunk)) return text;
+  return chunk.usage === null && text.endsWith(USAGE_NULL_END) ? `${text.slice(0, -USAGE_NULL_END.length)}}` : undefined;
+}
+
 function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
   const includeUsage = req.stream_options?.include_usage === true;
   return {
@@ -25,8 +43,13 @@ function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) return ""; // the usage chunk goes last, in end()
         // OpenAI: with include_usage every other chunk carries usage: null; without it, no usage field.
-        if (includeUsage) chunk.usage = null;
-        else delete chunk.usage;
+        const text = upstreamText(chunk, includeUsage);
+        if (text !== undefined) return `data: ${text}\n\n`;
+        if (includeUsage) chunk = { ...chunk, usage: null };
+        else if ("usage" in chunk) {
+          const { usage: _drop, ...rest } = chunk;
+          chunk = rest;
+        }
         return sseData(chunk);
       },
       end(usage, acc) {

@@ -10,6 +10,7 @@ import type {
   EmbeddingRequest,
   EmbeddingResponse,
 } from "../../protocol/openai.js";
+import { keepJsonText } from "../../protocol/raw-json.js";
 import { SseDecoder, type SSEEvent } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { countUsage } from "../tokenizer.js";
@@ -57,6 +58,8 @@ function decodeEvent(ev: SSEEvent, deployment: string): ChatCompletionChunk | "d
   if (obj && typeof obj === "object" && "error" in obj && obj.error) throw midStreamError(obj as { error: unknown }, deployment);
   const choices = (obj as { choices?: unknown } | null)?.choices;
   if (!Array.isArray(choices)) throw new StratumError("UpstreamProtocol", `upstream ${deployment} sent a stream event that is not a chunk`);
+  // Kept for re-sending as is; a text spread over several data lines (raw newlines) would need re-framing.
+  if (!ev.data.includes("\n") && !ev.data.includes("\r")) keepJsonText(obj as object, ev.data);
   return obj as ChatCompletionChunk;
 }
 

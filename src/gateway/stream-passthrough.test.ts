@@ -1,0 +1,85 @@
+// Streamed chunks an OpenAI-compatible upstream sends are re-sent as the
+// upstream's own JSON text when nothing changes them (no re-serialising per
+// event), with the usage member as the client asked for it; anything else
+// (multi-line data, a chunk without usage: null) is serialised as before.
+// Over real HTTP against a scripted upstream, read as raw SSE text.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { ScriptedUpstreams } from "../testing/scripted-upstream.js";
+import { startTestServer, type TestServer } from "../testing/harness.js";
+
+const upstreams = new ScriptedUpstreams();
+let srv: TestServer;
+
+// Odd but valid JSON an upstream may send: vendor fields, escapes, unusual member order, spacing.
+const FIRST = `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-1","choices":[{"index":0,"delta":{"role":"assistant","content":"caf\\u00e9 \\"q\\""},"finish_reason":null}],"x_vendor":{"usage":null},"usage":null}`;
+const NO_USAGE_MEMBER = `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-1","choices":[{"index":0,"delta":{"content":" two"},"finish_reason":null}]}`;
+const SPACED = `{ "id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "up-1", "choices": [ { "index": 0, "delta": { "content": " three" }, "finish_reason": null } ], "usage": null }`;
+const MULTI_LINE = `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-1",\n"choices":[{"index":0,"delta":{"content":" four"},"finish_reason":"stop"}],"usage":null}`;
+const USAGE = `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-1","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}}`;
+
+before(async () => {
+  const up = await upstreams.serve((_req, res) => {
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    const multi = MULTI_LINE.split("\n").map((l) => `data: ${l}`).join("\n");
+    res.end(`data: ${FIRST}\n\ndata: ${NO_USAGE_MEMBER}\n\ndata: ${SPACED}\n\n${multi}\n\ndata: ${USAGE}\n\ndata: [DONE]\n\n`);
+  });
+  srv = await startTestServer({
+    providers: { up: { type: "openai", baseUrl: `${up.origin}/v1` } },
+    models: [{ name: "m", deployments: [{ provider: "up" }] }],
+    cache: { enabled: false },
+  });
+});
+after(async () => {
+  await srv.close();
+  upstreams.closeAll();
+});
+
+async function streamData(includeUsage: boolean): Promise<string[]> {
+  const res = await fetch(`${srv.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${srv.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "hi" }], ...(includeUsage ? { stream_options: { include_usage: true } } : {}) }),
+  });
+  assert.equal(res.status, 200);
+  const text = await res.text();
+  const events = text.split("\n\n").filter(Boolean);
+  for (const e of events) assert.match(e, /^data: [^\n]*$/, `every event is one data line: ${JSON.stringify(e)}`);
+  return events.map((e) => e.slice("data: ".length));
+}
+
+test("with include_usage: unchanged chunks go out as the upstream's exact text; usage last", async () => {
+  const data = await streamData(true);
+  assert.equal(data.at(-1), "[DONE]");
+  assert.equal(data[0], FIRST, "vendor fields, escapes and member order survive byte for byte");
+  assert.equal(data[2], SPACED);
+  // No usage member upstream: the client that asked for usage gets usage: null, serialised by Stratum.
+  assert.deepEqual(JSON.parse(data[1]!), { ...JSON.parse(NO_USAGE_MEMBER), usage: null });
+  // The multi-line event is re-framed onto one line.
+  assert.deepEqual(JSON.parse(data[3]!), JSON.parse(MULTI_LINE));
+  assert.deepEqual(JSON.parse(data[4]!).usage, { prompt_tokens: 5, completion_tokens: 4, total_tokens: 9 });
+  assert.equal(data.length, 6);
+});
+
+test("without include_usage: the usage member is cut from the upstream's text, nothing else changes", async () => {
+  const data = await streamData(false);
+  assert.equal(data.at(-1), "[DONE]");
+  assert.equal(data.length, 5, "no usage chunk");
+  for (const d of data.slice(0, -1)) assert.equal("usage" in JSON.parse(d), false, d);
+  assert.equal(data[0], FIRST.replace(/,"usage":null}$/, "}"));
+  assert.equal(JSON.parse(data[0]!).x_vendor.usage, null, "a nested usage member is not the chunk's");
+  assert.equal(data[1], NO_USAGE_MEMBER);
+  assert.deepEqual(JSON.parse(data[2]!), (({ usage: _u, ...rest }) => rest)(JSON.parse(SPACED)));
+});
+
+test("the official SDK reads the passed-through stream", async () => {
+  const stream = await srv.client().chat.completions.create({ model: "m", stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: "hi" }] });
+  let text = "";
+  let usage;
+  for await (const c of stream) {
+    text += c.choices[0]?.delta.content ?? "";
+    if (c.usage) usage = c.usage;
+  }
+  assert.equal(text, 'café "q" two three four');
+  assert.equal(usage?.total_tokens, 9);
+});
