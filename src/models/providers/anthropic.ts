@@ -12,7 +12,7 @@ import {
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { parseSSE } from "../../protocol/sse.js";
-import { MAX_EVENT_BYTES, eventStream, postJSON, readJSON, upstreamPool } from "./upstream-http.js";
+import { MAX_EVENT_BYTES, eventStream, postJSON, requestJSON, upstreamPool } from "./upstream-http.js";
 
 function isMessage(v: unknown): v is AnthropicMessage {
   return !!v && typeof v === "object" && Array.isArray((v as { content?: unknown }).content) && typeof (v as { id?: unknown }).id === "string";
@@ -32,8 +32,7 @@ export function createAnthropicProvider(name: string, cfg: AnthropicProviderConf
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const body = chatRequestToAnthropic(req, cfg.defaultMaxTokens);
       delete body.stream;
-      const res = await postJSON(up.get(ctx.connectTimeoutMs), path, { ...base, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
-      const msg = await readJSON(res.body, name);
+      const msg = await requestJSON(up.get(ctx.connectTimeoutMs), path, { ...base, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
       if (!isMessage(msg)) throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not a message`);
       return anthropicMessageToChatCompletion(msg);
     },

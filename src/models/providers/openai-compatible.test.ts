@@ -176,6 +176,77 @@ test("chat: a server that accepts and hangs -> abort via signal -> UpstreamTimeo
   await assert.rejects(p.chat(REQ, ctx(c.signal)), (e: unknown) => e === reason);
 });
 
+test("chat: an endless error body is read only as far as the message needs, then the connection is dropped", async () => {
+  let closed = false;
+  const up = await serve((_req, res) => {
+    res.writeHead(500, { "content-type": "application/json" });
+    res.write('{"error":{"message":"overloaded","padding":"');
+    const more = () => {
+      if (res.destroyed) return;
+      if (res.write("x".repeat(16 * 1024))) setImmediate(more);
+      else res.once("drain", more);
+    };
+    res.on("close", () => (closed = true));
+    more();
+  });
+  const t0 = Date.now();
+  await assert.rejects(provider(up.base).chat(REQ, ctx()), isKind("UpstreamError", (e) => e.upstreamStatus === 500 && e.retryable && e.message.includes("upstream test-openai returned 500")));
+  assert.ok(Date.now() - t0 < 2_000, "did not wait for the body to end");
+  await eventuallyTrue(() => closed, "the upstream saw the connection close");
+});
+
+test("chat: an abort while the call waits in the pool's queue rejects at once, and the pool keeps working", async () => {
+  const waiting: http.ServerResponse[] = [];
+  const up = await serve((_req, res) => {
+    waiting.push(res); // answered by the test, below
+  });
+  const p = provider(up.base, { maxConnections: 1 });
+  const first = p.chat(REQ, ctx());
+  await eventuallyTrue(() => waiting.length === 1, "the first call reached the upstream");
+  const c = new AbortController();
+  const queued = p.chat(REQ, ctx(c.signal));
+  const reason = new StratumError("UpstreamTimeout", "total timeout");
+  const t0 = Date.now();
+  c.abort(reason);
+  await assert.rejects(queued, (e: unknown) => e === reason);
+  assert.ok(Date.now() - t0 < 500);
+  json(waiting[0]!, 200, COMPLETION);
+  assert.equal((await first).choices[0]?.message.content, "hi there");
+  // The aborted call never reaches the upstream (undici drops it as it would start, which
+  // costs that socket); the next call gets through.
+  const third = p.chat(REQ, ctx());
+  await eventuallyTrue(() => waiting.length === 2, "the next call reached the upstream");
+  json(waiting[1]!, 200, COMPLETION);
+  assert.equal((await third).id, "chatcmpl-1");
+  assert.equal(up.seen.length, 2);
+});
+
+test("chat: a connection reset mid-body is a transport error; a body split in pieces parses whole", async () => {
+  let n = 0;
+  const up = await serve(async (_req, res) => {
+    if (n++ === 0) {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "500" });
+      res.write('{"id":"chatcmpl-1",');
+      setTimeout(() => res.socket?.destroy(), 20);
+    } else {
+      res.writeHead(200, { "content-type": "application/json" });
+      await writeSplit(res, JSON.stringify({ ...COMPLETION, choices: [{ ...COMPLETION.choices[0], message: { role: "assistant", content: "Grüße 世界 🎉" } }] }), 5);
+      res.end();
+    }
+  });
+  const p = provider(up.base);
+  await assert.rejects(p.chat(REQ, ctx()), (e: unknown) => e instanceof StratumError && ["UpstreamUnreachable", "UpstreamProtocol"].includes(e.kind));
+  assert.equal((await p.chat(REQ, ctx())).choices[0]?.message.content, "Grüße 世界 🎉");
+});
+
+async function eventuallyTrue(fn: () => boolean, what: string, ms = 2_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!fn()) {
+    if (Date.now() > until) assert.fail(`timed out waiting: ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
 test("chat: connection refused -> UpstreamUnreachable", async () => {
   const tmp = http.createServer();
   await new Promise<void>((r) => tmp.listen(0, "127.0.0.1", r));

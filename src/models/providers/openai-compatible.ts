@@ -15,7 +15,7 @@ import { SseDecoder, type SSEEvent } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { countUsage } from "../tokenizer.js";
 import { extractUpstreamMessage } from "./http-errors.js";
-import { MAX_EVENT_BYTES, eventStream, postJSON, readJSON, upstreamPool } from "./upstream-http.js";
+import { MAX_EVENT_BYTES, eventStream, postJSON, requestJSON, upstreamPool } from "./upstream-http.js";
 
 // ---------------------------------------------------------------- OpenAI provider
 
@@ -171,8 +171,7 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const body = JSON.stringify(withoutStratum({ ...req, stream: false, stream_options: undefined }));
-      const res = await postJSON(up.get(ctx.connectTimeoutMs), chatPath, { ...base, "x-request-id": ctx.requestId }, body, ctx, name);
-      const out = await readJSON(res.body, name);
+      const out = await requestJSON(up.get(ctx.connectTimeoutMs), chatPath, { ...base, "x-request-id": ctx.requestId }, body, ctx, name);
       if (!isCompletion(out)) throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not a chat completion`);
       if (!out.usage) {
         // Some local servers omit usage; estimate so accounting still works.
@@ -190,8 +189,7 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-      const res = await postJSON(up.get(ctx.connectTimeoutMs), embedPath, { ...base, "x-request-id": ctx.requestId }, JSON.stringify(withoutStratum(req)), ctx, name);
-      const out = await readJSON(res.body, name);
+      const out = await requestJSON(up.get(ctx.connectTimeoutMs), embedPath, { ...base, "x-request-id": ctx.requestId }, JSON.stringify(withoutStratum(req)), ctx, name);
       if (!out || typeof out !== "object" || !Array.isArray((out as { data?: unknown }).data)) {
         throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not an embedding list`);
       }

