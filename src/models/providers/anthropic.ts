@@ -12,7 +12,7 @@ import {
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { parseSSE } from "../../protocol/sse.js";
-import { MAX_EVENT_BYTES, eventStream, postJSON, requestJSON, upstreamPool } from "./upstream-http.js";
+import { MAX_EVENT_BYTES, eventStream, requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
 
 function isMessage(v: unknown): v is AnthropicMessage {
   return !!v && typeof v === "object" && Array.isArray((v as { content?: unknown }).content) && typeof (v as { id?: unknown }).id === "string";
@@ -40,9 +40,9 @@ export function createAnthropicProvider(name: string, cfg: AnthropicProviderConf
     async stream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
       const body = chatRequestToAnthropic(req, cfg.defaultMaxTokens);
       body.stream = true;
-      const res = await postJSON(up.get(ctx.connectTimeoutMs), path, { ...streamBase, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
+      const res = await requestStream(up.get(ctx.connectTimeoutMs), path, { ...streamBase, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
       const id = `chatcmpl-${ctx.requestId}`;
-      return eventStream(res.body, (chunks) => decodeAnthropicStream(parseSSE(chunks, MAX_EVENT_BYTES), id, req.model), name);
+      return eventStream(res, (chunks) => decodeAnthropicStream(parseSSE(chunks, MAX_EVENT_BYTES), id, req.model), name);
     },
 
     close: () => up.close(),

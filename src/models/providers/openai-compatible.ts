@@ -15,7 +15,7 @@ import { SseDecoder, type SSEEvent } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { countUsage } from "../tokenizer.js";
 import { extractUpstreamMessage } from "./http-errors.js";
-import { MAX_EVENT_BYTES, eventStream, postJSON, requestJSON, upstreamPool } from "./upstream-http.js";
+import { MAX_EVENT_BYTES, eventStream, requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
 
 // ---------------------------------------------------------------- OpenAI provider
 
@@ -184,8 +184,8 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
     async stream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
       // Usage is always requested so accounting is exact; the gateway decides what to forward.
       const body = JSON.stringify(withoutStratum({ ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } }));
-      const res = await postJSON(up.get(ctx.connectTimeoutMs), chatPath, { ...streamBase, "x-request-id": ctx.requestId }, body, ctx, name);
-      return eventStream(res.body, (chunks) => new OpenAIStreamDecoder(chunks, name), name);
+      const res = await requestStream(up.get(ctx.connectTimeoutMs), chatPath, { ...streamBase, "x-request-id": ctx.requestId }, body, ctx, name);
+      return eventStream(res, (chunks) => new OpenAIStreamDecoder(chunks, name), name);
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
