@@ -1,7 +1,7 @@
 // Streamed chunks an OpenAI-compatible upstream sends are re-sent as the
 // upstream's own JSON text when nothing changes them (no re-serialising per
 // event), with the usage member as the client asked for it; anything else
-// (multi-line data, a chunk without usage: null) is serialised as before.
+// (multi-line data, a usage member that is not null) is serialised as before.
 // Over real HTTP against a scripted upstream, read as raw SSE text.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -53,7 +53,8 @@ test("with include_usage: unchanged chunks go out as the upstream's exact text; 
   assert.equal(data.at(-1), "[DONE]");
   assert.equal(data[0], FIRST, "vendor fields, escapes and member order survive byte for byte");
   assert.equal(data[2], SPACED);
-  // No usage member upstream: the client that asked for usage gets usage: null, serialised by Stratum.
+  // No usage member upstream (vLLM, Ollama): the client that asked for usage gets usage: null, added to the text.
+  assert.equal(data[1], NO_USAGE_MEMBER.replace(/}$/, ',"usage":null}'));
   assert.deepEqual(JSON.parse(data[1]!), { ...JSON.parse(NO_USAGE_MEMBER), usage: null });
   // The multi-line event is re-framed onto one line.
   assert.deepEqual(JSON.parse(data[3]!), JSON.parse(MULTI_LINE));

@@ -21,18 +21,26 @@ export function chatCompletionsRoute(app: FastifyInstance, g: GatewayContext): v
 const USAGE_NULL_END = ',"usage":null}';
 
 /**
- * The upstream's own text of an unchanged chunk when it is already what the
- * client should get: no usage field when the client did not ask for usage,
- * `"usage":null` when it did. A valid JSON text ending in `,"usage":null}`
- * has that member at its top level (the last brace closes the object), so
- * cutting it off is exact.
+ * The upstream's own text of an unchanged chunk, made what the client should
+ * get: no usage member when the client did not ask for usage, `"usage":null`
+ * when it did (OpenAI sends it on every chunk then; vLLM, Ollama and others
+ * leave it out). Edits are at the text's end only, where they are exact: the
+ * last brace of a valid JSON text closes its top-level object, so a text
+ * ending in `,"usage":null}` has that member at the top level, and a member
+ * added before the last brace is a top-level member (not a duplicate: the
+ * parsed chunk has no usage).
  */
 function upstreamText(chunk: ChatCompletionChunk, includeUsage: boolean): string | undefined {
   const text = jsonTextOf(chunk);
   if (text === undefined) return undefined;
-  if (includeUsage) return chunk.usage === null ? text : undefined;
-  if (!("usage" in chunk)) return text;
-  return chunk.usage === null && text.endsWith(USAGE_NULL_END) ? `${text.slice(0, -USAGE_NULL_END.length)}}` : undefined;
+  if (!("usage" in chunk)) {
+    if (!includeUsage) return text;
+    // A chunk always has members (`choices` at least), so the new one follows a comma.
+    return text.endsWith("}") ? `${text.slice(0, -1)},"usage":null}` : undefined;
+  }
+  if (chunk.usage !== null) return undefined;
+  if (includeUsage) return text;
+  return text.endsWith(USAGE_NULL_END) ? `${text.slice(0, -USAGE_NULL_END.length)}}` : undefined;
 }
 
 function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
@@ -45,12 +53,9 @@ function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
         // OpenAI: with include_usage every other chunk carries usage: null; without it, no usage field.
         const text = upstreamText(chunk, includeUsage);
         if (text !== undefined) return `data: ${text}\n\n`;
-        if (includeUsage) chunk = { ...chunk, usage: null };
-        else if ("usage" in chunk) {
-          const { usage: _drop, ...rest } = chunk;
-          chunk = rest;
-        }
-        return sseData(chunk);
+        // A copy with usage as the client asked (chunks are never changed in place).
+        const { usage: _upstream, ...rest } = chunk;
+        return sseData(includeUsage ? { ...rest, usage: null } : rest);
       },
       end(usage, acc) {
         if (!includeUsage) return SSE_DONE;
