@@ -8,7 +8,7 @@ import { Pool } from "undici";
 import { StratumError } from "../../core/errors.js";
 import type { CallContext } from "../provider.js";
 import { networkError } from "./http-errors.js";
-import { dispatchPost, toText } from "./upstream-call.js";
+import { dispatchPost, toText, type CallHandle } from "./upstream-call.js";
 import { StreamBody } from "./upstream-stream.js";
 
 /** Largest single SSE event accepted from an upstream. */
@@ -61,17 +61,29 @@ function parseJSON(text: string, deployment: string): unknown {
   }
 }
 
+/** Largest whole JSON answer read (an embeddings batch of 2,048 × 3,072 floats is ~130 MB of JSON). */
+export const MAX_JSON_BYTES = 256 * 1024 * 1024;
+
 /**
  * POST a JSON body and read the whole JSON answer (measured ~25 µs less per
  * call than undici's request() + body.text()). 2xx → the parsed body; any
- * other status, a transport failure or an abort → the mapped error.
+ * other status, a transport failure, an abort or an answer over `maxBytes`
+ * (an upstream that never stops) → the mapped error.
  */
-export function requestJSON(pool: Pool, path: string, headers: Record<string, string>, body: string, ctx: CallContext, deployment: string): Promise<unknown> {
+export function requestJSON(pool: Pool, path: string, headers: Record<string, string>, body: string, ctx: CallContext, deployment: string, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let bytes = 0;
+    let call: CallHandle | undefined;
     dispatchPost(pool, path, headers, body, ctx, deployment, {
-      start() {},
-      data: (chunk) => chunks.push(chunk),
+      start: (c) => (call = c),
+      data(chunk) {
+        bytes += chunk.length;
+        if (bytes <= maxBytes) return void chunks.push(chunk);
+        chunks.length = 0;
+        call?.abort(new Error("answer too large"));
+        reject(new StratumError("UpstreamProtocol", `upstream ${deployment} sent an answer larger than ${maxBytes} bytes`));
+      },
       end() {
         try {
           resolve(parseJSON(toText(chunks), deployment));

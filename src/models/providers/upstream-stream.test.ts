@@ -6,7 +6,7 @@ import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { ScriptedUpstreams } from "../../testing/scripted-upstream.js";
 import type { CallContext } from "../provider.js";
-import { requestStream, upstreamPool } from "./upstream-http.js";
+import { requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
 
 const upstreams = new ScriptedUpstreams();
 const pools: Array<{ close(): Promise<void> }> = [];
@@ -67,4 +67,25 @@ test("drain() after the reader stopped keeps the connection for the next call; d
   await third.next();
   third.drain(1_000);
   assert.equal(up.state.connections, 2, "a destroyed stream's connection is not reused");
+});
+
+test("a whole JSON answer larger than the cap is refused without reading on, and the pool goes on", async () => {
+  let n = 0;
+  const up = await upstreams.serve((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json" });
+    if (n++ > 0) {
+      res.end('{"ok":true}');
+      return;
+    }
+    res.write('{"data":"');
+    const more = () => {
+      if (!res.destroyed && res.write(PIECE)) setImmediate(more);
+      else if (!res.destroyed) res.once("drain", more);
+    };
+    more(); // never ends
+  });
+  const pool = upstreamPool(up.origin, 1);
+  pools.push(pool);
+  await assert.rejects(requestJSON(pool.get(1_000), "/", {}, "{}", ctx(), "test", 1024 * 1024), (e: unknown) => e instanceof Error && /larger than 1048576 bytes/.test(e.message));
+  assert.deepEqual(await requestJSON(pool.get(1_000), "/", {}, "{}", ctx(), "test"), { ok: true });
 });
