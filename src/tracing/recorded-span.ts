@@ -6,9 +6,15 @@
 // span on the request thread. Times are kept in ms; the HrTime views are
 // computed only when an exporter reads them.
 import { SpanStatusCode, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanKind, type SpanStatus, type TimeInput } from "@opentelemetry/api";
-import type { InstrumentationScope } from "@opentelemetry/core";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
+
+/** The tracer a span came from (the SDK's InstrumentationScope, declared here: @opentelemetry/core is not a dependency of ours). */
+export interface InstrumentationScope {
+  name: string;
+  version?: string;
+  schemaUrl?: string;
+}
 
 /** Epoch milliseconds with sub-millisecond precision (monotonic within the process). */
 export const nowMs = (): number => performance.timeOrigin + performance.now();

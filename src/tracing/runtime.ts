@@ -26,11 +26,10 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import type { InstrumentationScope } from "@opentelemetry/core";
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { newSpanId, newTraceId } from "./ids.js";
-import { RecordedSpan } from "./recorded-span.js";
+import { RecordedSpan, type InstrumentationScope } from "./recorded-span.js";
 
 /** Where one instance's spans go. */
 export interface SpanSink {
