@@ -384,9 +384,9 @@ function report(run: Run, systems: SystemId[]): void {
   const range = (rs: Array<{ r: number; where: string }>) => `lowest ${fmt.ratio(rs[0]!.r)} (${rs[0]!.where}), highest ${fmt.ratio(rs.at(-1)!.r)} (${rs.at(-1)!.where})`;
   const vsPk = ratios("portkey");
   // Where even the floor is under 5x Portkey (one connection: latency-bound), the cell cannot pass: say so.
-  const floorVsPk = (r: { mode: Mode; c: number }) => ratios("portkey", "floor").find((x) => x.mode === r.mode && x.c === r.c)?.r;
+  const floorVsPk = ratios("portkey", "floor");
   const floorNote = (r: { mode: Mode; c: number } | undefined) => {
-    const f = r && floorVsPk(r);
+    const f = r && floorVsPk.find((x) => x.mode === r.mode && x.c === r.c)?.r;
     return f !== undefined ? `; the floor itself is ${fmt.ratio(f)} Portkey there` : "";
   };
   target("throughput >= 5x Portkey's (every cell)", vsPk.length ? vsPk[0]!.r >= 5 : undefined, vsPk.length ? range(vsPk) + floorNote(vsPk[0]) : "Portkey not measured");

@@ -17,7 +17,7 @@ export interface InstrumentationScope {
 }
 
 /** Epoch milliseconds with sub-millisecond precision (monotonic within the process). */
-export const nowMs = (): number => performance.timeOrigin + performance.now();
+const nowMs = (): number => performance.timeOrigin + performance.now();
 
 const toHrTime = (ms: number): HrTime => {
   const s = Math.floor(ms / 1000);
@@ -38,9 +38,12 @@ function isTimeInput(v: unknown): v is TimeInput {
 
 /** The attribute values the OpenTelemetry spec allows; anything else is dropped (as the SDK does). */
 function validValue(v: unknown): v is AttributeValue {
+  return isPrimitive(v) || (Array.isArray(v) && v.every((x) => x == null || isPrimitive(x)));
+}
+
+function isPrimitive(v: unknown): boolean {
   const t = typeof v;
-  if (t === "string" || t === "number" || t === "boolean") return true;
-  return Array.isArray(v) && v.every((x) => x === null || x === undefined || ["string", "number", "boolean"].includes(typeof x));
+  return t === "string" || t === "number" || t === "boolean";
 }
 
 /** Where an ended span goes. */

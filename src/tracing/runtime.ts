@@ -29,13 +29,12 @@ import {
 import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
 import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { newSpanId, newTraceId } from "./ids.js";
-import { RecordedSpan, type InstrumentationScope } from "./recorded-span.js";
+import { RecordedSpan, type EndedSpanSink, type InstrumentationScope } from "./recorded-span.js";
 
 /** Where one instance's spans go. */
-export interface SpanSink {
+export interface SpanSink extends EndedSpanSink {
   /** Sampling of root spans started under this sink. */
   sampleRoot(traceId: string): boolean;
-  onEnd(span: RecordedSpan): void;
 }
 
 const SINK = createContextKey("stratum.span-sink");

@@ -19,7 +19,7 @@ export function toStoredSpan(s: RecordedSpan): StoredSpan {
     endMs: round3(s.endMs),
     status: s.status.code === SpanStatusCode.ERROR ? "error" : s.status.code === SpanStatusCode.OK ? "ok" : "unset",
     attributes: s.attributes,
-    events: s.events.length ? s.events.map((e) => ({ name: e.name, time_ms: round3(ms(e.time)), attributes: e.attributes ?? {} })) : [],
+    events: s.events.map((e) => ({ name: e.name, time_ms: round3(ms(e.time)), attributes: e.attributes ?? {} })),
   };
   if (s.parentSpanContext?.spanId) out.parentSpanId = s.parentSpanContext.spanId;
   if (s.status.message) out.statusMessage = s.status.message;

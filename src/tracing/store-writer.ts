@@ -1,6 +1,6 @@
 // Hands finished spans to the TraceStore in batches, off the request path:
 // push only copies the span's data into a small record on a bounded queue
-// (full → dropped and counted, a request never waits; the SDK span object
+// (full → dropped and counted, a request never waits; the span object
 // itself dies young instead of surviving into the old generation); a timer
 // or a full batch starts a write; one write is in flight at a time.
 import type { Logger } from "../ops/logger.js";

@@ -7,6 +7,7 @@ import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseData, SSE_DONE } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
+import { eventually } from "../../testing/harness.js";
 import { ScriptedUpstreams, type Handler } from "../../testing/scripted-upstream.js";
 import { createOpenAIProvider } from "./openai-compatible.js";
 import { errors as undiciErrors } from "undici";
@@ -192,7 +193,7 @@ test("chat: an endless error body is read only as far as the message needs, then
   const t0 = Date.now();
   await assert.rejects(provider(up.base).chat(REQ, ctx()), isKind("UpstreamError", (e) => e.upstreamStatus === 500 && e.retryable && e.message.includes("upstream test-openai returned 500")));
   assert.ok(Date.now() - t0 < 2_000, "did not wait for the body to end");
-  await eventuallyTrue(() => closed, "the upstream saw the connection close");
+  await eventually(() => closed, 2_000, "the upstream saw the connection close");
 });
 
 test("chat: an abort while the call waits in the pool's queue rejects at once, and the pool keeps working", async () => {
@@ -202,7 +203,7 @@ test("chat: an abort while the call waits in the pool's queue rejects at once, a
   });
   const p = provider(up.base, { maxConnections: 1 });
   const first = p.chat(REQ, ctx());
-  await eventuallyTrue(() => waiting.length === 1, "the first call reached the upstream");
+  await eventually(() => waiting.length === 1, 2_000, "the first call reached the upstream");
   const c = new AbortController();
   const queued = p.chat(REQ, ctx(c.signal));
   const reason = new StratumError("UpstreamTimeout", "total timeout");
@@ -215,7 +216,7 @@ test("chat: an abort while the call waits in the pool's queue rejects at once, a
   // The aborted call never reaches the upstream (undici drops it as it would start, which
   // costs that socket); the next call gets through.
   const third = p.chat(REQ, ctx());
-  await eventuallyTrue(() => waiting.length === 2, "the next call reached the upstream");
+  await eventually(() => waiting.length === 2, 2_000, "the next call reached the upstream");
   json(waiting[1]!, 200, COMPLETION);
   assert.equal((await third).id, "chatcmpl-1");
   assert.equal(up.seen.length, 2);
@@ -238,14 +239,6 @@ test("chat: a connection reset mid-body is a transport error; a body split in pi
   await assert.rejects(p.chat(REQ, ctx()), (e: unknown) => e instanceof StratumError && ["UpstreamUnreachable", "UpstreamProtocol"].includes(e.kind));
   assert.equal((await p.chat(REQ, ctx())).choices[0]?.message.content, "Grüße 世界 🎉");
 });
-
-async function eventuallyTrue(fn: () => boolean, what: string, ms = 2_000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!fn()) {
-    if (Date.now() > until) assert.fail(`timed out waiting: ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
 
 test("chat: connection refused -> UpstreamUnreachable", async () => {
   const tmp = http.createServer();

@@ -33,11 +33,8 @@ export class StreamBody implements BodySink, AsyncIterableIterator<Buffer> {
 
   data(chunk: Buffer): void {
     if (this.discarding) return;
-    const w = this.waiter;
-    if (w) {
-      this.waiter = undefined;
-      return w.resolve({ done: false, value: chunk });
-    }
+    const w = this.takeWaiter();
+    if (w) return w.resolve({ done: false, value: chunk });
     this.queue.push(chunk);
     if (this.queue.length >= HIGH_WATER && !this.paused) {
       this.paused = true;
@@ -48,18 +45,14 @@ export class StreamBody implements BodySink, AsyncIterableIterator<Buffer> {
   end(): void {
     this.ended = true;
     clearTimeout(this.drainTimer);
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.resolve(DONE);
+    this.takeWaiter()?.resolve(DONE);
   }
 
   fail(err: StratumError): void {
     if (!this.call) return this.started.reject(err);
     this.error = err;
     clearTimeout(this.drainTimer);
-    const w = this.waiter;
-    this.waiter = undefined;
-    w?.reject(err);
+    this.takeWaiter()?.reject(err);
   }
 
   next(): Promise<IteratorResult<Buffer>> {
@@ -109,8 +102,13 @@ export class StreamBody implements BodySink, AsyncIterableIterator<Buffer> {
       this.paused = false;
       this.call?.resume();
     }
+    this.takeWaiter()?.resolve(DONE);
+  }
+
+  /** The pending next(), handed over exactly once. */
+  private takeWaiter() {
     const w = this.waiter;
     this.waiter = undefined;
-    w?.resolve(DONE);
+    return w;
   }
 }
