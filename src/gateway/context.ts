@@ -14,11 +14,11 @@ import type { RegistryService } from "../registry/index.js";
 import type { RolloutService } from "../rollouts/index.js";
 import type { RetrievalStore, SearchRequest, SearchResult } from "../retrieval/types.js";
 import type { MemoryStore, SessionStore } from "../sessions/index.js";
-import { StratumError } from "../core/errors.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { UsageRecorder } from "../ops/usage-recorder.js";
 import { authenticate, requireAdmin } from "./auth/authenticate.js";
+import { connectionSignal } from "./client-signal.js";
 import type { KeyService } from "./auth/key-service.js";
 import type { ChatFlow } from "./chat-flow.js";
 
@@ -150,12 +150,8 @@ export class GatewayContext {
     return key;
   }
 
-  /** Aborts when the client disconnects before the response finished. */
+  /** Aborts when the client disconnects (closes the request's connection). */
   clientSignal(reply: FastifyReply): AbortSignal {
-    const controller = new AbortController();
-    reply.raw.once("close", () => {
-      if (!reply.raw.writableFinished) controller.abort(new StratumError("Unavailable", "client closed the request", { code: "client_closed" }));
-    });
-    return controller.signal;
+    return connectionSignal(reply.request.raw.socket);
   }
 }

@@ -7,11 +7,15 @@ export class SqliteUsageStore implements UsageStore {
   constructor(private readonly db: SqliteDb) {
     const insert = db.prepare(
       `INSERT INTO usage (request_id, at, key_id, tenant, user, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
-       VALUES (@requestId, @at, @keyId, @tenant, @user, @model, @deployment, @promptTokens, @completionTokens, @costUsd, @status, @cached, @stream, @latencyMs)`,
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     );
     // One transaction per batch: thousands of rows per fsync instead of one.
+    // Positional parameters: binding 14 named ones (and a copy of the record
+    // to turn booleans into integers) cost ~3 µs more a row, on the main thread.
     this.insertMany = db.transaction((rows: readonly UsageRecord[]) => {
-      for (const r of rows) insert.run({ ...r, cached: r.cached ? 1 : 0, stream: r.stream ? 1 : 0 });
+      for (const r of rows) {
+        insert.run(r.requestId, r.at, r.keyId, r.tenant, r.user, r.model, r.deployment, r.promptTokens, r.completionTokens, r.costUsd, r.status, r.cached ? 1 : 0, r.stream ? 1 : 0, r.latencyMs);
+      }
     });
     this.costStmt = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage WHERE key_id = ? AND at >= ?");
   }
