@@ -29,6 +29,8 @@ const config = parseConfig({
   models: [{ name: "bench", deployments: [{ provider: "upstream" }] }],
   cache: { enabled: false },
   tracing: { enabled: tracing },
+  // BENCH_SAMPLE=off: no first-start ingest of Stratum's docs (a restarted server does not run it).
+  retrieval: { sampleCollection: process.env.BENCH_SAMPLE !== "off" },
   limits: limits ? { perKey: { requestsPerMinute: 10_000_000, tokensPerMinute: 10_000_000_000, concurrent: 100_000 } } : {},
 });
 // Same settings as the default stdout destination, to /dev/null.
