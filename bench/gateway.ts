@@ -78,7 +78,8 @@ interface Run {
   rawCells: Cell[];
   probes: Array<ProbeResult & { system: SystemId; mode: Mode }>;
   memory: Memory[];
-  targets: Array<{ name: string; status: "PASS" | "MISS" | "SKIP"; value: string }>;
+  /** Judged for each Stratum system measured (with tracing, the default; without, the issue's configuration). */
+  targets: Array<{ system: SystemId; name: string; status: "PASS" | "MISS" | "SKIP"; value: string }>;
   profile?: string[];
 }
 
@@ -380,36 +381,46 @@ function report(run: Run, systems: SystemId[]): void {
       }
     return out.sort((x, y) => x.r - y.r);
   };
-  const target = (name: string, ok: boolean | undefined, value: string) => run.targets.push({ name, status: ok === undefined ? "SKIP" : ok ? "PASS" : "MISS", value });
   const range = (rs: Array<{ r: number; where: string }>) => `lowest ${fmt.ratio(rs[0]!.r)} (${rs[0]!.where}), highest ${fmt.ratio(rs.at(-1)!.r)} (${rs.at(-1)!.where})`;
-  const vsPk = ratios("portkey");
   // Where even the floor is under 5x Portkey (one connection: latency-bound), the cell cannot pass: say so.
   const floorVsPk = ratios("portkey", "floor");
   const floorNote = (r: { mode: Mode; c: number } | undefined) => {
     const f = r && floorVsPk.find((x) => x.mode === r.mode && x.c === r.c)?.r;
     return f !== undefined ? `; the floor itself is ${fmt.ratio(f)} Portkey there` : "";
   };
-  target("throughput >= 5x Portkey's (every cell)", vsPk.length ? vsPk[0]!.r >= 5 : undefined, vsPk.length ? range(vsPk) + floorNote(vsPk[0]) : "Portkey not measured");
-  const vsFloor = ratios("floor");
-  target("throughput >= 0.5x the floor's (every cell)", vsFloor.length ? vsFloor[0]!.r >= 0.5 : undefined, vsFloor.length ? range(vsFloor) : "floor not measured");
-  const sj = pr("stratum", "json");
-  const added = sj && d.json ? sj.totalP50 - d.json.totalP50 : NaN;
-  const ac = (s: SystemId) => cell(s, "json", 1)?.p50 ?? NaN;
-  const acAdded = ac("stratum") - ac("direct");
-  target(
-    "added p50 at 1 connection <= 0.5 ms",
-    Number.isFinite(added) ? added <= 0.5 : undefined,
-    `${fmt.signedMs(added)} ms (p50 ${fmt.ms(sj?.totalP50 ?? NaN, 3)} vs ${fmt.ms(d.json?.totalP50 ?? NaN, 3)} direct)` +
-      (Number.isFinite(acAdded) ? `; autocannon at 1 conn: ${fmt.signedMs(acAdded)} ms` : ""),
-  );
-  const ss = pr("stratum", "stream");
-  const ttfb = ss && d.stream ? ss.ttfbP50 - d.stream.ttfbP50 : NaN;
-  target("first streamed byte within 1 ms of the upstream's", Number.isFinite(ttfb) ? ttfb <= 1 : undefined, `${fmt.signedMs(ttfb)} ms (p50 ${fmt.ms(ss?.ttfbP50 ?? NaN, 3)} vs ${fmt.ms(d.stream?.ttfbP50 ?? NaN, 3)} direct)`);
-  const mem = run.memory.find((m) => m.system === "stratum");
-  target("RSS under load < 150 MiB", mem ? mem.loadMaxMiB < 150 : undefined, mem ? `${fmt.mib(mem.loadMaxMiB)} MiB max sampled (idle ${fmt.mib(mem.idleMiB)}, VmHWM ${fmt.mib(mem.hwmMiB)})` : "not measured");
-  log();
-  log("Targets (Stratum; every figure from this run)");
-  for (const t of run.targets) log(`  ${t.status.padEnd(4)}  ${t.name.padEnd(50)} ${t.value}`);
+  const judge = (sys: SystemId) => {
+    const target = (name: string, ok: boolean | undefined, value: string) => run.targets.push({ system: sys, name, status: ok === undefined ? "SKIP" : ok ? "PASS" : "MISS", value });
+    const vsPk = ratios("portkey", sys);
+    target("throughput >= 5x Portkey's (every cell)", vsPk.length ? vsPk[0]!.r >= 5 : undefined, vsPk.length ? range(vsPk) + floorNote(vsPk[0]) : "Portkey not measured");
+    const vsFloor = ratios("floor", sys);
+    target("throughput >= 0.5x the floor's (every cell)", vsFloor.length ? vsFloor[0]!.r >= 0.5 : undefined, vsFloor.length ? range(vsFloor) : "floor not measured");
+    const sj = pr(sys, "json");
+    const added = sj && d.json ? sj.totalP50 - d.json.totalP50 : NaN;
+    const ac = (s: SystemId) => cell(s, "json", 1)?.p50 ?? NaN;
+    const acAdded = ac(sys) - ac("direct");
+    target(
+      "added p50 at 1 connection <= 0.5 ms",
+      Number.isFinite(added) ? added <= 0.5 : undefined,
+      `${fmt.signedMs(added)} ms (p50 ${fmt.ms(sj?.totalP50 ?? NaN, 3)} vs ${fmt.ms(d.json?.totalP50 ?? NaN, 3)} direct)` +
+        (Number.isFinite(acAdded) ? `; autocannon at 1 conn: ${fmt.signedMs(acAdded)} ms` : ""),
+    );
+    const ss = pr(sys, "stream");
+    const ttfb = ss && d.stream ? ss.ttfbP50 - d.stream.ttfbP50 : NaN;
+    target("first streamed byte within 1 ms of the upstream's", Number.isFinite(ttfb) ? ttfb <= 1 : undefined, `${fmt.signedMs(ttfb)} ms (p50 ${fmt.ms(ss?.ttfbP50 ?? NaN, 3)} vs ${fmt.ms(d.stream?.ttfbP50 ?? NaN, 3)} direct)`);
+    const mem = run.memory.find((m) => m.system === sys);
+    target("RSS under load < 150 MiB", mem ? mem.loadMaxMiB < 150 : undefined, mem ? `${fmt.mib(mem.loadMaxMiB)} MiB max sampled (idle ${fmt.mib(mem.idleMiB)}, VmHWM ${fmt.mib(mem.hwmMiB)})` : "not measured");
+  };
+  const judged: Array<[SystemId, string]> = [
+    ["stratum", "Stratum as configured by default, tracing into the local store included"],
+    ["stratum-untraced", "Stratum without tracing: the issue's configuration (auth, rate limits, metrics, request logs)"],
+  ];
+  for (const [sys, title] of judged) {
+    if (!systems.includes(sys)) continue;
+    judge(sys);
+    log();
+    log(`Targets: ${title}; every figure from this run`);
+    for (const t of run.targets.filter((x) => x.system === sys)) log(`  ${t.status.padEnd(4)}  ${t.name.padEnd(50)} ${t.value}`);
+  }
 }
 
 async function main(): Promise<void> {
