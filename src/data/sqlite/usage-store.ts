@@ -11,7 +11,7 @@ export class SqliteUsageStore implements UsageStore {
     );
     // One transaction per batch: thousands of rows per fsync instead of one.
     // Positional parameters: binding 14 named ones (and a copy of the record
-    // to turn booleans into integers) cost ~3 µs more a row, on the main thread.
+    // to turn booleans into integers) cost 1–3 µs more a row, on the main thread.
     this.insertMany = db.transaction((rows: readonly UsageRecord[]) => {
       for (const r of rows) {
         insert.run(r.requestId, r.at, r.keyId, r.tenant, r.user, r.model, r.deployment, r.promptTokens, r.completionTokens, r.costUsd, r.status, r.cached ? 1 : 0, r.stream ? 1 : 0, r.latencyMs);
