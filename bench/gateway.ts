@@ -371,7 +371,7 @@ function report(run: Run, systems: SystemId[]): void {
   );
 
   // ------------------------------------------------------------- targets ---
-  const ratios = (other: SystemId, of: SystemId = "stratum") => {
+  const ratios = (other: SystemId, of: SystemId) => {
     const out: Array<{ r: number; where: string; mode: Mode; c: number }> = [];
     for (const mode of modes)
       for (const c of run.options.connections) {

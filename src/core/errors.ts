@@ -83,6 +83,11 @@ export class StratumError extends Error {
   }
 }
 
+/** The error a request's work ends with when its client went away (the gateway's signal aborts with it). */
+export function clientClosed(): StratumError {
+  return new StratumError("Unavailable", "client closed the request", { code: "client_closed" });
+}
+
 /** 408, 409, 429 and 5xx are worth retrying; other 4xx are the caller's fault. */
 export function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;

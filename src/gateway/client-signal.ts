@@ -6,7 +6,7 @@
 // AbortController and the first listener on its signal costs ~4 µs on Node 20;
 // a connection carries many requests.
 import type { Socket } from "node:net";
-import { StratumError } from "../core/errors.js";
+import { clientClosed } from "../core/errors.js";
 
 const CLIENT_SIGNAL = Symbol("stratum.clientSignal");
 type WatchedSocket = Socket & { [CLIENT_SIGNAL]?: AbortSignal };
@@ -17,7 +17,7 @@ export function connectionSignal(socket: Socket): AbortSignal {
   const known = s[CLIENT_SIGNAL];
   if (known) return known;
   const controller = new AbortController();
-  const abort = () => controller.abort(new StratumError("Unavailable", "client closed the request", { code: "client_closed" }));
+  const abort = () => controller.abort(clientClosed());
   if (s.destroyed) abort();
   else s.once("close", abort);
   s[CLIENT_SIGNAL] = controller.signal;

@@ -3,7 +3,7 @@
 // bulkheads, connect / first-token / total timeouts, and fallback chains.
 // Retries happen here and only here (providers do one attempt each).
 import type { Context } from "@opentelemetry/api";
-import { StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
+import { clientClosed, StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
 import type { CallContext } from "../provider.js";
 import { fullJitterBackoff, sleep } from "./backoff.js";
@@ -297,7 +297,7 @@ function countsAgainstCircuit(err: StratumError): boolean {
 }
 
 function clientGone(signal: AbortSignal): StratumError {
-  return signal.reason instanceof StratumError ? signal.reason : new StratumError("Unavailable", "client closed the request", { code: "client_closed" });
+  return signal.reason instanceof StratumError ? signal.reason : clientClosed();
 }
 
 function allFailed(alias: string, attempts: Attempt[]): StratumError {
