@@ -32,7 +32,7 @@ export function createAnthropicProvider(name: string, cfg: AnthropicProviderConf
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const body = chatRequestToAnthropic(req, cfg.defaultMaxTokens);
       delete body.stream;
-      const msg = await requestJSON(up.get(ctx.connectTimeoutMs), path, { ...base, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
+      const msg = await requestJSON(up.get(ctx.connectTimeoutMs), path, base, JSON.stringify(body), ctx, name);
       if (!isMessage(msg)) throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not a message`);
       return anthropicMessageToChatCompletion(msg);
     },
@@ -40,7 +40,7 @@ export function createAnthropicProvider(name: string, cfg: AnthropicProviderConf
     async stream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
       const body = chatRequestToAnthropic(req, cfg.defaultMaxTokens);
       body.stream = true;
-      const res = await requestStream(up.get(ctx.connectTimeoutMs), path, { ...streamBase, "x-request-id": ctx.requestId }, JSON.stringify(body), ctx, name);
+      const res = await requestStream(up.get(ctx.connectTimeoutMs), path, streamBase, JSON.stringify(body), ctx, name);
       const id = `chatcmpl-${ctx.requestId}`;
       return eventStream(res, (chunks) => decodeAnthropicStream(parseSSE(chunks, MAX_EVENT_BYTES), id, req.model), name);
     },

@@ -171,7 +171,7 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
 
     async chat(req: ChatRequest, ctx: CallContext): Promise<ChatCompletion> {
       const body = JSON.stringify(withoutStratum({ ...req, stream: false, stream_options: undefined }));
-      const out = await requestJSON(up.get(ctx.connectTimeoutMs), chatPath, { ...base, "x-request-id": ctx.requestId }, body, ctx, name);
+      const out = await requestJSON(up.get(ctx.connectTimeoutMs), chatPath, base, body, ctx, name);
       if (!isCompletion(out)) throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not a chat completion`);
       if (!out.usage) {
         // Some local servers omit usage; estimate so accounting still works.
@@ -184,12 +184,12 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
     async stream(req: ChatRequest, ctx: CallContext): Promise<AsyncIterable<ChatCompletionChunk>> {
       // Usage is always requested so accounting is exact; the gateway decides what to forward.
       const body = JSON.stringify(withoutStratum({ ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } }));
-      const res = await requestStream(up.get(ctx.connectTimeoutMs), chatPath, { ...streamBase, "x-request-id": ctx.requestId }, body, ctx, name);
+      const res = await requestStream(up.get(ctx.connectTimeoutMs), chatPath, streamBase, body, ctx, name);
       return eventStream(res, (chunks) => new OpenAIStreamDecoder(chunks, name), name);
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
-      const out = await requestJSON(up.get(ctx.connectTimeoutMs), embedPath, { ...base, "x-request-id": ctx.requestId }, JSON.stringify(withoutStratum(req)), ctx, name);
+      const out = await requestJSON(up.get(ctx.connectTimeoutMs), embedPath, base, JSON.stringify(withoutStratum(req)), ctx, name);
       if (!out || typeof out !== "object" || !Array.isArray((out as { data?: unknown }).data)) {
         throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not an embedding list`);
       }
