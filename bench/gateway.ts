@@ -179,6 +179,8 @@ async function bench(opts: Options): Promise<void> {
 
   const rt = await prepareRuntime(opts.runtime);
   const profDir = join(RESULTS_DIR, `prof-${Date.now()}`);
+  // --profile profiles one Stratum process: the default one when measured, else the untraced one.
+  const profiled: SystemId = ids.includes("stratum") ? "stratum" : "stratum-untraced";
   const sim = await startChild({ name: "sim-upstream", nodeArgs: rt.args("sim") });
   const systems: System[] = [];
   log();
@@ -189,7 +191,7 @@ async function bench(opts: Options): Promise<void> {
     if (id === "floor") child = await startChild({ name: "bare-proxy", nodeArgs: [...rt.args("bare-proxy"), "--upstream", sim.url] });
     if (id === "stratum" || id === "stratum-untraced") {
       // BENCH_STRATUM_NODE_FLAGS: extra node/V8 flags for the Stratum process only (e.g. heap sizing experiments).
-      const flags = [...(opts.profile && id === "stratum" ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
+      const flags = [...(opts.profile && id === profiled ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
       const tracing = id === "stratum-untraced" ? ["--tracing", "off"] : [];
       child = await startChild({ name: id, nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY, ...tracing] });
     }
@@ -286,12 +288,13 @@ async function bench(opts: Options): Promise<void> {
 
   report(run, ids);
   if (opts.profile) {
+    mkdirSync(profDir, { recursive: true });
     const files = readdirSync(profDir).filter((f) => f.endsWith(".cpuprofile"));
     if (files.length) {
       const bundle = rt.kind === "bundle" ? join(RESULTS_DIR, ".build", "stratum.mjs") : undefined;
       run.profile = summarizeProfile(join(profDir, files[0]!), bundle);
       log();
-      log(`CPU profile of the Stratum process, whole run (${join(profDir, files[0]!)}):`);
+      log(`CPU profile of the ${profiled} process, whole run (${join(profDir, files[0]!)}):`);
       for (const l of run.profile) log(l);
     }
   }

@@ -16,3 +16,11 @@ test("the kept text stays with the object and never travels to a copy", () => {
   assert.equal(jsonTextOf(structuredClone(chunk)), undefined);
   assert.equal(jsonTextOf(JSON.parse(text) as object), undefined);
 });
+
+test("registering again replaces the text", () => {
+  const chunk = JSON.parse('{"a":1}') as object;
+  keepJsonText(chunk, '{"a":1}');
+  keepJsonText(chunk, '{"a": 1}');
+  assert.equal(jsonTextOf(chunk), '{"a": 1}');
+  assert.deepStrictEqual(Object.getOwnPropertySymbols(chunk), []);
+});
