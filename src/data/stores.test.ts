@@ -7,6 +7,7 @@ import type { CacheStore, KeyStore, RateLimitStore, UsageStore } from "./types.j
 import { RedisCacheStore, RedisRateLimitStore } from "./redis/index.js";
 import { assertTestRedisReachable, closeTestRedis, skipRedis, testRedis } from "../testing/redis.js";
 import { PgKeyStore, PgUsageStore } from "./postgres/index.js";
+import { consumeOne, takeSlot } from "../testing/rate-limits.js";
 import { postgresTestsEnabled, sharedTestSchema } from "../testing/postgres.js";
 
 // PostgreSQL entries share one fresh schema for this file (emptied per store, dropped at the end);
@@ -124,28 +125,47 @@ for (const [name, make] of limitStores) {
   describe(`RateLimitStore contract: ${name}`, () => {
     test("consume up to the limit, then refuse with a reset time", async () => {
       const s = make();
-      for (let i = 0; i < 3; i++) assert.equal((await s.consume("k", 1, 3, 60_000)).allowed, true);
-      const r = await s.consume("k", 1, 3, 60_000);
+      for (let i = 0; i < 3; i++) assert.equal((await consumeOne(s, "k", 1, 3, 60_000)).allowed, true);
+      const r = await consumeOne(s, "k", 1, 3, 60_000);
       assert.equal(r.allowed, false);
       assert.equal(r.remaining, 0);
       assert.ok(r.resetMs > 0 && r.resetMs <= 60_000);
-      assert.equal((await s.consume("other", 1, 3, 60_000)).allowed, true);
+      assert.equal((await consumeOne(s, "other", 1, 3, 60_000)).allowed, true);
     });
     test("add counts after the fact; a single request larger than the limit passes only on an empty window", async () => {
       const s = make();
-      assert.equal((await s.consume("t", 500, 100, 60_000)).allowed, true);
-      assert.equal((await s.consume("t", 1, 100, 60_000)).allowed, false);
+      assert.equal((await consumeOne(s, "t", 500, 100, 60_000)).allowed, true);
+      assert.equal((await consumeOne(s, "t", 1, 100, 60_000)).allowed, false);
       await s.add("u", 99, 60_000);
-      assert.equal((await s.consume("u", 2, 100, 60_000)).allowed, false);
-      assert.equal((await s.consume("u", 1, 100, 60_000)).allowed, true);
+      assert.equal((await consumeOne(s, "u", 2, 100, 60_000)).allowed, false);
+      assert.equal((await consumeOne(s, "u", 1, 100, 60_000)).allowed, true);
     });
     test("concurrency slots", async () => {
       const s = make();
-      assert.equal(await s.acquire("c", 2), true);
-      assert.equal(await s.acquire("c", 2), true);
-      assert.equal(await s.acquire("c", 2), false);
+      assert.equal(await takeSlot(s, "c", 2), true);
+      assert.equal(await takeSlot(s, "c", 2), true);
+      assert.equal(await takeSlot(s, "c", 2), false);
       await s.release("c");
-      assert.equal(await s.acquire("c", 2), true);
+      assert.equal(await takeSlot(s, "c", 2), true);
+    });
+    test("several checks are judged together: all counted, or none", async () => {
+      const s = make();
+      const checks = [
+        { kind: "window", key: "rpm", amount: 1, limit: 5, windowMs: 60_000 },
+        { kind: "window", key: "tpm", amount: 40, limit: 100, windowMs: 60_000 },
+        { kind: "slot", key: "conc", limit: 1 },
+      ] as const;
+      const first = await s.admit(checks);
+      assert.equal(first.admitted, true);
+      assert.deepEqual(first.results.map((r) => [r.allowed, r.remaining]), [[true, 4], [true, 60], [true, 0]]);
+      // The slot is taken: the next admission is refused, and its windows count nothing.
+      const second = await s.admit(checks);
+      assert.equal(second.admitted, false);
+      assert.deepEqual(second.results.map((r) => r.allowed), [true, true, false]);
+      assert.equal((await consumeOne(s, "rpm", 1, 5, 60_000)).remaining, 3);
+      assert.equal((await consumeOne(s, "tpm", 1, 100, 60_000)).remaining, 59);
+      await s.release("conc");
+      assert.equal((await s.admit(checks)).admitted, true);
     });
   });
 }

@@ -74,17 +74,32 @@ export interface WindowResult {
   allowed: boolean;
   limit: number;
   remaining: number;
-  /** ms until the window has room again. */
+  /** ms until the window has room again (0 for a concurrency slot: it frees when a request ends). */
   resetMs: number;
+}
+
+/** One admission check: count `amount` against a sliding window, or take a concurrency slot. */
+export type LimitCheck =
+  | { kind: "window"; key: string; amount: number; limit: number; windowMs: number }
+  | { kind: "slot"; key: string; limit: number };
+
+export interface AdmitResult {
+  /** Every check passed, and all were counted / taken. */
+  admitted: boolean;
+  /** One per check, in order, each judged on the state before this admission. */
+  results: WindowResult[];
 }
 
 /** Counters for rate limiting. Must be atomic per key (Redis: Lua). */
 export interface RateLimitStore {
-  /** Count `amount` against the window if it fits under `limit`. */
-  consume(key: string, amount: number, limit: number, windowMs: number): Promise<WindowResult>;
+  /**
+   * All checks pass and are counted together, or none is counted: one call
+   * (one round trip to a shared store) per request, and a request refused by
+   * one limit never uses up another's quota. Keys must be distinct.
+   */
+  admit(checks: readonly LimitCheck[]): Promise<AdmitResult>;
   /** Count usage after the fact (e.g. completion tokens); never rejects. Negative amounts refund (floored at 0). */
   add(key: string, amount: number, windowMs: number): Promise<void>;
-  /** Take a concurrency slot; false when `limit` are held. */
-  acquire(key: string, limit: number): Promise<boolean>;
+  /** Give back a slot taken by admit(). */
   release(key: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { RateLimitStore, WindowResult } from "../types.js";
+import type { AdmitResult, LimitCheck, RateLimitStore, WindowResult } from "../types.js";
 
 interface Window {
   start: number;
@@ -41,8 +41,21 @@ export class MemoryRateLimitStore implements RateLimitStore {
     return w.current + w.previous * weight;
   }
 
-  async consume(key: string, amount: number, limit: number, windowMs: number): Promise<WindowResult> {
+  async admit(checks: readonly LimitCheck[]): Promise<AdmitResult> {
     const now = Date.now();
+    const results = checks.map((c) => (c.kind === "window" ? this.judgeWindow(c.key, c.amount, c.limit, c.windowMs, now) : this.judgeSlot(c.key, c.limit)));
+    const admitted = results.every((r) => r.allowed);
+    if (admitted) {
+      for (const c of checks) {
+        if (c.kind === "window") this.window(c.key, c.windowMs, now).current += c.amount;
+        else this.inFlight.set(c.key, (this.inFlight.get(c.key) ?? 0) + 1);
+      }
+    }
+    return { admitted, results };
+  }
+
+  /** Whether `amount` fits in the window now (nothing is counted). */
+  private judgeWindow(key: string, amount: number, limit: number, windowMs: number, now: number): WindowResult {
     const w = this.window(key, windowMs, now);
     const used = this.used(w, windowMs, now);
     if (used + amount > limit && !(amount > limit && used === 0)) {
@@ -53,21 +66,19 @@ export class MemoryRateLimitStore implements RateLimitStore {
       const resetMs = perMs > 0 ? Math.min(untilRoll, Math.ceil(need / perMs)) : untilRoll;
       return { allowed: false, limit, remaining: Math.max(0, Math.floor(limit - used)), resetMs: Math.max(1, resetMs) };
     }
-    w.current += amount;
     return { allowed: true, limit, remaining: Math.max(0, Math.floor(limit - used - amount)), resetMs: w.start + windowMs - now };
+  }
+
+  private judgeSlot(key: string, limit: number): WindowResult {
+    const held = this.inFlight.get(key) ?? 0;
+    const allowed = held < limit;
+    return { allowed, limit, remaining: Math.max(0, limit - held - (allowed ? 1 : 0)), resetMs: 0 };
   }
 
   async add(key: string, amount: number, windowMs: number): Promise<void> {
     // Negative amounts refund or correct earlier counts; a window never goes below zero.
     const w = this.window(key, windowMs, Date.now());
     w.current = Math.max(0, w.current + amount);
-  }
-
-  async acquire(key: string, limit: number): Promise<boolean> {
-    const n = this.inFlight.get(key) ?? 0;
-    if (n >= limit) return false;
-    this.inFlight.set(key, n + 1);
-    return true;
   }
 
   async release(key: string): Promise<void> {

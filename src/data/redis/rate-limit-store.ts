@@ -3,7 +3,7 @@
 // Lua against Redis server time so replica clock skew does not matter.
 import { randomUUID } from "node:crypto";
 import type { Redis } from "ioredis";
-import type { RateLimitStore, WindowResult } from "../types.js";
+import type { AdmitResult, LimitCheck, RateLimitStore } from "../types.js";
 import { guard } from "./client.js";
 
 // Window state in a hash {s: start, c: current, p: previous}; expires after two windows idle.
@@ -32,24 +32,60 @@ local function save(key, w, s, c, p)
 end
 `;
 
-const CONSUME_LUA =
+// Every check judged on the state before this admission, then all counted
+// or none. Per check, ARGV holds 4 values: kind ('w' window, 's' slot),
+// amount (windows) or slot token, limit, window ms (windows) or slot ttl ms.
+// Replies {admitted, allowed1, remaining1, reset1, allowed2, ...}. All keys
+// of one call must live on one node (a single Redis, or one hash slot).
+const ADMIT_LUA =
   WINDOW_LUA +
   `
-local amount, limit, w = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local now = now_ms()
-local s, c, p = load(KEYS[1], w, now)
-local used = c + p * (1 - (now - s) / w)
-if used + amount > limit and not (amount > limit and used == 0) then
-  local need = used + amount - limit
-  local perMs = p / w
-  local untilRoll = s + w - now
-  local reset = untilRoll
-  if perMs > 0 then reset = math.min(untilRoll, math.ceil(need / perMs)) end
-  save(KEYS[1], w, s, c, p)
-  return {0, math.max(0, math.floor(limit - used)), math.max(1, reset)}
+local out = {1}
+local windows = {}
+for i = 1, #KEYS do
+  local b = (i - 1) * 4
+  local kind, limit, w = ARGV[b + 1], tonumber(ARGV[b + 3]), tonumber(ARGV[b + 4])
+  local allowed, remaining, reset
+  if kind == 'w' then
+    local amount = tonumber(ARGV[b + 2])
+    local s, c, p = load(KEYS[i], w, now)
+    windows[i] = {s, c, p}
+    local used = c + p * (1 - (now - s) / w)
+    if used + amount > limit and not (amount > limit and used == 0) then
+      local need = used + amount - limit
+      local perMs = p / w
+      reset = s + w - now
+      if perMs > 0 then reset = math.min(reset, math.ceil(need / perMs)) end
+      allowed, remaining, reset = 0, math.max(0, math.floor(limit - used)), math.max(1, reset)
+    else
+      allowed, remaining, reset = 1, math.max(0, math.floor(limit - used - amount)), s + w - now
+    end
+  else
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now)
+    local held = redis.call('ZCARD', KEYS[i])
+    if held < limit then allowed, remaining = 1, limit - held - 1 else allowed, remaining = 0, 0 end
+    reset = 0
+  end
+  if allowed == 0 then out[1] = 0 end
+  out[#out + 1] = allowed
+  out[#out + 1] = remaining
+  out[#out + 1] = reset
 end
-save(KEYS[1], w, s, c + amount, p)
-return {1, math.max(0, math.floor(limit - used - amount)), s + w - now}
+if out[1] == 1 then
+  for i = 1, #KEYS do
+    local b = (i - 1) * 4
+    if ARGV[b + 1] == 'w' then
+      local st = windows[i]
+      save(KEYS[i], tonumber(ARGV[b + 4]), st[1], st[2] + tonumber(ARGV[b + 2]), st[3])
+    else
+      local ttl = tonumber(ARGV[b + 4])
+      redis.call('ZADD', KEYS[i], now + ttl, ARGV[b + 2])
+      redis.call('PEXPIRE', KEYS[i], ttl)
+    end
+  end
+end
+return out
 `;
 
 const ADD_LUA =
@@ -62,16 +98,7 @@ return 1
 `;
 
 // Concurrency slots: a sorted set of slot tokens scored by expiry. Expired
-// tokens (a crashed replica's) are dropped before counting.
-const ACQUIRE_LUA = `
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
-if redis.call('ZCARD', KEYS[1]) >= tonumber(ARGV[1]) then return 0 end
-redis.call('ZADD', KEYS[1], now + tonumber(ARGV[3]), ARGV[2])
-redis.call('PEXPIRE', KEYS[1], tonumber(ARGV[3]))
-return 1
-`;
+// tokens (a crashed replica's) are dropped before counting (in ADMIT_LUA).
 
 // Extend held tokens (only those still present): ARGV[1] = ttl, ARGV[2..] = tokens.
 const REFRESH_LUA = `
@@ -84,9 +111,9 @@ return 1
 `;
 
 interface Scripts {
-  stratumRlConsume(key: string, amount: number, limit: number, windowMs: number): Promise<[number, number, number]>;
+  /** numberOfKeys first: the checks' keys, then 4 values per check. */
+  stratumRlAdmit(numberOfKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
   stratumRlAdd(key: string, amount: number, windowMs: number): Promise<number>;
-  stratumRlAcquire(key: string, limit: number, token: string, ttlMs: number): Promise<number>;
   stratumRlRefresh(key: string, ttlMs: number, ...tokens: string[]): Promise<number>;
 }
 
@@ -116,26 +143,40 @@ export class RedisRateLimitStore implements RateLimitStore {
     this.redis = redis as Redis & Scripts;
   }
 
-  async consume(key: string, amount: number, limit: number, windowMs: number): Promise<WindowResult> {
-    const [allowed, remaining, resetMs] = await guard("rate-limit consume", () =>
-      this.redis.stratumRlConsume(this.ns + "w:" + key, amount, limit, Math.max(1, Math.round(windowMs))),
-    );
-    return { allowed: allowed === 1, limit, remaining, resetMs };
+  async admit(checks: readonly LimitCheck[]): Promise<AdmitResult> {
+    const keys: string[] = [];
+    const args: Array<string | number> = [];
+    const tokens: Array<string | undefined> = [];
+    for (const c of checks) {
+      if (c.kind === "window") {
+        keys.push(this.ns + "w:" + c.key);
+        args.push("w", c.amount, c.limit, Math.max(1, Math.round(c.windowMs)));
+        tokens.push(undefined);
+      } else {
+        const token = randomUUID();
+        keys.push(this.ns + "c:" + c.key);
+        args.push("s", token, c.limit, this.slotTtlMs);
+        tokens.push(token);
+      }
+    }
+    const reply = await guard("rate-limit admit", () => this.redis.stratumRlAdmit(keys.length, ...keys, ...args));
+    const admitted = reply[0] === 1;
+    const results = checks.map((c, i) => ({ allowed: reply[1 + 3 * i] === 1, limit: c.limit, remaining: reply[2 + 3 * i]!, resetMs: reply[3 + 3 * i]! }));
+    if (admitted) {
+      checks.forEach((c, i) => {
+        const token = tokens[i];
+        if (token === undefined) return;
+        const held = this.held.get(c.key) ?? [];
+        held.push(token);
+        this.held.set(c.key, held);
+      });
+      if (this.held.size) this.startHeartbeat();
+    }
+    return { admitted, results };
   }
 
   async add(key: string, amount: number, windowMs: number): Promise<void> {
     await guard("rate-limit add", () => this.redis.stratumRlAdd(this.ns + "w:" + key, amount, Math.max(1, Math.round(windowMs))));
-  }
-
-  async acquire(key: string, limit: number): Promise<boolean> {
-    const token = randomUUID();
-    const ok = await guard("rate-limit acquire", () => this.redis.stratumRlAcquire(this.ns + "c:" + key, limit, token, this.slotTtlMs));
-    if (ok !== 1) return false;
-    const tokens = this.held.get(key) ?? [];
-    tokens.push(token);
-    this.held.set(key, tokens);
-    this.startHeartbeat();
-    return true;
   }
 
   /** Releases one slot this process holds for `key` (a no-op when it holds none). */
@@ -171,9 +212,8 @@ export class RedisRateLimitStore implements RateLimitStore {
 
 function defineScripts(redis: Redis): void {
   const r = redis as Redis & Partial<Scripts>;
-  if (r.stratumRlConsume) return;
-  redis.defineCommand("stratumRlConsume", { numberOfKeys: 1, lua: CONSUME_LUA });
+  if (r.stratumRlAdmit) return;
+  redis.defineCommand("stratumRlAdmit", { lua: ADMIT_LUA });
   redis.defineCommand("stratumRlAdd", { numberOfKeys: 1, lua: ADD_LUA });
-  redis.defineCommand("stratumRlAcquire", { numberOfKeys: 1, lua: ACQUIRE_LUA });
   redis.defineCommand("stratumRlRefresh", { numberOfKeys: 1, lua: REFRESH_LUA });
 }

@@ -4,6 +4,7 @@ import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { StratumError } from "../../core/errors.js";
 import { assertTestRedisReachable, closeTestRedis, skipRedis, testRedis, testRedisPrefix } from "../../testing/redis.js";
+import { consumeOne, takeSlot } from "../../testing/rate-limits.js";
 import { CacheInvalidator, createRedis, RedisCacheStore, RedisRateLimitStore, RedisSpendCounter } from "./index.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -16,7 +17,7 @@ describe("Redis stores", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
     const prefix = testRedisPrefix();
     const a = new RedisRateLimitStore(testRedis(prefix));
     const b = new RedisRateLimitStore(testRedis(prefix));
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => (i % 2 ? a : b).consume("k", 1, 50, 60_000)));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => consumeOne(i % 2 ? a : b, "k", 1, 50, 60_000)));
     assert.equal(results.filter((r) => r.allowed).length, 50);
     const refused = results.filter((r) => !r.allowed);
     assert.equal(refused.length, 150);
@@ -27,27 +28,44 @@ describe("Redis stores", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
     const prefix = testRedisPrefix();
     const a = new RedisRateLimitStore(testRedis(prefix));
     const b = new RedisRateLimitStore(testRedis(prefix));
-    const got = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).acquire("c", 7)));
+    const got = await Promise.all(Array.from({ length: 100 }, (_, i) => takeSlot(i % 2 ? a : b, "c", 7)));
     assert.equal(got.filter(Boolean).length, 7);
     // Releasing on a replica that holds no slot is a no-op; releasing a held one frees it.
     const holderA = got.some((ok, i) => ok && i % 2 === 1);
     const holder = holderA ? a : b;
     await holder.release("c");
-    assert.equal(await (holder === a ? b : a).acquire("c", 7), true);
-    assert.equal(await a.acquire("c", 7), false);
+    assert.equal(await takeSlot(holder === a ? b : a, "c", 7), true);
+    assert.equal(await takeSlot(a, "c", 7), false);
+  });
+
+  test("admission is atomic across clients: 100 concurrent two-limit admissions, slot limit 7 -> 7 admitted and 7 counted", async () => {
+    const prefix = testRedisPrefix();
+    const a = new RedisRateLimitStore(testRedis(prefix));
+    const b = new RedisRateLimitStore(testRedis(prefix));
+    const checks = [
+      { kind: "window", key: "rpm", amount: 1, limit: 50, windowMs: 60_000 },
+      { kind: "slot", key: "conc", limit: 7 },
+    ] as const;
+    const got = await Promise.all(Array.from({ length: 100 }, (_, i) => (i % 2 ? a : b).admit(checks)));
+    assert.equal(got.filter((r) => r.admitted).length, 7);
+    // The 93 refused by the slot counted nothing in the window.
+    const after = await consumeOne(a, "rpm", 1, 50, 60_000);
+    assert.equal(after.remaining, 50 - 7 - 1);
+    a.close();
+    b.close();
   });
 
   test("a crashed replica's slots expire after slotTtlMs; live holders are refreshed", async () => {
     const prefix = testRedisPrefix();
     const crashed = new RedisRateLimitStore(testRedis(prefix), { slotTtlMs: 150 });
     const live = new RedisRateLimitStore(testRedis(prefix), { slotTtlMs: 150 });
-    assert.equal(await live.acquire("c", 2), true);
-    assert.equal(await crashed.acquire("c", 2), true);
+    assert.equal(await takeSlot(live, "c", 2), true);
+    assert.equal(await takeSlot(crashed, "c", 2), true);
     crashed.close(); // stops refreshing, like a dead process
-    assert.equal(await live.acquire("c", 2), false);
+    assert.equal(await takeSlot(live, "c", 2), false);
     await sleep(400);
-    assert.equal(await live.acquire("c", 2), true, "crashed slot expired; live slot still held");
-    assert.equal(await live.acquire("c", 2), false);
+    assert.equal(await takeSlot(live, "c", 2), true, "crashed slot expired; live slot still held");
+    assert.equal(await takeSlot(live, "c", 2), false);
     live.close();
   });
 
@@ -55,9 +73,9 @@ describe("Redis stores", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
     const s = new RedisRateLimitStore(testRedis());
     await s.add("t", 90, 60_000);
     await s.add("t", -200, 60_000);
-    assert.equal((await s.consume("t", 100, 100, 60_000)).allowed, true);
+    assert.equal((await consumeOne(s, "t", 100, 100, 60_000)).allowed, true);
     await s.add("t", -30, 60_000);
-    const r = await s.consume("t", 30, 100, 60_000);
+    const r = await consumeOne(s, "t", 30, 100, 60_000);
     assert.equal(r.allowed, true);
     assert.equal(r.remaining, 0);
   });
@@ -65,11 +83,11 @@ describe("Redis stores", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
   test("sliding window: previous window's count decays, key expires after two windows", async () => {
     const redis = testRedis();
     const s = new RedisRateLimitStore(redis);
-    assert.equal((await s.consume("w", 3, 3, 200)).allowed, true);
+    assert.equal((await consumeOne(s, "w", 3, 3, 200)).allowed, true);
     const pttl = await redis.pttl("rl:w:w");
     assert.ok(pttl > 0 && pttl <= 400, `pttl ${pttl}`);
     await sleep(450);
-    assert.equal((await s.consume("w", 3, 3, 200)).allowed, true);
+    assert.equal((await consumeOne(s, "w", 3, 3, 200)).allowed, true);
   });
 
   test("cache clear uses SCAN in batches and escapes glob characters", async () => {
@@ -146,7 +164,7 @@ describe("Redis stores", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
     const dead = createRedis("redis://127.0.0.1:1/0", { commandTimeoutMs: 300, connectTimeoutMs: 200 });
     try {
       const t0 = Date.now();
-      const err = await new RedisRateLimitStore(dead).consume("k", 1, 1, 1000).then(() => undefined, (e: unknown) => e);
+      const err = await consumeOne(new RedisRateLimitStore(dead), "k", 1, 1, 1000).then(() => undefined, (e: unknown) => e);
       assert.ok(err instanceof StratumError, String(err));
       assert.equal(err.kind, "Unavailable");
       assert.equal(err.code, "cache_unavailable");

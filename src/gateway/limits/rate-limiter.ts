@@ -3,7 +3,7 @@
 // tokens after the response (as OpenAI does), so a window can overshoot by
 // at most one response.
 import { StratumError } from "../../core/errors.js";
-import type { RateLimitStore, WindowResult } from "../../data/types.js";
+import type { LimitCheck, RateLimitStore, WindowResult } from "../../data/types.js";
 import type { Limits } from "../../config/schema.js";
 
 const MINUTE = 60_000;
@@ -31,52 +31,43 @@ export class RateLimiter {
     private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
-  /** Admit a request or throw RateLimited. `promptTokens` is only computed when a token limit exists. */
+  /**
+   * Admit a request or throw RateLimited. `promptTokens` is only computed when
+   * a token limit exists. Every limit of every scope is checked in one store
+   * call and counted only if all pass, so e.g. an end user over their own
+   * limit does not use up the key's quota.
+   */
   async admit(scopes: LimitScope[], promptTokens: () => number): Promise<Admission> {
-    const headers: Record<string, string> = {};
-    const held: string[] = [];
-    // What earlier checks counted; given back if a later check refuses the request, so
-    // e.g. an end user over their own limit does not use up the key's quota.
-    const consumed: Array<[string, number]> = [];
-    const releaseAll = () => {
-      for (const k of held.splice(0)) this.store.release(k).catch(this.onError);
-    };
-    try {
-      for (const s of scopes) {
-        const { requestsPerMinute: rpm, tokensPerMinute: tpm, concurrent } = s.limits;
-        if (rpm) {
-          const k = `${s.scope}:${s.id}:rpm`;
-          const r = await this.store.consume(k, 1, rpm, MINUTE);
-          if (s.scope === "key" || !headers["x-ratelimit-limit-requests"]) setHeaders(headers, "requests", r);
-          if (!r.allowed) this.reject(s, "requests", r, `${rpm} requests per minute`, headers);
-          consumed.push([k, 1]);
-        }
-        if (tpm) {
-          const k = `${s.scope}:${s.id}:tpm`;
-          const n = Math.min(promptTokens(), tpm);
-          const r = await this.store.consume(k, n, tpm, MINUTE);
-          if (s.scope === "key" || !headers["x-ratelimit-limit-tokens"]) setHeaders(headers, "tokens", r);
-          if (!r.allowed) this.reject(s, "tokens", r, `${tpm} tokens per minute`, headers);
-          consumed.push([k, n]);
-        }
-        if (concurrent) {
-          const k = `${s.scope}:${s.id}:conc`;
-          if (!(await this.store.acquire(k, concurrent))) {
-            this.onReject(s.scope, "concurrent");
-            throw new StratumError("RateLimited", `Concurrency limit reached for ${s.scope} ${s.id}: ${concurrent} requests in flight. Retry when one finishes.`, {
-              retryAfterMs: 1000,
-              code: "concurrency_limit_exceeded",
-              headers: { ...headers, "x-ratelimit-limit-concurrent": String(concurrent), "x-ratelimit-remaining-concurrent": "0" },
-            });
-          }
-          held.push(k);
-        }
+    const checks: LimitCheck[] = [];
+    const owners: Array<{ scope: LimitScope; what: Limit }> = [];
+    for (const s of scopes) {
+      const { requestsPerMinute: rpm, tokensPerMinute: tpm, concurrent } = s.limits;
+      if (rpm) {
+        checks.push({ kind: "window", key: `${s.scope}:${s.id}:rpm`, amount: 1, limit: rpm, windowMs: MINUTE });
+        owners.push({ scope: s, what: "requests" });
       }
-    } catch (e) {
-      releaseAll();
-      for (const [k, n] of consumed) this.store.add(k, -n, MINUTE).catch(this.onError);
-      throw e;
+      if (tpm) {
+        checks.push({ kind: "window", key: `${s.scope}:${s.id}:tpm`, amount: Math.min(promptTokens(), tpm), limit: tpm, windowMs: MINUTE });
+        owners.push({ scope: s, what: "tokens" });
+      }
+      if (concurrent) {
+        checks.push({ kind: "slot", key: `${s.scope}:${s.id}:conc`, limit: concurrent });
+        owners.push({ scope: s, what: "concurrent" });
+      }
     }
+    const headers: Record<string, string> = {};
+    if (!checks.length) return { headers, addTokens: () => {}, release: () => {} };
+
+    const { admitted, results } = await this.store.admit(checks);
+    // Headers as the checks go, the key's over the user's, up to the first refusal.
+    for (let i = 0; i < checks.length; i++) {
+      const { scope, what } = owners[i]!;
+      const r = results[i]!;
+      if (what !== "concurrent" && (scope.scope === "key" || !headers[HEADER_NAMES[what].limit])) setHeaders(headers, what, r);
+      if (!admitted && !r.allowed) this.reject(scope, what, r, headers);
+    }
+
+    const slots = checks.filter((c) => c.kind === "slot").map((c) => c.key);
     return {
       headers,
       addTokens: (n: number) => {
@@ -84,12 +75,22 @@ export class RateLimiter {
         if (n === 0) return;
         for (const s of scopes) if (s.limits.tokensPerMinute) this.store.add(`${s.scope}:${s.id}:tpm`, n, MINUTE).catch(this.onError);
       },
-      release: releaseAll,
+      release: () => {
+        for (const k of slots.splice(0)) this.store.release(k).catch(this.onError);
+      },
     };
   }
 
-  private reject(s: LimitScope, what: string, r: WindowResult, desc: string, headers: Record<string, string>): never {
+  private reject(s: LimitScope, what: Limit, r: WindowResult, headers: Record<string, string>): never {
     this.onReject(s.scope, what);
+    if (what === "concurrent") {
+      throw new StratumError("RateLimited", `Concurrency limit reached for ${s.scope} ${s.id}: ${r.limit} requests in flight. Retry when one finishes.`, {
+        retryAfterMs: 1000,
+        code: "concurrency_limit_exceeded",
+        headers: { ...headers, "x-ratelimit-limit-concurrent": String(r.limit), "x-ratelimit-remaining-concurrent": "0" },
+      });
+    }
+    const desc = `${r.limit} ${what === "requests" ? "requests" : "tokens"} per minute`;
     throw new StratumError("RateLimited", `Rate limit reached for ${s.scope} ${s.id} on ${what}: limit ${desc}. Please retry after ${Math.ceil(r.resetMs / 1000)}s.`, {
       retryAfterMs: r.resetMs,
       code: "rate_limit_exceeded",
@@ -97,6 +98,8 @@ export class RateLimiter {
     });
   }
 }
+
+type Limit = "requests" | "tokens" | "concurrent";
 
 // Header names as constants: names built per request (`x-ratelimit-limit-${what}`) cost ~1 µs.
 const HEADER_NAMES = {
