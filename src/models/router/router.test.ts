@@ -1,0 +1,76 @@
+// The router's own guarantees, with in-process providers: a provider that
+// ignores its abort signal still cannot hold a request past the router's
+// timeouts or past the client's departure.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { ModelAliasSchema, RouterSchema } from "../../config/schema.js";
+import type { StratumError } from "../../core/errors.js";
+import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
+import type { ChatProvider } from "../provider.js";
+import { RouteTable } from "./route-table.js";
+import { Router } from "./router.js";
+
+const never = new Promise<never>(() => {});
+
+/** Takes calls and never answers, whatever its signal says. */
+const deaf: ChatProvider = { type: "deaf", chat: () => never, stream: () => never };
+
+function answer(model: string): ChatCompletion {
+  return {
+    id: "c1",
+    object: "chat.completion",
+    created: 0,
+    model,
+    choices: [{ index: 0, message: { role: "assistant", content: "fine" }, finish_reason: "stop", logprobs: null }],
+    usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+  };
+}
+const quick: ChatProvider = {
+  type: "quick",
+  chat: async (req) => answer(req.model),
+  stream: async (req): Promise<AsyncIterable<ChatCompletionChunk>> =>
+    (async function* () {
+      yield { id: "c1", object: "chat.completion.chunk", created: 0, model: req.model, choices: [{ index: 0, delta: { content: "fine" }, finish_reason: "stop" }] };
+    })(),
+};
+
+function router(timeouts: { firstTokenMs: number; totalMs: number }): Router {
+  const config = {
+    router: RouterSchema.parse({ retry: { maxAttempts: 1 }, timeouts }),
+    models: [
+      ModelAliasSchema.parse({ name: "deaf", deployments: [{ provider: "deaf" }], fallbacks: ["quick"], extractiveFallback: false }),
+      ModelAliasSchema.parse({ name: "quick", deployments: [{ provider: "quick" }], extractiveFallback: false }),
+    ],
+  };
+  return new Router(new RouteTable(config, new Map([["deaf", deaf], ["quick", quick]])));
+}
+
+const req: ChatRequest = { model: "deaf", messages: [{ role: "user", content: "hi" }] };
+const opts = (signal = new AbortController().signal) => ({ signal, requestId: "r1" });
+
+test("a provider that ignores its signal is cut off by the total timeout, and the fallback answers", async () => {
+  const t0 = performance.now();
+  const out = await router({ firstTokenMs: 10_000, totalMs: 60 }).chat("deaf", req, opts());
+  assert.ok(performance.now() - t0 < 2_000);
+  assert.equal(out.alias, "quick");
+  assert.deepEqual(out.attempts.map((a) => [a.deployment, a.outcome]), [["deaf/deaf:deaf", "UpstreamTimeout"], ["quick/quick:quick", "success"]]);
+});
+
+test("a stream that never starts is cut off by the first-token timeout, and the fallback streams", async () => {
+  const out = await router({ firstTokenMs: 60, totalMs: 10_000 }).stream("deaf", { ...req, stream: true }, opts());
+  assert.equal(out.alias, "quick");
+  assert.match(out.attempts[0]!.message ?? "", /no first token within 60 ms/);
+  const chunks: ChatCompletionChunk[] = [];
+  for await (const c of out.result) chunks.push(c);
+  assert.equal(chunks[0]!.choices[0]!.delta.content, "fine");
+});
+
+test("a client that leaves ends the call at once, even while the provider ignores its signal", async () => {
+  const client = new AbortController();
+  const pending = router({ firstTokenMs: 10_000, totalMs: 10_000 }).chat("deaf", req, opts(client.signal));
+  setTimeout(() => client.abort(), 30);
+  const t0 = performance.now();
+  const err = (await pending.then(() => undefined, (e: unknown) => e)) as StratumError;
+  assert.ok(performance.now() - t0 < 2_000);
+  assert.equal(err.code, "client_closed");
+});
