@@ -6,13 +6,15 @@ import { SSE_DONE, sseData } from "../../protocol/sse.js";
 import type { GatewayContext } from "../context.js";
 import { withRequestSpan } from "../request-span.js";
 import { serveChat, type ChatDialect } from "../serve-chat.js";
-import { validateBody } from "../validate.js";
+import { shapeValidator } from "../validate.js";
+
+const validateChatRequest = shapeValidator(ChatRequestSchema);
 
 export function chatCompletionsRoute(app: FastifyInstance, g: GatewayContext): void {
   app.post("/v1/chat/completions", async (request, reply) => {
     const key = await g.authenticate(request);
     return withRequestSpan(g, request, reply, key, (rt) => {
-      const req = validateBody(ChatRequestSchema, request.body);
+      const req = validateChatRequest(request.body);
       return serveChat(g, request, reply, key, req, openAIDialect(req, request.id), rt);
     });
   });

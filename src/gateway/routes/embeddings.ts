@@ -4,13 +4,15 @@ import { estimateTextTokens } from "../../models/index.js";
 import { EmbeddingRequestSchema } from "../../protocol/openai.js";
 import { servedHeaders } from "../chat-flow.js";
 import { toHttpError } from "../http-errors.js";
-import { validateBody } from "../validate.js";
+import { shapeValidator } from "../validate.js";
 import type { GatewayContext } from "../context.js";
+
+const validateEmbeddingRequest = shapeValidator(EmbeddingRequestSchema);
 
 export function embeddingsRoute(app: FastifyInstance, g: GatewayContext): void {
   app.post("/v1/embeddings", async (request, reply) => {
     const key = await g.authenticate(request);
-    const req = validateBody(EmbeddingRequestSchema, request.body);
+    const req = validateEmbeddingRequest(request.body);
     request.stratumModel = req.model;
     const estimatePromptTokens = () => estimateTextTokens(typeof req.input === "string" ? req.input.length : JSON.stringify(req.input).length);
     const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens }, request.id);
