@@ -6,6 +6,7 @@ import { StratumError } from "../core/errors.js";
 import { completionToChunks, ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
 import { Coalescer, type InFlightCoalescer } from "../core/coalescer.js";
+import { tapIterator } from "../core/tap-iterator.js";
 import type { ResponseCache } from "./cache/response-cache.js";
 import type { Attempt, Routed, Router } from "./router/router.js";
 
@@ -124,13 +125,14 @@ export class ModelService {
   }
 
   /** Pass chunks through untouched; store the assembled answer only if the stream completed. */
-  private async *cacheWhileStreaming(key: string, source: AsyncIterable<ChatCompletionChunk>): AsyncGenerator<ChatCompletionChunk> {
+  private cacheWhileStreaming(key: string, source: AsyncIterable<ChatCompletionChunk>): AsyncIterable<ChatCompletionChunk> {
     const acc = new ChunkAccumulator();
-    for await (const chunk of source) {
-      acc.push(chunk);
-      yield chunk;
-    }
-    if (acc.finished && acc.usage) this.cache!.set(key, acc.toCompletion(acc.usage)).catch((e: unknown) => this.hooks.onCacheError?.(e));
+    return tapIterator(source, {
+      value: (chunk) => (acc.push(chunk), chunk),
+      end: () => {
+        if (acc.finished && acc.usage) this.cache!.set(key, acc.toCompletion(acc.usage)).catch((e: unknown) => this.hooks.onCacheError?.(e));
+      },
+    });
   }
 }
 

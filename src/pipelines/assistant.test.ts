@@ -158,8 +158,21 @@ describe("assistant pipeline over an LLM route", () => {
       const content = /standalone search query/i.test(system) || /standalone/i.test(JSON.stringify(body.messages.at(-1)))
         ? "relay network port"
         : "The relay listens on port 7443 [1].";
+      const usage = { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 };
+      if (body.stream) {
+        const chunk = (choices: Json[], extra: Json = {}) => `data: ${JSON.stringify({ id: "x", object: "chat.completion.chunk", created: 1, model: body.model, choices, ...extra })}\n\n`;
+        res.setHeader("content-type", "text/event-stream");
+        const [head, tail] = [content.slice(0, 10), content.slice(10)];
+        res.end(
+          chunk([{ index: 0, delta: { role: "assistant", content: head }, finish_reason: null }]) +
+            chunk([{ index: 0, delta: { content: tail }, finish_reason: "stop" }]) +
+            chunk([], { usage }) +
+            "data: [DONE]\n\n",
+        );
+        return;
+      }
       res.setHeader("content-type", "application/json");
-      res.end(JSON.stringify({ id: "x", object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }], usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } }));
+      res.end(JSON.stringify({ id: "x", object: "chat.completion", created: 1, model: body.model, choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }], usage }));
     });
     seen = up.seen;
     srv = await startTestServer({
@@ -232,6 +245,21 @@ describe("assistant pipeline over an LLM route", () => {
     await call(srv, "POST", "/v1/chat/completions", srv.adminKey, { model: "gpt-test", messages: [{ role: "user", content: "What is my name?" }] }, session);
     const sent = JSON.parse(seen.at(-1)!.body) as Json;
     assert.deepEqual(sent.messages.map((m: Json) => m.content), ["My name is Zed.", "The relay listens on port 7443 [1].", "What is my name?"]);
+  });
+
+  test("a streamed turn of a plain model is kept in its session once the stream ends", async () => {
+    const session = { "x-session-id": "plain-stream-1" };
+    const res = await fetch(`${srv.url}/v1/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${srv.adminKey}`, "content-type": "application/json", ...session },
+      body: JSON.stringify({ model: "gpt-test", stream: true, messages: [{ role: "user", content: "My name is Ada." }] }),
+    });
+    const sse = await res.text();
+    assert.equal(res.status, 200);
+    assert.match(sse, /data: \[DONE\]/);
+    await call(srv, "POST", "/v1/chat/completions", srv.adminKey, { model: "gpt-test", messages: [{ role: "user", content: "What is my name?" }] }, session);
+    const sent = JSON.parse(seen.at(-1)!.body) as Json;
+    assert.deepEqual(sent.messages.map((m: Json) => m.content), ["My name is Ada.", "The relay listens on port 7443 [1].", "What is my name?"]);
   });
 });
 

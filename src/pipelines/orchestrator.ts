@@ -2,6 +2,7 @@
 // layer. A plain model called with a session id gets its stored history
 // prepended (oldest turns dropped to fit) and the new turn kept.
 import type { ModelService, Served, ServeContext } from "../models/index.js";
+import { tapIterator } from "../core/tap-iterator.js";
 import { ChunkAccumulator } from "../protocol/chunks.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatMessage, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../protocol/openai.js";
 import { fitContext } from "../sessions/index.js";
@@ -90,16 +91,16 @@ export class Orchestrator implements ChatBackend {
     return { request: { ...req, messages: fitted.messages }, turn };
   }
 
-  private async *keepStreamed(source: AsyncIterable<ChatCompletionChunk>, turn: ChatMessage[], ctx: TurnContext): AsyncGenerator<ChatCompletionChunk> {
+  private keepStreamed(source: AsyncIterable<ChatCompletionChunk>, turn: ChatMessage[], ctx: TurnContext): AsyncIterable<ChatCompletionChunk> {
     const acc = new ChunkAccumulator();
-    for await (const chunk of source) {
-      acc.push(chunk);
-      yield chunk;
-    }
-    if (acc.finished) {
-      const calls = acc.toolCalls();
-      await this.conversations.append(ctx, [...turn, { role: "assistant", content: acc.text, ...(calls.length ? { tool_calls: calls } : {}) } as ChatMessage]);
-    }
+    return tapIterator(source, {
+      value: (chunk) => (acc.push(chunk), chunk),
+      end: async () => {
+        if (!acc.finished) return;
+        const calls = acc.toolCalls();
+        await this.conversations.append(ctx, [...turn, { role: "assistant", content: acc.text, ...(calls.length ? { tool_calls: calls } : {}) } as ChatMessage]);
+      },
+    });
   }
 }
 
