@@ -253,10 +253,10 @@ export class Router {
    */
   private scope(d: Deployment, opts: RouteOptions, callTrace: Context | undefined): AttemptScope {
     const controller = new AbortController();
-    let losing: ((reason: unknown) => void) | undefined;
+    let rejectRace: ((reason: unknown) => void) | undefined;
     const abort = (reason: unknown) => {
       controller.abort(reason);
-      losing?.(controller.signal.reason);
+      rejectRace?.(controller.signal.reason);
     };
     const onClientAbort = () => abort(opts.signal.reason);
     opts.signal.addEventListener("abort", onClientAbort, { once: true });
@@ -272,14 +272,14 @@ export class Router {
           return Promise.reject(controller.signal.reason);
         }
         return new Promise<T>((resolve, reject) => {
-          losing = reject;
+          rejectRace = reject;
           p.then(
             (v) => {
-              losing = undefined;
+              rejectRace = undefined;
               resolve(v);
             },
             (e: unknown) => {
-              losing = undefined;
+              rejectRace = undefined;
               reject(e);
             },
           );
