@@ -14,22 +14,12 @@ import { prepareRuntime, RESULTS_DIR, ROOT_DIR, type Runtime } from "./lib/build
 import { load, type LoadResult } from "./lib/load.js";
 import { findPortkey, PORTKEY_MISSING, type Portkey } from "./lib/portkey.js";
 import { probe, summarize, type ProbeResult, type ProbeSamples, type Target } from "./lib/probe.js";
+import { ADMIN_KEY, BODIES, type Mode } from "./lib/requests.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { cpuSecondsOf, machineBusySeconds, memOf, sampleRss, startChild, stopAll, type Child } from "./lib/procs.js";
 import { runSoak } from "./lib/soak.js";
 import { fmt, percentile, table } from "./lib/stats.js";
 
-const ADMIN_KEY = "sk-stratum-bench-admin-0000000000000000";
-const MESSAGES = [
-  { role: "system", content: "You are a terse assistant." },
-  { role: "user", content: "Say something short about gateways and benchmarks." },
-];
-const BODIES = {
-  json: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16 }),
-  // include_usage for everyone: Stratum always asks its upstream for usage, so all systems move the same frames.
-  stream: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true, stream_options: { include_usage: true } }),
-};
-type Mode = keyof typeof BODIES;
 const MODE_TITLE: Record<Mode, string> = { json: "Non-streaming", stream: "Streaming (SSE, whole response)" };
 
 type SystemId = "direct" | "floor" | "stratum" | "stratum-untraced" | "portkey";

@@ -25,14 +25,23 @@ export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
     return { kind, args: (name, flags = []) => [...flags, "--import", "tsx", join(BENCH_DIR, "servers", `${name}.ts`)] };
   }
   // Under the project so that the external packages resolve from its node_modules.
-  const outDir = join(RESULTS_DIR, ".build");
+  const outDir = await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), NAMES);
+  return { kind, args: (name, flags = []) => [...flags, join(outDir, `${name}.mjs`)] };
+}
+
+/**
+ * Bundle the bench server entries of the checkout at `root` into `outDir`,
+ * with Stratum's trace write thread entry beside them (it is looked up next
+ * to the running module). Packages stay external: they resolve from the
+ * node_modules above `outDir`.
+ */
+export async function bundleServers(root: string, outDir: string, names: readonly ServerName[]): Promise<string> {
   mkdirSync(outDir, { recursive: true });
   const { build } = await import("esbuild");
   await build({
     entryPoints: [
-      ...NAMES.map((n) => ({ in: join(BENCH_DIR, "servers", `${n}.ts`), out: n })),
-      // Stratum's trace write thread looks for its entry beside the running module.
-      { in: join(ROOT_DIR, "src", "tracing", "sqlite", "trace-write-worker.ts"), out: "trace-write-worker" },
+      ...names.map((n) => ({ in: join(root, "bench", "servers", `${n}.ts`), out: n })),
+      { in: join(root, "src", "tracing", "sqlite", "trace-write-worker.ts"), out: "trace-write-worker" },
     ],
     outdir: outDir,
     outExtension: { ".js": ".mjs" },
@@ -44,5 +53,5 @@ export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
     sourcemap: "linked",
     logLevel: "error",
   });
-  return { kind, args: (name, flags = []) => [...flags, join(outDir, `${name}.mjs`)] };
+  return outDir;
 }

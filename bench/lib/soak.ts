@@ -9,15 +9,12 @@ import http from "node:http";
 import type { Options } from "./args.js";
 import type { Runtime } from "./build.js";
 import { memOf, startChild, type Child } from "./procs.js";
+import { MESSAGES } from "./requests.js";
 import { fmt, slope } from "./stats.js";
 
 const MiB = 1024 * 1024;
 const log = (s = "") => process.stdout.write(`${s}\n`);
 
-const MESSAGES = [
-  { role: "system", content: "You are a terse assistant." },
-  { role: "user", content: "Say something short about gateways and soak tests." },
-];
 const JSON_BODY = JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16 });
 const STREAM_BODY = JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true });
 

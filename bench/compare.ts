@@ -1,0 +1,124 @@
+// bench/compare: Stratum at another git revision (A) against the working
+// tree (B), in the same minutes. Both are bundled and started side by side in
+// front of one sim-upstream; load rounds alternate between them (A B, then
+// B A, ...), so a slow phase of the machine hits both. Prints, per mode, the
+// median CPU µs per request of each Stratum process and B/A. On a shared or
+// virtual machine whose speed drifts, this is the figure that can show a
+// change of a few percent; the figures of two separate bench:gateway runs
+// cannot. See bench/README.md.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
+import { load } from "./lib/load.js";
+import { cpuSecondsOf, memOf, startChild, stopAll, type Child } from "./lib/procs.js";
+import { ADMIN_KEY, BODIES, type Mode } from "./lib/requests.js";
+import { fmt, percentile, table } from "./lib/stats.js";
+
+const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
+
+  --modes json,stream   request kinds (default both)
+  --connections N       connections per load round (default 50)
+  --rounds N            rounds per mode; each runs A and B once (default 6)
+  --seconds N           seconds per load (default 5)
+  --tracing on|off      Stratum's local trace store (default off: the issue's configuration)
+`;
+
+const log = (s = "") => process.stdout.write(`${s}\n`);
+const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT_DIR, encoding: "utf8" }).trim();
+
+interface Round {
+  usPerReq: number;
+  rps: number;
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({
+    allowPositionals: true,
+    options: {
+      modes: { type: "string", default: "json,stream" },
+      connections: { type: "string", default: "50" },
+      rounds: { type: "string", default: "6" },
+      seconds: { type: "string", default: "5" },
+      tracing: { type: "string", default: "off" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  const rev = positionals[0];
+  if (values.help || !rev) {
+    process.stdout.write(USAGE);
+    process.exit(rev ? 0 : 2);
+  }
+  const modes = values.modes.split(",") as Mode[];
+  if (!modes.every((m) => m in BODIES)) throw new Error(`--modes: json and/or stream (got "${values.modes}")`);
+  const connections = Number(values.connections);
+  const rounds = Number(values.rounds);
+  const seconds = Number(values.seconds);
+  if (![connections, rounds, seconds].every((n) => Number.isInteger(n) && n > 0)) throw new Error("--connections, --rounds and --seconds take positive integers");
+  if (values.tracing !== "on" && values.tracing !== "off") throw new Error(`--tracing: on or off (got "${values.tracing}")`);
+
+  const commit = git("rev-parse", "--short", `${rev}^{commit}`);
+  const dirty = git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
+  log(`bench/compare  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
+  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}; servers as esbuild bundles`);
+
+  // A's checkout borrows this tree's node_modules: the comparison is of Stratum's code, not its dependencies.
+  const checkout = mkdtempSync(join(tmpdir(), "stratum-compare-"));
+  git("worktree", "add", "--detach", "--force", checkout, commit);
+  try {
+    symlinkSync(join(ROOT_DIR, "node_modules"), join(checkout, "node_modules"), "dir");
+    const dirs = {
+      A: await bundleServers(checkout, join(checkout, "bench", "results", ".build"), ["stratum"]),
+      B: await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), ["sim", "stratum"]),
+    };
+    const sim = await startChild({ name: "sim-upstream", nodeArgs: [join(dirs.B, "sim.mjs")] });
+    const servers: Record<"A" | "B", Child> = {
+      A: await startStratum("A", dirs.A, sim.url, values.tracing),
+      B: await startStratum("B", dirs.B, sim.url, values.tracing),
+    };
+    const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+
+    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "A rps", "B rps", "A rounds (µs/req)", "B rounds (µs/req)"]];
+    for (const mode of modes) {
+      for (const k of ["A", "B"] as const) await load(target(servers[k]), BODIES[mode], connections, 3); // warm-up
+      const got: Record<"A" | "B", Round[]> = { A: [], B: [] };
+      for (let r = 0; r < rounds; r++) {
+        for (const k of r % 2 ? (["B", "A"] as const) : (["A", "B"] as const)) {
+          const cpu0 = cpuSecondsOf(servers[k].pid);
+          const res = await load(target(servers[k]), BODIES[mode], connections, seconds);
+          if (res.non2xx || res.errors) throw new Error(`${k}: ${res.non2xx} non-2xx responses and ${res.errors} errors in a ${mode} round`);
+          const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps };
+          got[k].push(round);
+          log(`  ${mode} round ${r + 1}/${rounds} ${k}: ${fmt.int(round.rps)} rps, ${round.usPerReq.toFixed(1)} µs/req`);
+        }
+      }
+      const med = (k: "A" | "B", f: (x: Round) => number) => percentile(got[k].map(f), 50);
+      const a = med("A", (x) => x.usPerReq);
+      const b = med("B", (x) => x.usPerReq);
+      const each = (k: "A" | "B") => got[k].map((x) => x.usPerReq.toFixed(0)).join(" ");
+      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), each("A"), each("B")]);
+    }
+    log();
+    log("Median CPU µs per request in each Stratum process, and B/A (below 1: the working tree costs less)");
+    log(table(rows));
+    const mem = (k: "A" | "B") => memOf(servers[k].pid);
+    log(`Peak RSS (VmHWM): A ${mem("A")?.hwm.toFixed(1)} MiB, B ${mem("B")?.hwm.toFixed(1)} MiB (when V8 runs its full GCs decides this; ±40 MiB run to run)`);
+  } finally {
+    await stopAll();
+    execFileSync("git", ["worktree", "remove", "--force", checkout], { cwd: ROOT_DIR });
+    rmSync(checkout, { recursive: true, force: true });
+  }
+}
+
+function startStratum(name: string, dir: string, upstream: string, tracing: string): Promise<Child> {
+  // BENCH_SAMPLE=off: no first-start docs ingest, so both start from the same state.
+  return startChild({ name, nodeArgs: [join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing], env: { BENCH_SAMPLE: "off" } });
+}
+
+main().catch(async (e: unknown) => {
+  await stopAll();
+  process.stderr.write(`bench/compare failed: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});

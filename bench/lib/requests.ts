@@ -1,0 +1,15 @@
+// The requests every gateway bench sends, and the admin key the bench's
+// Stratum process is started with.
+export const ADMIN_KEY = "sk-stratum-bench-admin-0000000000000000";
+
+export const MESSAGES = [
+  { role: "system", content: "You are a terse assistant." },
+  { role: "user", content: "Say something short about gateways and benchmarks." },
+];
+
+export const BODIES = {
+  json: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16 }),
+  // include_usage for everyone: Stratum always asks its upstream for usage, so all systems move the same frames.
+  stream: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true, stream_options: { include_usage: true } }),
+};
+export type Mode = keyof typeof BODIES;
