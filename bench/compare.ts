@@ -80,7 +80,7 @@ async function main(): Promise<void> {
     };
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
 
-    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "A rps", "B rps", "A rounds (µs/req)", "B rounds (µs/req)"]];
+    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A rounds (µs/req)", "B rounds (µs/req)"]];
     for (const mode of modes) {
       for (const k of ["A", "B"] as const) await load(target(servers[k]), BODIES[mode], connections, 3); // warm-up
       const got: Record<"A" | "B", Round[]> = { A: [], B: [] };
@@ -97,11 +97,14 @@ async function main(): Promise<void> {
       const med = (k: "A" | "B", f: (x: Round) => number) => percentile(got[k].map(f), 50);
       const a = med("A", (x) => x.usPerReq);
       const b = med("B", (x) => x.usPerReq);
+      // Each round's B against the A measured right beside it: robust to the machine changing speed mid-run.
+      const paired = percentile(got.B.map((x, i) => x.usPerReq / got.A[i]!.usPerReq), 50);
       const each = (k: "A" | "B") => got[k].map((x) => x.usPerReq.toFixed(0)).join(" ");
-      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), each("A"), each("B")]);
+      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), paired.toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), each("A"), each("B")]);
     }
     log();
-    log("Median CPU µs per request in each Stratum process, and B/A (below 1: the working tree costs less)");
+    log("Median CPU µs per request in each Stratum process, and B/A (below 1: the working tree costs less);");
+    log("B/A paired: the median over rounds of B's figure over A's in the same round (trust it when the machine's speed drifts)");
     log(table(rows));
     const mem = (k: "A" | "B") => memOf(servers[k].pid);
     log(`Peak RSS (VmHWM): A ${mem("A")?.hwm.toFixed(1)} MiB, B ${mem("B")?.hwm.toFixed(1)} MiB (when V8 runs its full GCs decides this; ±40 MiB run to run)`);
