@@ -3,12 +3,13 @@
 // upstream reports usage, its numbers win. Special-token strings in user text
 // are counted as text, never interpreted (hostile input must not throw).
 //
-// The encoding's rank table costs ~15 MiB of live heap (and more RSS), so it
-// is loaded on first use and released after a minute unused (or at once
-// after a bulk job such as the sample ingest): a gateway whose upstreams
-// report usage does not keep it. Hot paths that only need a budget figure
+// The encoding's rank table costs ~15 MiB of live heap, so it is read (from
+// the package's .tiktoken file: see bpe-ranks.ts) on first use and released
+// after a minute unused (or at once after a bulk job such as the sample
+// ingest): a gateway whose upstreams report usage does not keep it. Hot paths that only need a budget figure
 // (rate-limit admission) use estimateTokens.
 import { createRequire } from "node:module";
+import { readTiktokenRanks, type BpeRanks } from "./bpe-ranks.js";
 import { contentText, type ChatMessage, type ChatRequest, type ToolCall, type Usage } from "../protocol/openai.js";
 
 /** Per-message framing overhead used by OpenAI chat models. */
@@ -16,6 +17,9 @@ const PER_MESSAGE = 3;
 const REPLY_PRIMING = 3;
 
 type BpeCount = (text: string, opts: { disallowedSpecial: Set<string> }) => number;
+interface GptEncodingModule {
+  GptEncoding: { getEncodingApi(name: "o200k_base", ranks: () => BpeRanks): { countTokens: BpeCount } };
+}
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 const IDLE_RELEASE_MS = 60_000;
 let bpeCount: BpeCount | undefined;
@@ -25,7 +29,10 @@ let releaseTimer: NodeJS.Timeout | undefined;
 function loadTokenizer(): BpeCount {
   lastUsed = Date.now();
   if (bpeCount) return bpeCount;
-  bpeCount = (createRequire(import.meta.url)("gpt-tokenizer") as { countTokens: BpeCount }).countTokens;
+  const require = createRequire(import.meta.url);
+  const ranks = readTiktokenRanks(require.resolve("gpt-tokenizer/data/o200k_base.tiktoken"));
+  const { GptEncoding } = require("gpt-tokenizer/GptEncoding") as GptEncodingModule;
+  bpeCount = GptEncoding.getEncodingApi("o200k_base", () => ranks).countTokens;
   releaseTimer = setTimeout(releaseWhenIdle, IDLE_RELEASE_MS).unref();
   return bpeCount;
 }
