@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { destination } from "pino";
-import { createStratum } from "../../src/app/index.js";
+import { createStratum, limitHeapGrowth } from "../../src/app/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/ops/index.js";
 import { flag, onStop, ready } from "./common.js";
@@ -37,6 +37,8 @@ const config = parseConfig({
 const sink = destination({ dest: flag("log-dest", "/dev/null")!, sync: false, minLength: 4096 });
 const logger = createLogger("info", sink as unknown as NodeJS.WritableStream);
 
+// As `stratum serve` starts its process (BENCH_HEAP_GROWTH overrides server.heapGrowthPercent; 0 = V8's own).
+limitHeapGrowth(process.env.BENCH_HEAP_GROWTH ? Number(process.env.BENCH_HEAP_GROWTH) : config.server.heapGrowthPercent);
 const stratum = await createStratum({ config, adminKey, logger });
 const url = await stratum.listen();
 ready(url, { dataDir });

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createStratum } from "../app/index.js";
+import { createStratum, limitHeapGrowth } from "../app/index.js";
 import { loadConfig } from "../config/index.js";
 import { exitOnConfigError } from "./config-errors.js";
 
@@ -10,6 +10,7 @@ export function registerServeCommand(program: Command): void {
     .option("-c, --config <file>", "config file (yaml or json); default: STRATUM_CONFIG or ./stratum.config.yaml if present")
     .action(async (opts: { config?: string }) => {
       const { config, path } = exitOnConfigError(() => loadConfig({ path: opts.config }));
+      limitHeapGrowth(config.server.heapGrowthPercent);
       const stratum = await createStratum({ config, adminKey: process.env.STRATUM_API_KEY || undefined });
       const url = await stratum.listen();
       if (stratum.generatedAdminKey) {
