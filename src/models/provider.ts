@@ -10,8 +10,18 @@ import type {
 } from "../protocol/openai.js";
 
 export interface CallContext {
-  /** Aborted when the client goes away or the router's total timeout fires. */
-  signal: AbortSignal;
+  /**
+   * Aborted when the client goes away or a router timeout fires, with the
+   * reason. The router builds it on first read: a provider that only needs to
+   * hear about the abort should use onAbort.
+   */
+  readonly signal: AbortSignal;
+  /**
+   * Calls `listener(reason)` once when the call is aborted (at once if it
+   * already is) and returns the function that unsubscribes it. Listeners must
+   * not throw.
+   */
+  onAbort(listener: (reason: unknown) => void): () => void;
   /** Max time to establish the upstream connection. */
   connectTimeoutMs: number;
   /** Request id for upstream correlation headers and logs. */
@@ -40,4 +50,22 @@ export interface ChatProvider {
   embed?(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse>;
   /** Release pooled connections. */
   close?(): Promise<void>;
+}
+
+/** A CallContext on a caller's own AbortSignal (for calls made outside the router, and tests). */
+export function signalCallContext(signal: AbortSignal, connectTimeoutMs: number, requestId: string): CallContext {
+  return {
+    signal,
+    connectTimeoutMs,
+    requestId,
+    onAbort(listener) {
+      if (signal.aborted) {
+        listener(signal.reason);
+        return () => {};
+      }
+      const onAbort = () => listener(signal.reason);
+      signal.addEventListener("abort", onAbort, { once: true });
+      return () => signal.removeEventListener("abort", onAbort);
+    },
+  };
 }

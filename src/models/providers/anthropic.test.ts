@@ -5,7 +5,7 @@ import { AnthropicProviderSchema } from "../../config/schema.js";
 import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseEvent } from "../../protocol/sse.js";
-import type { CallContext, ChatProvider } from "../provider.js";
+import { signalCallContext, type CallContext, type ChatProvider } from "../provider.js";
 import { ScriptedUpstreams, type Handler } from "../../testing/scripted-upstream.js";
 import { createAnthropicProvider } from "./anthropic.js";
 
@@ -33,7 +33,7 @@ function provider(base: string, extra: Record<string, unknown> = {}): ChatProvid
 }
 
 function ctx(signal: AbortSignal = AbortSignal.timeout(5_000)): CallContext {
-  return { signal, connectTimeoutMs: 1_000, requestId: "req-7" };
+  return signalCallContext(signal, 1_000, "req-7");
 }
 
 function json(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {

@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { ExtractiveProviderSchema } from "../../config/schema.js";
 import type { ChatCompletionChunk, ChatMessage, ChatRequest } from "../../protocol/openai.js";
 import { countPromptTokens, countTokens } from "../tokenizer.js";
-import type { CallContext } from "../provider.js";
+import { signalCallContext, type CallContext } from "../provider.js";
 import { NO_ANSWER, createExtractiveProvider, splitSentences, stem, type Citation } from "./extractive.js";
 
 const provider = (over: Record<string, unknown> = {}) => createExtractiveProvider("x", ExtractiveProviderSchema.parse({ type: "extractive", ...over }));
-const ctx = (): CallContext => ({ signal: new AbortController().signal, connectTimeoutMs: 1000, requestId: "t" });
+const ctx = (): CallContext => signalCallContext(new AbortController().signal, 1000, "t");
 const req = (messages: ChatMessage[], over: Partial<ChatRequest> = {}): ChatRequest => ({ model: "extractive", messages, ...over });
 
 const FACTS =

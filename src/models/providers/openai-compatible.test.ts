@@ -6,7 +6,7 @@ import { OpenAIProviderSchema } from "../../config/schema.js";
 import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseData, SSE_DONE } from "../../protocol/sse.js";
-import type { CallContext, ChatProvider } from "../provider.js";
+import { signalCallContext, type CallContext, type ChatProvider } from "../provider.js";
 import { eventually } from "../../testing/harness.js";
 import { ScriptedUpstreams, type Handler } from "../../testing/scripted-upstream.js";
 import { createOpenAIProvider } from "./openai-compatible.js";
@@ -37,7 +37,7 @@ function provider(base: string, extra: Record<string, unknown> = {}): ChatProvid
 }
 
 function ctx(signal: AbortSignal = AbortSignal.timeout(5_000)): CallContext {
-  return { signal, connectTimeoutMs: 1_000, requestId: "req-42" };
+  return signalCallContext(signal, 1_000, "req-42");
 }
 
 const REQ: ChatRequest = { model: "gpt-x", messages: [{ role: "user", content: "hello" }] };

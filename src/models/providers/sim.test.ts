@@ -4,11 +4,11 @@ import { SimProviderSchema } from "../../config/schema.js";
 import { StratumError } from "../../core/errors.js";
 import type { ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { countPromptTokens, countTokens } from "../tokenizer.js";
-import type { CallContext } from "../provider.js";
+import { signalCallContext, type CallContext } from "../provider.js";
 import { createSimProvider, embedText, floatsToBase64, generateSimText, placeholderFor } from "./sim.js";
 
 const cfg = (over: Record<string, unknown> = {}) => SimProviderSchema.parse({ type: "sim", ...over });
-const ctx = (signal: AbortSignal = new AbortController().signal): CallContext => ({ signal, connectTimeoutMs: 1000, requestId: "t" });
+const ctx = (signal: AbortSignal = new AbortController().signal): CallContext => signalCallContext(signal, 1000, "t");
 const req = (over: Partial<ChatRequest> = {}): ChatRequest => ({
   model: "sim-model",
   messages: [

@@ -2,7 +2,7 @@
 // callbacks (status, then body buffers), with no Readable body stream and no
 // promise per chunk. A non-2xx response becomes the mapped upstream error (its
 // body read only up to MAX_ERROR_BODY, then the connection dropped); a 2xx
-// body goes to a BodySink. `ctx.signal` aborts the call with its reason, also
+// body goes to a BodySink. An abort of `ctx` ends the call with its reason, also
 // while the call still waits in the pool's queue. Every call carries the
 // request's id as `x-request-id`, so upstream logs can be matched with ours.
 import type { Dispatcher, Pool } from "undici";
@@ -30,6 +30,7 @@ export interface BodySink {
 }
 
 const is2xx = (status: number) => status >= 200 && status < 300;
+const noop = () => {};
 
 export const toText = (chunks: Buffer[]): string => (chunks.length === 1 ? chunks[0]!.toString("utf8") : Buffer.concat(chunks).toString("utf8"));
 
@@ -43,8 +44,6 @@ function withRequestId(headers: Record<string, string>, requestId: string): Reco
 
 /** POST `body` with the provider's `headers` (the request id is added here). */
 export function dispatchPost(pool: Pool, path: string, headers: Record<string, string>, body: string, ctx: CallContext, deployment: string, sink: BodySink): void {
-  const signal = ctx.signal;
-  if (signal.aborted) return sink.fail(networkError(signal.reason, deployment));
   let controller: Dispatcher.DispatchController | undefined;
   /** Set once the sink has heard its last word (ended, failed or aborted by its reader). */
   let over = false;
@@ -54,9 +53,10 @@ export function dispatchPost(pool: Pool, path: string, headers: Record<string, s
   const errChunks: Buffer[] = [];
   let errBytes = 0;
 
+  let stopListening = noop;
   const settle = () => {
     over = true;
-    signal.removeEventListener("abort", onAbort);
+    stopListening();
   };
   const fail = (err: StratumError) => {
     if (over) return;
@@ -67,10 +67,9 @@ export function dispatchPost(pool: Pool, path: string, headers: Record<string, s
     if (controller) controller.abort(reason);
     else abortWith = reason; // still queued: dropped as soon as it would start
   };
-  function onAbort() {
-    const reason = signal.reason instanceof Error ? signal.reason : new Error(String(signal.reason));
-    fail(networkError(signal.reason, deployment));
-    abort(reason);
+  function onAbort(why: unknown) {
+    fail(networkError(why, deployment));
+    abort(why instanceof Error ? why : new Error(String(why)));
   }
   const httpError = () => upstreamHttpError(status, resHeaders, toText(errChunks).slice(0, MAX_ERROR_BODY), deployment);
   const handle: CallHandle = {
@@ -82,7 +81,8 @@ export function dispatchPost(pool: Pool, path: string, headers: Record<string, s
     resume: () => controller?.resume(),
   };
 
-  signal.addEventListener("abort", onAbort, { once: true });
+  stopListening = ctx.onAbort(onAbort);
+  if (over) return; // aborted before it started: onAbort has failed the sink
   try {
     pool.dispatch(
       { method: "POST", path, headers: withRequestId(headers, ctx.requestId), body },

@@ -28,7 +28,7 @@ export interface UpstreamPool {
  * so the Pool is created on first use with that call's `connectTimeoutMs`
  * (the router passes the deployment's `timeouts.connectMs`); later calls
  * share it. Header/body timeouts are only backstops: the router owns
- * first-token and total timeouts and aborts through `ctx.signal`.
+ * first-token and total timeouts and aborts through `ctx.onAbort`.
  */
 export function upstreamPool(baseUrl: string, maxConnections: number): UpstreamPool {
   const url = new URL(baseUrl);

@@ -5,7 +5,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { ScriptedUpstreams } from "../../testing/scripted-upstream.js";
-import type { CallContext } from "../provider.js";
+import { signalCallContext, type CallContext } from "../provider.js";
 import { requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
 
 const upstreams = new ScriptedUpstreams();
@@ -15,7 +15,7 @@ after(async () => {
   await Promise.all(pools.map((p) => p.close()));
 });
 
-const ctx = (): CallContext => ({ signal: AbortSignal.timeout(10_000), connectTimeoutMs: 1_000, requestId: "r" });
+const ctx = (): CallContext => signalCallContext(AbortSignal.timeout(10_000), 1_000, "r");
 const PIECE = "x".repeat(64 * 1024);
 const PIECES = 512; // 32 MiB: far more than the socket buffers hold
 
