@@ -15,8 +15,9 @@ import { fmt, slope } from "./stats.js";
 const MiB = 1024 * 1024;
 const log = (s = "") => process.stdout.write(`${s}\n`);
 
-const JSON_BODY = JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16 });
-const STREAM_BODY = JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true });
+const MODEL = "bench";
+const JSON_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16 });
+const STREAM_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16, stream: true });
 
 interface Counters {
   done: number;
@@ -60,6 +61,9 @@ function request(agent: http.Agent, base: URL, key: string, stream: boolean, abo
         });
         res.on("end", () => {
           if (res.statusCode !== 200) return done({ error: `HTTP ${res.statusCode}: ${tail}` });
+          // A fallback answer is a 200 too: the soak must measure the upstream path, so it counts as an error.
+          const servedBy = res.headers["x-stratum-model"];
+          if (servedBy !== MODEL) return done({ error: `served by ${String(servedBy)}, not ${MODEL}'s upstream (a fallback)` });
           if (stream && !tail.includes("data: [DONE]")) return done({ error: `stream ended without [DONE]: ${JSON.stringify(tail)}` });
           done(stream ? "stream" : "json");
         });

@@ -74,3 +74,61 @@ test("a client that leaves ends the call at once, even while the provider ignore
   assert.ok(performance.now() - t0 < 2_000);
   assert.equal(err.code, "client_closed");
 });
+
+test("clients leaving mid-stream are not the deployment's failures: its circuit stays closed", async () => {
+  const chunk = (model: string, content: string, finish: "stop" | null = null): ChatCompletionChunk => ({
+    id: "c1", object: "chat.completion.chunk", created: 0, model, choices: [{ index: 0, delta: { content }, finish_reason: finish }],
+  });
+  // First chunk at once, the rest after 40 ms unless the call is aborted first.
+  const slow: ChatProvider = {
+    type: "slow",
+    chat: never as never,
+    stream: async (r, ctx) => {
+      let sent = 0;
+      return {
+        [Symbol.asyncIterator]: () => ({
+          next: () => {
+            sent++;
+            if (sent === 1) return Promise.resolve({ done: false as const, value: chunk(r.model, "a") });
+            if (sent > 2) return Promise.resolve({ done: true as const, value: undefined });
+            return new Promise<IteratorResult<ChatCompletionChunk>>((resolve, reject) => {
+              const t = setTimeout(() => resolve({ done: false, value: chunk(r.model, "b", "stop") }), 40);
+              ctx.onAbort((reason) => {
+                clearTimeout(t);
+                reject(reason instanceof Error ? reason : new Error(String(reason)));
+              });
+            });
+          },
+        }),
+      };
+    },
+  };
+  const attempts: Array<[string, string]> = [];
+  const config = {
+    router: RouterSchema.parse({ retry: { maxAttempts: 1 }, circuitBreaker: { failureThreshold: 2 } }),
+    models: [
+      ModelAliasSchema.parse({ name: "slow", deployments: [{ provider: "slow" }], fallbacks: ["quick"], extractiveFallback: false }),
+      ModelAliasSchema.parse({ name: "quick", deployments: [{ provider: "quick" }], extractiveFallback: false }),
+    ],
+  };
+  const r = new Router(new RouteTable(config, new Map([["slow", slow], ["quick", quick]])), { onAttempt: (a) => attempts.push([a.deployment, a.outcome]) });
+  const sreq: ChatRequest = { model: "slow", messages: [{ role: "user", content: "hi" }], stream: true };
+
+  for (let i = 0; i < 5; i++) {
+    const client = new AbortController();
+    const out = await r.stream("slow", sreq, opts(client.signal));
+    const it = out.result[Symbol.asyncIterator]();
+    assert.equal((await it.next()).value?.choices[0]?.delta.content, "a");
+    const next = it.next(); // waits for the upstream's second chunk...
+    client.abort(); // ...when the client leaves
+    const err = (await next.then(() => undefined, (e: unknown) => e)) as StratumError;
+    assert.equal(err.code, "client_closed");
+  }
+  assert.ok(attempts.every(([, outcome]) => outcome === "success"), JSON.stringify(attempts));
+
+  const out = await r.stream("slow", sreq, opts());
+  assert.equal(out.alias, "slow", "the deployment still serves: its circuit did not open");
+  const text: string[] = [];
+  for await (const c of out.result) text.push(c.choices[0]?.delta.content ?? "");
+  assert.equal(text.join(""), "ab");
+});

@@ -41,6 +41,8 @@ export interface RouteOptions {
 interface AttemptScope {
   /** Aborted with a StratumError reason on timeout, or the client's reason. */
   ctx: AttemptContext;
+  /** The abort was the client leaving: not the deployment's failure. */
+  readonly clientLeft: boolean;
   /**
    * `p`, or a rejection with the abort reason as soon as the attempt is
    * aborted, even if `p` never settles (a provider that ignores its signal).
@@ -142,6 +144,13 @@ export class Router {
       return r;
     };
     const onError = (e: unknown): never => {
+      if (scope.clientLeft) {
+        // Ended because the client went away while a chunk was awaited: as
+        // when the consumer stops early, not a failure of the deployment (a
+        // chat UI's stop button must not open its circuit).
+        close("cancelled");
+        throw clientGone(scope.ctx.reason);
+      }
       const err = this.classify(e, scope.ctx);
       if (!closed) {
         d.breaker.onFailure();
@@ -196,7 +205,7 @@ export class Router {
       for (const d of this.table.pickOrder(link)) {
         if (kind === "embed" && !d.provider.embed) continue;
         for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
-          if (opts.signal.aborted) throw clientGone(opts.signal);
+          if (opts.signal.aborted) throw clientGone(opts.signal.reason);
           if (!d.breaker.tryAcquire()) {
             record({ deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
             break;
@@ -215,7 +224,7 @@ export class Router {
           } catch (e) {
             if (opts.signal.aborted) {
               d.breaker.onCancel();
-              throw clientGone(opts.signal);
+              throw clientGone(opts.signal.reason);
             }
             const err = this.classify(e, scope.ctx);
             const failure: Attempt = { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message: err.message, durationMs: performance.now() - t0 };
@@ -229,7 +238,7 @@ export class Router {
             if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) break;
             const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
             await sleep(wait, opts.signal).catch(() => {
-              throw clientGone(opts.signal);
+              throw clientGone(opts.signal.reason);
             });
           }
         }
@@ -257,12 +266,19 @@ export class Router {
       call.abort(reason);
       rejectRace?.(call.reason);
     };
-    const onClientAbort = () => abort(opts.signal.reason);
+    let clientLeft = false;
+    const onClientAbort = () => {
+      if (!call.aborted) clientLeft = true;
+      abort(opts.signal.reason);
+    };
     opts.signal.addEventListener("abort", onClientAbort, { once: true });
     const total = setTimeout(() => abort(new StratumError("UpstreamTimeout", `${d.id}: no complete response within ${d.timeouts.totalMs} ms (total timeout)`)), d.timeouts.totalMs);
     let firstToken: NodeJS.Timeout | undefined;
     return {
       ctx: call,
+      get clientLeft() {
+        return clientLeft;
+      },
       trace: callTrace,
       race<T>(p: Promise<T>): Promise<T> {
         if (call.aborted) {
@@ -323,8 +339,9 @@ function countsAgainstCircuit(err: StratumError): boolean {
   return true;
 }
 
-function clientGone(signal: AbortSignal): StratumError {
-  return signal.reason instanceof StratumError ? signal.reason : clientClosed();
+/** The error a request ends with when its client left (`reason`: the client signal's). */
+function clientGone(reason: unknown): StratumError {
+  return reason instanceof StratumError ? reason : clientClosed();
 }
 
 function allFailed(alias: string, attempts: Attempt[]): StratumError {
