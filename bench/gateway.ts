@@ -71,6 +71,8 @@ interface Run {
   /** Judged for each Stratum system measured (with tracing, the default; without, the issue's configuration). */
   targets: Array<{ system: SystemId; name: string; status: "PASS" | "MISS" | "SKIP"; value: string }>;
   profile?: string[];
+  /** Per Stratum system: answers served by a fallback during the run (should be 0). */
+  fallbackAnswers?: Partial<Record<SystemId, number>>;
 }
 
 interface System {
@@ -101,6 +103,18 @@ async function check(t: Target, mode: Mode, who: SystemId): Promise<void> {
   const text = await r.text();
   const ok = r.status === 200 && (mode === "json" ? text.includes('"choices"') : text.includes("data: [DONE]"));
   if (!ok) throw new Error(`${who}: ${mode} sanity request failed: HTTP ${r.status} ${text.slice(0, 300)}`);
+}
+
+/**
+ * Answers Stratum served from a fallback route (its `stratum_fallbacks_total`):
+ * a 200 all the same, so load figures would silently measure the fallback.
+ */
+async function fallbackAnswers(t: Target): Promise<number> {
+  const r = await fetch(new URL("/metrics", t.url), { headers: t.headers });
+  const text = await r.text();
+  let n = 0;
+  for (const m of text.matchAll(/^stratum_fallbacks_total\{[^}]*\} (\d+(?:\.\d+)?)$/gm)) n += Number(m[1]);
+  return n;
 }
 
 async function measureCell(s: System, simPid: number, mode: Mode, connections: number, seconds: number, rep: number): Promise<Cell> {
@@ -243,6 +257,13 @@ async function bench(opts: Options): Promise<void> {
         }
       }
     }
+  }
+  for (const s of systems) {
+    if (!s.id.startsWith("stratum")) continue;
+    const n = await fallbackAnswers(s.target);
+    run.fallbackAnswers ??= {};
+    run.fallbackAnswers[s.id] = n;
+    if (n) log(`!! ${s.id}: ${fmt.int(n)} answers came from a fallback, not the upstream: its figures do not measure the upstream path`);
   }
   for (const s of systems) {
     const end = memOf(s.pid);
