@@ -6,8 +6,9 @@
 // The encoding's rank table costs ~15 MiB of live heap, so it is read (from
 // the package's .tiktoken file: see bpe-ranks.ts) on first use and released
 // after a minute unused (or at once after a bulk job such as the sample
-// ingest): a gateway whose upstreams report usage does not keep it. Hot paths that only need a budget figure
-// (rate-limit admission) use estimateTokens.
+// ingest): a gateway whose upstreams report usage does not keep it. Hot
+// paths that only need a budget figure (rate-limit admission) use
+// estimatePromptTokens.
 import { createRequire } from "node:module";
 import { readTiktokenRanks, type BpeRanks } from "./bpe-ranks.js";
 import { contentText, type ChatMessage, type ChatRequest, type ToolCall, type Usage } from "../protocol/openai.js";
