@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, startChild, stopAll, type Child } from "./lib/procs.js";
-import { ADMIN_KEY, BODIES, type Mode } from "./lib/requests.js";
+import { ADMIN_KEY, BODIES, uniqueBodies, type Mode } from "./lib/requests.js";
 import { fmt, percentile, table } from "./lib/stats.js";
 
 const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
@@ -24,6 +24,9 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
   --rounds N            rounds per mode; each runs A and B once (default 6)
   --seconds N           seconds per load (default 5)
   --tracing on|off      Stratum's local trace store (default off: the issue's configuration)
+  --cache off|misses    misses: the response cache on (the default configuration) and a unique
+                        prompt per request, so every request takes the cache-miss path
+                        (default off: no cache, the same body every time)
 `;
 
 const log = (s = "") => process.stdout.write(`${s}\n`);
@@ -43,6 +46,7 @@ async function main(): Promise<void> {
       rounds: { type: "string", default: "6" },
       seconds: { type: "string", default: "5" },
       tracing: { type: "string", default: "off" },
+      cache: { type: "string", default: "off" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -58,11 +62,14 @@ async function main(): Promise<void> {
   const seconds = Number(values.seconds);
   if (![connections, rounds, seconds].every((n) => Number.isInteger(n) && n > 0)) throw new Error("--connections, --rounds and --seconds take positive integers");
   if (values.tracing !== "on" && values.tracing !== "off") throw new Error(`--tracing: on or off (got "${values.tracing}")`);
+  if (values.cache !== "off" && values.cache !== "misses") throw new Error(`--cache: off or misses (got "${values.cache}")`);
+  const misses = values.cache === "misses";
+  const bodyOf = (mode: Mode) => (misses ? uniqueBodies(mode) : BODIES[mode]);
 
   const commit = git("rev-parse", "--short", `${rev}^{commit}`);
   const dirty = git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
   log(`bench/compare  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
-  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}; servers as esbuild bundles`);
+  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles`);
 
   // A's checkout borrows this tree's node_modules: the comparison is of Stratum's code, not its dependencies.
   const checkout = mkdtempSync(join(tmpdir(), "stratum-compare-"));
@@ -75,19 +82,20 @@ async function main(): Promise<void> {
     };
     const sim = await startChild({ name: "sim-upstream", nodeArgs: [join(dirs.B, "sim.mjs")] });
     const servers: Record<"A" | "B", Child> = {
-      A: await startStratum("A", dirs.A, sim.url, values.tracing),
-      B: await startStratum("B", dirs.B, sim.url, values.tracing),
+      A: await startStratum("A", dirs.A, sim.url, values.tracing, misses),
+      B: await startStratum("B", dirs.B, sim.url, values.tracing, misses),
     };
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
 
     const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A rounds (µs/req)", "B rounds (µs/req)"]];
     for (const mode of modes) {
-      for (const k of ["A", "B"] as const) await load(target(servers[k]), BODIES[mode], connections, 3); // warm-up
+      const body = bodyOf(mode);
+      for (const k of ["A", "B"] as const) await load(target(servers[k]), body, connections, 3); // warm-up
       const got: Record<"A" | "B", Round[]> = { A: [], B: [] };
       for (let r = 0; r < rounds; r++) {
         for (const k of r % 2 ? (["B", "A"] as const) : (["A", "B"] as const)) {
           const cpu0 = cpuSecondsOf(servers[k].pid);
-          const res = await load(target(servers[k]), BODIES[mode], connections, seconds);
+          const res = await load(target(servers[k]), body, connections, seconds);
           if (res.non2xx || res.errors) throw new Error(`${k}: ${res.non2xx} non-2xx responses and ${res.errors} errors in a ${mode} round`);
           const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps };
           got[k].push(round);
@@ -115,9 +123,9 @@ async function main(): Promise<void> {
   }
 }
 
-function startStratum(name: string, dir: string, upstream: string, tracing: string): Promise<Child> {
+function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean): Promise<Child> {
   // BENCH_SAMPLE=off: no first-start docs ingest, so both start from the same state.
-  return startChild({ name, nodeArgs: [join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing], env: { BENCH_SAMPLE: "off" } });
+  return startChild({ name, nodeArgs: [join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"], env: { BENCH_SAMPLE: "off" } });
 }
 
 main().catch(async (e: unknown) => {

@@ -18,14 +18,15 @@ export interface LoadResult {
   p99: number;
 }
 
-export function load(t: Target, body: string, connections: number, seconds: number): Promise<LoadResult> {
+/** `body`: the same for every request, or a function called for each one. */
+export function load(t: Target, body: string | (() => string), connections: number, seconds: number): Promise<LoadResult> {
   const lat: number[] = [];
   return new Promise((resolve, reject) => {
     const inst = autocannon(
       {
         url: new URL(t.path, t.url).href,
         method: "POST",
-        body,
+        ...(typeof body === "string" ? { body } : { requests: [{ setupRequest: (r: object) => ({ ...r, body: body() }) }] }),
         headers: { ...t.headers, "content-type": "application/json" },
         connections,
         duration: seconds,

@@ -13,3 +13,18 @@ export const BODIES = {
   stream: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true, stream_options: { include_usage: true } }),
 };
 export type Mode = keyof typeof BODIES;
+
+/**
+ * A fresh body per call: the user message ends with a counter, so a response
+ * cache never hits and every request takes the miss path (key, lookup,
+ * coalescing, store).
+ */
+export function uniqueBodies(mode: Mode): () => string {
+  let n = 0;
+  const last = MESSAGES[MESSAGES.length - 1]!;
+  return () => {
+    const body = JSON.parse(BODIES[mode]) as { messages: Array<{ role: string; content: string }> };
+    body.messages[body.messages.length - 1] = { ...last, content: `${last.content} #${++n}` };
+    return JSON.stringify(body);
+  };
+}

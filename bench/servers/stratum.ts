@@ -1,7 +1,8 @@
 // Stratum as a bench child process: auth (a fixed admin key), rate limits on
 // but far above what the bench can reach, metrics on, one request log line
 // per request (pino, written to /dev/null), response cache off so the
-// upstream is really called. Fresh data dir under the OS temp dir.
+// upstream is really called (`--cache on` turns it on, for the miss path).
+// Fresh data dir under the OS temp dir.
 //
 // SIGUSR2 prints {"mem": process.memoryUsage()} on stdout, after a full GC
 // when started with --expose-gc (the soak uses it to see live heap).
@@ -18,6 +19,8 @@ const upstream = flag("upstream") ?? "http://127.0.0.1:8790";
 const adminKey = flag("admin-key") ?? "sk-stratum-bench-admin-0000000000000000";
 const limits = flag("limits", "on") === "on";
 const logs = flag("logs", "on") === "on";
+// --cache on: the response cache as configured by default (the bench then sends unique prompts, so every request is a miss).
+const cache = flag("cache", "off") === "on";
 // BENCH_TRACING=off measures the gateway without the local trace store (for the on/off difference).
 const tracing = (flag("tracing") ?? process.env.BENCH_TRACING ?? "on") === "on";
 
@@ -27,7 +30,7 @@ const config = parseConfig({
   dataDir,
   providers: { upstream: { type: "openai", baseUrl: `${upstream}/v1` } },
   models: [{ name: "bench", deployments: [{ provider: "upstream" }] }],
-  cache: { enabled: false },
+  cache: { enabled: cache },
   tracing: { enabled: tracing },
   // BENCH_SAMPLE=off: no first-start ingest of Stratum's docs (a restarted server does not run it).
   retrieval: { sampleCollection: process.env.BENCH_SAMPLE !== "off" },
