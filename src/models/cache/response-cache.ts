@@ -1,7 +1,7 @@
 // Exact-match response cache: a hash of the normalised request, scoped per
 // tenant. Only fields that change the answer are part of the key (stream,
 // stream_options and user are not).
-import { createHash } from "node:crypto";
+import * as crypto from "node:crypto";
 import type { CacheStore } from "../../data/types.js";
 import type { ChatCompletion, ChatRequest } from "../../protocol/openai.js";
 
@@ -22,6 +22,11 @@ const KEY_FIELDS = [
   "logit_bias",
 ] as const;
 
+/** One-shot `crypto.hash` where Node has it (20.12+): no Hash object per request. */
+const sha256: (s: string) => string = crypto.hash
+  ? (s) => crypto.hash("sha256", s, "base64url")
+  : (s) => crypto.createHash("sha256").update(s).digest("base64url");
+
 export interface ResponseCacheOptions {
   ttlMs: number;
   maxTemperature: number;
@@ -38,8 +43,7 @@ export class ResponseCache {
     if ((req.temperature ?? 1) > this.opts.maxTemperature) return undefined;
     const picked: Record<string, unknown> = { model: alias };
     for (const f of KEY_FIELDS) if (req[f] !== undefined && req[f] !== null) picked[f] = req[f];
-    const hash = createHash("sha256").update(stableStringify(picked)).digest("base64url");
-    return `${tenant}:${hash}`;
+    return `${tenant}:${sha256(stableStringify(picked))}`;
   }
 
   get(key: string): Promise<ChatCompletion | undefined> {
