@@ -86,6 +86,7 @@ async function main(): Promise<void> {
       B: await startStratum("B", dirs.B, sim.url, values.tracing, misses),
     };
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
+    if (misses) for (const k of ["A", "B"] as const) await expectCacheMiss(k, target(servers[k]));
 
     const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A rounds (µs/req)", "B rounds (µs/req)"]];
     for (const mode of modes) {
@@ -121,6 +122,15 @@ async function main(): Promise<void> {
     execFileSync("git", ["worktree", "remove", "--force", checkout], { cwd: ROOT_DIR });
     rmSync(checkout, { recursive: true, force: true });
   }
+}
+
+/** A revision whose bench server predates `--cache` runs without the cache: say so instead of comparing unlike paths. */
+async function expectCacheMiss(name: string, t: { url: string; path: string; headers: Record<string, string> }): Promise<void> {
+  const body = JSON.stringify({ model: "bench", messages: [{ role: "user", content: `cache check ${name}` }], max_tokens: 4 });
+  const r = await fetch(new URL(t.path, t.url), { method: "POST", headers: { ...t.headers, "content-type": "application/json" }, body });
+  await r.text();
+  const status = r.headers.get("x-stratum-cache");
+  if (status !== "miss") throw new Error(`${name}: a unique prompt was answered with x-stratum-cache: ${status} (not "miss"): its bench server does not take --cache`);
 }
 
 function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean): Promise<Child> {
