@@ -14,6 +14,8 @@ export interface Options {
   soak: boolean;
   soakSeconds: number;
   soakConcurrency: number;
+  /** Soak with the response cache on and a unique prompt per request (every request a miss, the cache filling to its bound). */
+  soakCache: boolean;
   json: boolean;
 }
 
@@ -32,6 +34,8 @@ export const USAGE = `usage: npm run bench:gateway -- [flags]
   --soak                run the memory soak instead of the benchmark
   --soak-seconds N      soak length (default 180)
   --soak-concurrency N  requests in flight during the soak (default 32)
+  --soak-cache          soak with the response cache on (as configured by default) and a unique
+                        prompt per request: the cache fills to its bound and must stay there
   --no-json             do not write bench/results/*.json
 `;
 
@@ -51,6 +55,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
       soak: { type: "boolean", default: false },
       "soak-seconds": { type: "string", default: "180" },
       "soak-concurrency": { type: "string", default: "32" },
+      "soak-cache": { type: "boolean", default: false },
       "no-json": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -84,6 +89,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
     runtime,
     profile: values.profile!,
     soak: values.soak!,
+    soakCache: values["soak-cache"]!,
     soakSeconds: num("soak-seconds", values["soak-seconds"], 180, 10),
     soakConcurrency: Math.round(num("soak-concurrency", values["soak-concurrency"], 32, 1)),
     json: !values["no-json"],

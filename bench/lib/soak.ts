@@ -30,8 +30,16 @@ interface Counters {
 
 type Outcome = "json" | "stream" | "aborted" | { error: string };
 
-function request(agent: http.Agent, base: URL, key: string, stream: boolean, abortAfterChunks: number): Promise<Outcome> {
-  const body = stream ? STREAM_BODY : JSON_BODY;
+let unique = 0;
+/** The same prompt every time, or (`--soak-cache`) one the cache has never seen. */
+function bodyOf(stream: boolean, uniquePrompt: boolean): string {
+  if (!uniquePrompt) return stream ? STREAM_BODY : JSON_BODY;
+  const messages = [...MESSAGES.slice(0, -1), { ...MESSAGES[MESSAGES.length - 1]!, content: `${MESSAGES[MESSAGES.length - 1]!.content} #${++unique}` }];
+  return JSON.stringify({ model: MODEL, messages, max_tokens: 16, ...(stream ? { stream: true } : {}) });
+}
+
+function request(agent: http.Agent, base: URL, key: string, stream: boolean, abortAfterChunks: number, uniquePrompt: boolean): Promise<Outcome> {
+  const body = bodyOf(stream, uniquePrompt);
   return new Promise((resolve) => {
     let settled = false;
     const done = (o: Outcome) => {
@@ -64,6 +72,7 @@ function request(agent: http.Agent, base: URL, key: string, stream: boolean, abo
           // A fallback answer is a 200 too: the soak must measure the upstream path, so it counts as an error.
           const servedBy = res.headers["x-stratum-model"];
           if (servedBy !== MODEL) return done({ error: `served by ${String(servedBy)}, not ${MODEL}'s upstream (a fallback)` });
+          if (uniquePrompt && res.headers["x-stratum-cache"] !== "miss") return done({ error: `x-stratum-cache: ${String(res.headers["x-stratum-cache"])} for a unique prompt` });
           if (stream && !tail.includes("data: [DONE]")) return done({ error: `stream ended without [DONE]: ${JSON.stringify(tail)}` });
           done(stream ? "stream" : "json");
         });
@@ -99,9 +108,10 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
   log(`bench/gateway --soak  ${new Date().toISOString()}`);
   log(`${seconds} s of mixed traffic at ${opts.soakConcurrency} in flight (warm-up ${warmup} s): 50% streaming, 50% non-streaming, 10% of streams aborted by the client`);
   log("sim-upstream: 5 ms to first token, 2000 tokens/s, 16 tokens per answer; Stratum started with --expose-gc, heap figures are after a forced GC");
+  if (opts.soakCache) log("response cache on (10,000 entries by default), a unique prompt per request: every request is a miss and is stored");
 
   const sim = await startChild({ name: "sim-upstream", nodeArgs: [...rt.args("sim"), "--ttft-ms", "5", "--tokens-per-second", "2000"] });
-  const stratum = await startChild({ name: "stratum", nodeArgs: [...rt.args("stratum", ["--expose-gc"]), "--upstream", sim.url, "--admin-key", adminKey] });
+  const stratum = await startChild({ name: "stratum", nodeArgs: [...rt.args("stratum", ["--expose-gc"]), "--upstream", sim.url, "--admin-key", adminKey, "--cache", opts.soakCache ? "on" : "off"] });
   log(`sim-upstream pid ${sim.pid} ${sim.url}; stratum pid ${stratum.pid} ${stratum.url}`);
   log();
 
@@ -113,7 +123,7 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
     while (!stop) {
       const stream = Math.random() < 0.5;
       const abortAfter = stream && Math.random() < 0.1 ? 1 + Math.floor(Math.random() * 6) : 0;
-      const o = await request(agent, base, adminKey, stream, abortAfter);
+      const o = await request(agent, base, adminKey, stream, abortAfter, opts.soakCache);
       c.done++;
       if (o === "json") c.json++;
       else if (o === "stream") c.streams++;
