@@ -16,6 +16,8 @@ export interface Options {
   soakConcurrency: number;
   /** Soak with the response cache on and a unique prompt per request (every request a miss, the cache filling to its bound). */
   soakCache: boolean;
+  /** Soak against a faulty upstream (errors, 429s, hangs, streams dying midway): retries, timeouts, the circuit and the fallback under load. */
+  soakChaos: boolean;
   json: boolean;
 }
 
@@ -36,6 +38,8 @@ export const USAGE = `usage: npm run bench:gateway -- [flags]
   --soak-concurrency N  requests in flight during the soak (default 32)
   --soak-cache          soak with the response cache on (as configured by default) and a unique
                         prompt per request: the cache fills to its bound and must stay there
+  --soak-chaos          soak against a faulty upstream (3% 500s, 2% 429s, 0.05% hangs, 1% streams
+                        cut midway): every request must still end cleanly, memory flat
   --no-json             do not write bench/results/*.json
 `;
 
@@ -56,6 +60,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
       "soak-seconds": { type: "string", default: "180" },
       "soak-concurrency": { type: "string", default: "32" },
       "soak-cache": { type: "boolean", default: false },
+      "soak-chaos": { type: "boolean", default: false },
       "no-json": { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -90,6 +95,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
     profile: values.profile!,
     soak: values.soak!,
     soakCache: values["soak-cache"]!,
+    soakChaos: values["soak-chaos"]!,
     soakSeconds: num("soak-seconds", values["soak-seconds"], 180, 10),
     soakConcurrency: Math.round(num("soak-concurrency", values["soak-concurrency"], 32, 1)),
     json: !values["no-json"],

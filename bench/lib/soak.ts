@@ -16,11 +16,22 @@ const MiB = 1024 * 1024;
 const log = (s = "") => process.stdout.write(`${s}\n`);
 
 const MODEL = "bench";
+/**
+ * The faults of --soak-chaos, and router timeouts that keep a hung call from
+ * holding a slot for minutes. The first-token timeout stays well above any
+ * event-loop stall: loading the tokenizer (the fallback's first answer) blocks
+ * the loop for ~200 ms, and a 250 ms timeout then failed every stream in
+ * flight at once, which opened the circuit.
+ */
+const CHAOS_SIM = ["--error-rate", "0.03", "--rate-limit-rate", "0.02", "--retry-after", "0", "--hang-rate", "0.0005", "--mid-stream-error-rate", "0.01"];
+const CHAOS_STRATUM = ["--first-token-ms", "1000", "--total-ms", "2000"];
 const JSON_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16 });
 const STREAM_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16, stream: true });
 
 interface Counters {
   done: number;
+  /** Answered by the extractive fallback (allowed only with --soak-chaos). */
+  fallback: number;
   json: number;
   streams: number;
   aborted: number;
@@ -28,7 +39,7 @@ interface Counters {
   firstErrors: string[];
 }
 
-type Outcome = "json" | "stream" | "aborted" | { error: string };
+type Outcome = "json" | "stream" | "fallback" | "aborted" | { error: string };
 
 let unique = 0;
 /** The same prompt every time, or (`--soak-cache`) one the cache has never seen. */
@@ -38,7 +49,14 @@ function bodyOf(stream: boolean, uniquePrompt: boolean): string {
   return JSON.stringify({ model: MODEL, messages, max_tokens: 16, ...(stream ? { stream: true } : {}) });
 }
 
-function request(agent: http.Agent, base: URL, key: string, stream: boolean, abortAfterChunks: number, uniquePrompt: boolean): Promise<Outcome> {
+interface RequestKind {
+  /** A prompt the cache has never seen. */
+  uniquePrompt: boolean;
+  /** The extractive fallback may answer (the upstream is faulty on purpose). */
+  fallbackAllowed: boolean;
+}
+
+function request(agent: http.Agent, base: URL, key: string, stream: boolean, abortAfterChunks: number, { uniquePrompt, fallbackAllowed }: RequestKind): Promise<Outcome> {
   const body = bodyOf(stream, uniquePrompt);
   return new Promise((resolve) => {
     let settled = false;
@@ -69,11 +87,12 @@ function request(agent: http.Agent, base: URL, key: string, stream: boolean, abo
         });
         res.on("end", () => {
           if (res.statusCode !== 200) return done({ error: `HTTP ${res.statusCode}: ${tail}` });
-          // A fallback answer is a 200 too: the soak must measure the upstream path, so it counts as an error.
+          if (stream && !tail.includes("data: [DONE]")) return done({ error: `stream ended without [DONE]: ${JSON.stringify(tail)}` });
+          // A fallback answer is a 200 too: unless the upstream is faulty on purpose, the soak must measure the upstream path.
           const servedBy = res.headers["x-stratum-model"];
+          if (servedBy === "extractive" && fallbackAllowed) return done("fallback");
           if (servedBy !== MODEL) return done({ error: `served by ${String(servedBy)}, not ${MODEL}'s upstream (a fallback)` });
           if (uniquePrompt && res.headers["x-stratum-cache"] !== "miss") return done({ error: `x-stratum-cache: ${String(res.headers["x-stratum-cache"])} for a unique prompt` });
-          if (stream && !tail.includes("data: [DONE]")) return done({ error: `stream ended without [DONE]: ${JSON.stringify(tail)}` });
           done(stream ? "stream" : "json");
         });
         res.on("error", (e) => done(settled ? "aborted" : { error: e.message }));
@@ -110,22 +129,28 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
   log("sim-upstream: 5 ms to first token, 2000 tokens/s, 16 tokens per answer; Stratum started with --expose-gc, heap figures are after a forced GC");
   if (opts.soakCache) log("response cache on (10,000 entries by default), a unique prompt per request: every request is a miss and is stored");
 
-  const sim = await startChild({ name: "sim-upstream", nodeArgs: [...rt.args("sim"), "--ttft-ms", "5", "--tokens-per-second", "2000"] });
-  const stratum = await startChild({ name: "stratum", nodeArgs: [...rt.args("stratum", ["--expose-gc"]), "--upstream", sim.url, "--admin-key", adminKey, "--cache", opts.soakCache ? "on" : "off"] });
+  if (opts.soakChaos) log(`faulty upstream: ${CHAOS_SIM.join(" ")}; Stratum ${CHAOS_STRATUM.join(" ")}; answers from the extractive fallback are allowed and counted`);
+  const sim = await startChild({ name: "sim-upstream", nodeArgs: [...rt.args("sim"), "--ttft-ms", "5", "--tokens-per-second", "2000", ...(opts.soakChaos ? CHAOS_SIM : [])] });
+  const stratum = await startChild({
+    name: "stratum",
+    nodeArgs: [...rt.args("stratum", ["--expose-gc"]), "--upstream", sim.url, "--admin-key", adminKey, "--cache", opts.soakCache ? "on" : "off", ...(opts.soakChaos ? CHAOS_STRATUM : [])],
+  });
   log(`sim-upstream pid ${sim.pid} ${sim.url}; stratum pid ${stratum.pid} ${stratum.url}`);
   log();
 
   const base = new URL(stratum.url);
   const agent = new http.Agent({ keepAlive: true, maxSockets: opts.soakConcurrency });
-  const c: Counters = { done: 0, json: 0, streams: 0, aborted: 0, errors: 0, firstErrors: [] };
+  const c: Counters = { done: 0, fallback: 0, json: 0, streams: 0, aborted: 0, errors: 0, firstErrors: [] };
+  const kind: RequestKind = { uniquePrompt: opts.soakCache, fallbackAllowed: opts.soakChaos };
   let stop = false;
   const worker = async () => {
     while (!stop) {
       const stream = Math.random() < 0.5;
       const abortAfter = stream && Math.random() < 0.1 ? 1 + Math.floor(Math.random() * 6) : 0;
-      const o = await request(agent, base, adminKey, stream, abortAfter, opts.soakCache);
+      const o = await request(agent, base, adminKey, stream, abortAfter, kind);
       c.done++;
       if (o === "json") c.json++;
+      else if (o === "fallback") c.fallback++;
       else if (o === "stream") c.streams++;
       else if (o === "aborted") c.aborted++;
       else {
@@ -157,7 +182,7 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
       lastDone = s.done;
       lastAt = s.at;
       log(
-        `[${clock(s.at)}] ${fmt.int(c.done).padStart(9)} requests (${fmt.int(rate)}/s; ${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted, ${c.errors} errors)  ` +
+        `[${clock(s.at)}] ${fmt.int(c.done).padStart(9)} requests (${fmt.int(rate)}/s; ${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted, ${opts.soakChaos ? `${fmt.int(c.fallback)} by the fallback, ` : ""}${c.errors} errors)  ` +
           `stratum RSS ${fmt.mib(s.rssMiB)} MiB (anon ${fmt.mib(s.anonMiB)}), heap ${fmt.mib(s.heapMiB)} MiB`,
       );
     }
@@ -182,7 +207,7 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
 
     log();
     log("Soak summary (Stratum process)");
-    log(`  requests           ${fmt.int(c.done)} total, ${fmt.int(measured)} after warm-up (${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted by the client, ${c.errors} errors) in ${fmt.ms(end.at, 0)} s`);
+    log(`  requests           ${fmt.int(c.done)} total, ${fmt.int(measured)} after warm-up (${fmt.int(c.json)} json, ${fmt.int(c.streams)} streams, ${fmt.int(c.aborted)} aborted by the client, ${opts.soakChaos ? `${fmt.int(c.fallback)} answered by the fallback, ` : ""}${c.errors} errors) in ${fmt.ms(end.at, 0)} s`);
     log(`  RSS                start ${fmt.mib(start.rssMiB)} MiB, peak ${fmt.mib(peakRss)} MiB (VmHWM ${fmt.mib(hwm)}), end ${fmt.mib(end.rssMiB)} MiB`);
     log(`  anonymous RSS      start ${fmt.mib(start.anonMiB)} MiB, end ${fmt.mib(end.anonMiB)} MiB (the rest is file-backed: code and mmapped SQLite pages)`);
     log(`  heap after GC      start ${fmt.mib(start.heapMiB)} MiB, end ${fmt.mib(end.heapMiB)} MiB`);

@@ -31,6 +31,8 @@ const config = parseConfig({
   providers: { upstream: { type: "openai", baseUrl: `${upstream}/v1` } },
   models: [{ name: "bench", deployments: [{ provider: "upstream" }] }],
   cache: { enabled: cache },
+  // --first-token-ms / --total-ms: shorter router timeouts for the soak's --soak-chaos (hanging upstream calls).
+  router: { timeouts: { firstTokenMs: Number(flag("first-token-ms", "30000")), totalMs: Number(flag("total-ms", "300000")) } },
   tracing: { enabled: tracing },
   // BENCH_SAMPLE=off: no first-start ingest of Stratum's docs (a restarted server does not run it).
   retrieval: { sampleCollection: process.env.BENCH_SAMPLE !== "off" },
