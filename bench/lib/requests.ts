@@ -14,17 +14,20 @@ export const BODIES = {
 };
 export type Mode = keyof typeof BODIES;
 
+// One counter for every mode: the cache key leaves out `stream`, so a JSON and
+// a streamed request with the same number would share an entry.
+let unique = 0;
+
 /**
  * A fresh body per call: the user message ends with a counter, so a response
  * cache never hits and every request takes the miss path (key, lookup,
  * coalescing, store).
  */
 export function uniqueBodies(mode: Mode): () => string {
-  let n = 0;
   const last = MESSAGES[MESSAGES.length - 1]!;
   return () => {
     const body = JSON.parse(BODIES[mode]) as { messages: Array<{ role: string; content: string }> };
-    body.messages[body.messages.length - 1] = { ...last, content: `${last.content} #${++n}` };
+    body.messages[body.messages.length - 1] = { ...last, content: `${last.content} #${++unique}` };
     return JSON.stringify(body);
   };
 }

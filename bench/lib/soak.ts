@@ -9,7 +9,7 @@ import http from "node:http";
 import type { Options } from "./args.js";
 import type { Runtime } from "./build.js";
 import { memOf, startChild, type Child } from "./procs.js";
-import { MESSAGES } from "./requests.js";
+import { MESSAGES, uniqueBodies } from "./requests.js";
 import { fmt, slope } from "./stats.js";
 
 const MiB = 1024 * 1024;
@@ -41,12 +41,11 @@ interface Counters {
 
 type Outcome = "json" | "stream" | "fallback" | "aborted" | { error: string };
 
-let unique = 0;
+const uniqueBody = { json: uniqueBodies("json"), stream: uniqueBodies("stream") };
 /** The same prompt every time, or (`--soak-cache`) one the cache has never seen. */
 function bodyOf(stream: boolean, uniquePrompt: boolean): string {
   if (!uniquePrompt) return stream ? STREAM_BODY : JSON_BODY;
-  const messages = [...MESSAGES.slice(0, -1), { ...MESSAGES[MESSAGES.length - 1]!, content: `${MESSAGES[MESSAGES.length - 1]!.content} #${++unique}` }];
-  return JSON.stringify({ model: MODEL, messages, max_tokens: 16, ...(stream ? { stream: true } : {}) });
+  return uniqueBody[stream ? "stream" : "json"]();
 }
 
 interface RequestKind {
