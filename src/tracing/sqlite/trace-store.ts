@@ -82,7 +82,13 @@ export class SqliteTraceStore implements TraceStore {
     // A file's span writes go to a worker thread with its own connection (the
     // inserts and index updates cost the request thread ~100 µs a request);
     // an in-memory database cannot be shared with one, so it writes here.
-    this.writer = db.memory ? prepareTraceWrites(db) : (writeThread(db.name) ?? prepareTraceWrites(db));
+    const thread = db.memory ? undefined : writeThread(db.name);
+    this.writer = thread ?? prepareTraceWrites(db);
+    // The thread writes most of the WAL, so it should run the checkpoints (they
+    // copy pages back into the file and fsync it): this connection's commits
+    // (usage rows, on the request thread) start one only at 10x the usual WAL
+    // size, a bound for when the thread is gone.
+    if (thread) db.pragma("wal_autocheckpoint = 10000");
     const score = db.prepare("INSERT OR REPLACE INTO trace_scores (trace_id, metric, value, at) VALUES (?, ?, ?, ?)");
     this.insertScores = db.transaction((scores: readonly TraceScore[]) => {
       for (const s of scores) score.run(s.traceId, s.metric, s.value, s.at);

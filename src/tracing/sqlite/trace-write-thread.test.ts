@@ -1,6 +1,7 @@
 // The write thread behind a file-backed SqliteTraceStore: batches written by
 // another connection are visible to this one, close() waits for writes in
-// flight, and a failed write is a rejection that leaves the thread serving.
+// flight, a failed write is a rejection that leaves the thread serving, and
+// the thread (not the request thread) runs the WAL checkpoints.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -41,4 +42,18 @@ test("a failed write rejects with SQLite's reason; the next write goes through",
   assert.equal((await store.spans("t2")).length, 1);
   await store.close();
   db.close();
+});
+
+test("with a write thread, the thread's connection runs the WAL checkpoints: the request thread's waits for 10x the WAL", async () => {
+  const db = openDatabase(join(dir, "c.db"));
+  const mem = openDatabase(":memory:");
+  const byDefault = db.pragma("wal_autocheckpoint", { simple: true });
+  assert.equal(byDefault, 1000);
+  const store = new SqliteTraceStore(db);
+  assert.equal(db.pragma("wal_autocheckpoint", { simple: true }), 10_000);
+  const inPlace = new SqliteTraceStore(mem); // no thread for an in-memory database: it keeps checkpointing itself
+  assert.equal(mem.pragma("wal_autocheckpoint", { simple: true }), byDefault);
+  await Promise.all([store.close(), inPlace.close()]);
+  db.close();
+  mem.close();
 });
