@@ -21,6 +21,7 @@ type BpeCount = (text: string, opts: { disallowedSpecial: Set<string> }) => numb
 interface GptEncodingModule {
   GptEncoding: { getEncodingApi(name: "o200k_base", ranks: () => BpeRanks): { countTokens: BpeCount } };
 }
+const require = createRequire(import.meta.url);
 const AS_TEXT = { disallowedSpecial: new Set<string>() };
 const IDLE_RELEASE_MS = 60_000;
 let bpeCount: BpeCount | undefined;
@@ -30,7 +31,6 @@ let releaseTimer: NodeJS.Timeout | undefined;
 function loadTokenizer(): BpeCount {
   lastUsed = Date.now();
   if (bpeCount) return bpeCount;
-  const require = createRequire(import.meta.url);
   const ranks = readTiktokenRanks(require.resolve("gpt-tokenizer/data/o200k_base.tiktoken"));
   const { GptEncoding } = require("gpt-tokenizer/GptEncoding") as GptEncodingModule;
   bpeCount = GptEncoding.getEncodingApi("o200k_base", () => ranks).countTokens;
@@ -52,7 +52,7 @@ export function releaseTokenizer(): void {
   if (!bpeCount) return;
   bpeCount = undefined;
   clearTimeout(releaseTimer);
-  const cache = createRequire(import.meta.url).cache;
+  const cache = require.cache;
   for (const k of Object.keys(cache)) if (/[\\/]gpt-tokenizer[\\/]/.test(k)) delete cache[k];
 }
 

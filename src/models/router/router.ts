@@ -262,22 +262,18 @@ export class Router {
     const call = new AttemptContext(d.timeouts.connectMs, opts.requestId);
     let rejectRace: ((reason: unknown) => void) | undefined;
     const abort = (reason: unknown) => {
-      if (call.aborted) return;
-      call.abort(reason);
+      call.abort(reason); // the first abort wins; a later one changes nothing, and rejecting again is a no-op
       rejectRace?.(call.reason);
     };
-    let clientLeft = false;
-    const onClientAbort = () => {
-      if (!call.aborted) clientLeft = true;
-      abort(opts.signal.reason);
-    };
+    const onClientAbort = () => abort(opts.signal.reason);
     opts.signal.addEventListener("abort", onClientAbort, { once: true });
     const total = setTimeout(() => abort(new StratumError("UpstreamTimeout", `${d.id}: no complete response within ${d.timeouts.totalMs} ms (total timeout)`)), d.timeouts.totalMs);
     let firstToken: NodeJS.Timeout | undefined;
     return {
       ctx: call,
       get clientLeft() {
-        return clientLeft;
+        // The client's reason won only if its abort came first.
+        return call.aborted && opts.signal.aborted && call.reason === opts.signal.reason;
       },
       trace: callTrace,
       race<T>(p: Promise<T>): Promise<T> {
