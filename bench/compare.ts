@@ -14,7 +14,7 @@ import { parseArgs } from "node:util";
 import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, startChild, stopAll, type Child } from "./lib/procs.js";
-import { ADMIN_KEY, BODIES, uniqueBodies, type Mode } from "./lib/requests.js";
+import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
 import { fmt, percentile, table } from "./lib/stats.js";
 
 const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
@@ -126,7 +126,7 @@ async function main(): Promise<void> {
 
 /** A revision whose bench server predates `--cache` runs without the cache: say so instead of comparing unlike paths. */
 async function expectCacheMiss(name: string, t: { url: string; path: string; headers: Record<string, string> }): Promise<void> {
-  const body = JSON.stringify({ model: "bench", messages: [{ role: "user", content: `cache check ${name}` }], max_tokens: 4 });
+  const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: `cache check ${name}` }], max_tokens: 4 });
   const r = await fetch(new URL(t.path, t.url), { method: "POST", headers: { ...t.headers, "content-type": "application/json" }, body });
   await r.text();
   const status = r.headers.get("x-stratum-cache");

@@ -1,6 +1,8 @@
 // The requests every gateway bench sends, and the admin key the bench's
 // Stratum process is started with.
 export const ADMIN_KEY = "sk-stratum-bench-admin-0000000000000000";
+/** The model alias the bench's Stratum serves (bench/servers/stratum.ts), in front of sim-upstream. */
+export const MODEL = "bench";
 
 export const MESSAGES = [
   { role: "system", content: "You are a terse assistant." },
@@ -8,9 +10,9 @@ export const MESSAGES = [
 ];
 
 export const BODIES = {
-  json: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16 }),
+  json: JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16 }),
   // include_usage for everyone: Stratum always asks its upstream for usage, so all systems move the same frames.
-  stream: JSON.stringify({ model: "bench", messages: MESSAGES, max_tokens: 16, stream: true, stream_options: { include_usage: true } }),
+  stream: JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16, stream: true, stream_options: { include_usage: true } }),
 };
 export type Mode = keyof typeof BODIES;
 

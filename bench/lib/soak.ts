@@ -9,13 +9,12 @@ import http from "node:http";
 import type { Options } from "./args.js";
 import type { Runtime } from "./build.js";
 import { memOf, startChild, type Child } from "./procs.js";
-import { MESSAGES, uniqueBodies } from "./requests.js";
+import { BODIES, MODEL, uniqueBodies } from "./requests.js";
 import { fmt, slope } from "./stats.js";
 
 const MiB = 1024 * 1024;
 const log = (s = "") => process.stdout.write(`${s}\n`);
 
-const MODEL = "bench";
 /**
  * The faults of --soak-chaos, and router timeouts that keep a hung call from
  * holding a slot for minutes. The first-token timeout stays well above any
@@ -25,8 +24,6 @@ const MODEL = "bench";
  */
 const CHAOS_SIM = ["--error-rate", "0.03", "--rate-limit-rate", "0.02", "--retry-after", "0", "--hang-rate", "0.0005", "--mid-stream-error-rate", "0.01"];
 const CHAOS_STRATUM = ["--first-token-ms", "1000", "--total-ms", "2000"];
-const JSON_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16 });
-const STREAM_BODY = JSON.stringify({ model: MODEL, messages: MESSAGES, max_tokens: 16, stream: true });
 
 interface Counters {
   done: number;
@@ -44,7 +41,7 @@ type Outcome = "json" | "stream" | "fallback" | "aborted" | { error: string };
 const uniqueBody = { json: uniqueBodies("json"), stream: uniqueBodies("stream") };
 /** The same prompt every time, or (`--soak-cache`) one the cache has never seen. */
 function bodyOf(stream: boolean, uniquePrompt: boolean): string {
-  if (!uniquePrompt) return stream ? STREAM_BODY : JSON_BODY;
+  if (!uniquePrompt) return stream ? BODIES.stream : BODIES.json;
   return uniqueBody[stream ? "stream" : "json"]();
 }
 

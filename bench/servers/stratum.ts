@@ -13,10 +13,11 @@ import { destination } from "pino";
 import { createStratum, limitHeapGrowth } from "../../src/app/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/ops/index.js";
-import { flag, onStop, ready } from "./common.js";
+import { ADMIN_KEY, MODEL } from "../lib/requests.js";
+import { flag, numFlag, onStop, ready } from "./common.js";
 
 const upstream = flag("upstream") ?? "http://127.0.0.1:8790";
-const adminKey = flag("admin-key") ?? "sk-stratum-bench-admin-0000000000000000";
+const adminKey = flag("admin-key") ?? ADMIN_KEY;
 const limits = flag("limits", "on") === "on";
 const logs = flag("logs", "on") === "on";
 // --cache on: the response cache as configured by default (the bench then sends unique prompts, so every request is a miss).
@@ -29,10 +30,10 @@ const config = parseConfig({
   server: { host: "127.0.0.1", port: 0, logLevel: "info", requestLogs: logs, drainTimeoutMs: 2_000 },
   dataDir,
   providers: { upstream: { type: "openai", baseUrl: `${upstream}/v1` } },
-  models: [{ name: "bench", deployments: [{ provider: "upstream" }] }],
+  models: [{ name: MODEL, deployments: [{ provider: "upstream" }] }],
   cache: { enabled: cache },
   // --first-token-ms / --total-ms: shorter router timeouts for the soak's --soak-chaos (hanging upstream calls).
-  router: { timeouts: { firstTokenMs: Number(flag("first-token-ms", "30000")), totalMs: Number(flag("total-ms", "300000")) } },
+  router: { timeouts: { firstTokenMs: numFlag("first-token-ms", 30_000), totalMs: numFlag("total-ms", 300_000) } },
   tracing: { enabled: tracing },
   // BENCH_SAMPLE=off: no first-start ingest of Stratum's docs (a restarted server does not run it).
   retrieval: { sampleCollection: process.env.BENCH_SAMPLE !== "off" },
