@@ -55,7 +55,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   const log = opts.logger ?? createLogger(config.server.logLevel);
   const storage = await openStorage(config);
   const metrics = new Metrics();
-  const tracing = createTracing(config, storage.traces, metrics, log);
+  const tracing = await createTracing(config, storage.traces, metrics, log);
 
 
   const hot = openHotState(config, storage, log);

@@ -12,9 +12,9 @@ export interface AppTracing {
   close(): Promise<void>;
 }
 
-export function createTracing(config: Config, store: TraceStore, metrics: Metrics, log: Logger): AppTracing | undefined {
+export async function createTracing(config: Config, store: TraceStore, metrics: Metrics, log: Logger): Promise<AppTracing | undefined> {
   if (!config.tracing.enabled) return undefined;
-  const tracing = new Tracing(config.tracing, store, log, { onDropped: (n) => metrics.traceSpansDropped.inc(n) });
+  const tracing = await Tracing.create(config.tracing, store, log, { onDropped: (n) => metrics.traceSpansDropped.inc(n) });
   const onlineEval = new OnlineEvaluator(config.tracing.onlineEval, {
     store,
     log,

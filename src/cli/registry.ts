@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import type { Command } from "commander";
-import { parse as parseYaml } from "yaml";
+import { lazyModule } from "../core/lazy-module.js";
 import { openStorage } from "../app/storage.js";
 import { loadStateConfig } from "../config/index.js";
 import { isStratumError } from "../core/errors.js";
@@ -20,6 +20,8 @@ interface Common {
   config?: string;
   json?: boolean;
 }
+
+const yaml = lazyModule<typeof import("yaml")>("yaml");
 
 function actor(): string {
   try {
@@ -49,7 +51,7 @@ const print = (o: Common, value: unknown, text: string) => process.stdout.write(
 
 function readSpec(file: string): unknown {
   const raw = readFileSync(file, "utf8");
-  return file.endsWith(".json") ? JSON.parse(raw) : parseYaml(raw);
+  return file.endsWith(".json") ? JSON.parse(raw) : yaml().parse(raw);
 }
 
 function num(name: string, v: string | undefined): number | undefined {

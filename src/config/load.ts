@@ -1,10 +1,12 @@
 // Loads, env-overrides and validates the config. Errors name the bad field.
 import { existsSync, readFileSync } from "node:fs";
 import { resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
+import { lazyModule } from "../core/lazy-module.js";
 import type { z } from "zod";
 import { formatFieldPath } from "../core/field-path.js";
 import { ConfigSchema, PipelineSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
+
+const yaml = lazyModule<typeof import("yaml")>("yaml");
 
 export class ConfigError extends Error {
   constructor(
@@ -40,7 +42,7 @@ export function findConfigFile(opts: LoadOptions = {}): string | undefined {
 export function readConfigFile(path: string): unknown {
   const text = readFileSync(path, "utf8");
   try {
-    return path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+    return path.endsWith(".json") ? JSON.parse(text) : yaml().parse(text);
   } catch (e) {
     throw new ConfigError(`cannot parse ${path}: ${(e as Error).message}`);
   }

@@ -3,7 +3,6 @@
 // re-vetted), and the connection is pinned to the vetted address through a
 // custom lookup, so a second DNS answer (rebinding) cannot redirect it. The
 // body is capped while streaming. Uses undici's request, not global fetch.
-import { Agent, request } from "undici";
 import type { LookupFunction } from "node:net";
 import { IngestError, errorMessage } from "./errors.js";
 import { vetHost, type GuardOptions, type ResolvedAddress } from "./ssrf-guard.js";
@@ -43,6 +42,8 @@ export async function fetchUrl(input: string, opts: FetchUrlOptions = {}): Promi
     throw new IngestError("blocked_url", `"${input}" is not a valid URL`);
   }
 
+  // Loaded on first use: the whole undici package is ~5 MiB of heap a gateway-only process never needs.
+  const { Agent, request } = await import("undici");
   for (let hop = 0; ; hop++) {
     const addr = await vetHost(url, opts);
     const agent = new Agent({ connect: { lookup: pinnedLookup(addr), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });

@@ -8,6 +8,7 @@
 import { SpanStatusCode, type Attributes, type AttributeValue, type Exception, type HrTime, type Link, type Span, type SpanContext, type SpanKind, type SpanStatus, type TimeInput } from "@opentelemetry/api";
 import type { Resource } from "@opentelemetry/resources";
 import type { ReadableSpan, TimedEvent } from "@opentelemetry/sdk-trace-base";
+import { serviceResource } from "./service-resource.js";
 
 /** The tracer a span came from (the SDK's InstrumentationScope, declared here: @opentelemetry/core is not a dependency of ours). */
 export interface InstrumentationScope {
@@ -60,7 +61,6 @@ export interface RecordedSpanInit {
   startTime: TimeInput | undefined;
   links: Link[] | undefined;
   sink: EndedSpanSink;
-  resource: Resource;
   scope: InstrumentationScope;
 }
 
@@ -75,7 +75,6 @@ export class RecordedSpan implements Span, ReadableSpan {
   readonly startMs: number;
   endMs = 0;
   ended = false;
-  readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
   droppedAttributesCount = 0;
   readonly droppedEventsCount = 0;
@@ -90,10 +89,14 @@ export class RecordedSpan implements Span, ReadableSpan {
     this.parentSpanContext = init.parent;
     this.links = init.links ?? [];
     this.sink = init.sink;
-    this.resource = init.resource;
     this.instrumentationScope = init.scope;
     this.startMs = timeMs(init.startTime);
     if (init.attributes) this.setAttributes(init.attributes);
+  }
+
+  /** For exporters (ReadableSpan); built on first read. */
+  get resource(): Resource {
+    return serviceResource();
   }
 
   spanContext(): SpanContext {

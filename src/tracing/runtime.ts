@@ -26,8 +26,6 @@ import {
   type Tracer,
   type TracerProvider,
 } from "@opentelemetry/api";
-import { resourceFromAttributes, type Resource } from "@opentelemetry/resources";
-import { ATTR_SERVICE_NAME } from "@opentelemetry/semantic-conventions";
 import { newSpanId, newTraceId } from "./ids.js";
 import { RecordedSpan, type EndedSpanSink, type InstrumentationScope } from "./recorded-span.js";
 
@@ -45,10 +43,7 @@ export function withSink(sink: SpanSink, parent: Context): Context {
 }
 
 class StratumTracer implements Tracer {
-  constructor(
-    private readonly resource: Resource,
-    private readonly scope: InstrumentationScope,
-  ) {}
+  constructor(private readonly scope: InstrumentationScope) {}
 
   startSpan(name: string, options: SpanOptions = {}, ctx: Context = contextApi.active()): Span {
     const parentSpan = options.root ? undefined : trace.getSpanContext(ctx);
@@ -68,7 +63,6 @@ class StratumTracer implements Tracer {
       startTime: options.startTime,
       links: options.links,
       sink,
-      resource: this.resource,
       scope: this.scope,
     });
   }
@@ -83,13 +77,12 @@ class StratumTracer implements Tracer {
 }
 
 class StratumTracerProvider implements TracerProvider {
-  private readonly resource = resourceFromAttributes({ [ATTR_SERVICE_NAME]: "stratum" });
   private readonly tracers = new Map<string, StratumTracer>();
 
   getTracer(name: string, version?: string): Tracer {
     const key = `${name}@${version ?? ""}`;
     let t = this.tracers.get(key);
-    if (!t) this.tracers.set(key, (t = new StratumTracer(this.resource, { name, ...(version ? { version } : {}) })));
+    if (!t) this.tracers.set(key, (t = new StratumTracer({ name, ...(version ? { version } : {}) })));
     return t;
   }
 }

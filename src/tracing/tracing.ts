@@ -1,15 +1,14 @@
 // One Stratum instance's tracing: its sink (sampling, the store writer, OTLP
 // export when configured), the root context request spans start under, and
 // the retention sweep.
-import type { Context } from "@opentelemetry/api";
-import { OTLPTraceExporter } from "@opentelemetry/exporter-trace-otlp-http";
-import { BatchSpanProcessor, TraceIdRatioBasedSampler, SamplingDecision } from "@opentelemetry/sdk-trace-base";
-import { ROOT_CONTEXT } from "@opentelemetry/api";
+import { ROOT_CONTEXT, type Context } from "@opentelemetry/api";
+import type { BatchSpanProcessor } from "@opentelemetry/sdk-trace-base";
 import type { TracingConfig } from "../config/schema.js";
 import type { Logger } from "../ops/logger.js";
 import type { RecordedSpan } from "./recorded-span.js";
 import { installTracing, withSink, type SpanSink } from "./runtime.js";
 import { StoreWriter } from "./store-writer.js";
+import { loadTracingSdk, type TracingSdk } from "./tracing-sdk.js";
 import type { TraceStore } from "./types.js";
 
 const DAY_MS = 86_400_000;
@@ -24,13 +23,15 @@ export interface TracingOptions {
   maxQueue?: number;
   /** The retention sweep's period (default hourly; 0 turns the timer off). */
   sweepEveryMs?: number;
+  /** The SDK parts the config needs (sampler, OTLP export): `Tracing.create` loads them. */
+  sdk?: TracingSdk;
 }
 
 export class Tracing implements SpanSink {
   /** False when tracing is off, or another tracer provider owns the process. */
   readonly enabled: boolean;
   readonly writer: StoreWriter;
-  private readonly ratio: TraceIdRatioBasedSampler | undefined;
+  private readonly sampleByRatio: ((traceId: string) => boolean) | undefined;
   private readonly otlp: BatchSpanProcessor | undefined;
   private readonly root: Context;
   private sweepTimer: NodeJS.Timeout | undefined;
@@ -45,18 +46,20 @@ export class Tracing implements SpanSink {
     if (cfg.enabled && !installed) log.warn("another OpenTelemetry tracer provider is registered in this process: spans go there, the trace store stays empty");
     this.enabled = Boolean(installed) && cfg.sampleRatio > 0;
     this.writer = new StoreWriter(store, log, { ...(opts.onDropped ? { onDropped: opts.onDropped } : {}), ...(opts.flushMs ? { flushMs: opts.flushMs } : {}), ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}) });
-    this.ratio = cfg.sampleRatio < 1 ? new TraceIdRatioBasedSampler(cfg.sampleRatio) : undefined;
-    if (this.enabled && cfg.otlp) {
-      const url = cfg.otlp.endpoint.replace(/\/+$/, "");
-      const headers = Object.fromEntries(Object.entries(cfg.otlp.headers).map(([k, v]) => [k, typeof v === "string" ? v : v.reveal()]));
-      this.otlp = new BatchSpanProcessor(new OTLPTraceExporter({ url: url.endsWith("/v1/traces") ? url : `${url}/v1/traces`, headers }), { scheduledDelayMillis: 1_000 });
-    }
+    this.sampleByRatio = opts.sdk?.sampleRoot;
+    this.otlp = this.enabled ? opts.sdk?.otlp : undefined;
     this.root = this.enabled ? withSink(this, ROOT_CONTEXT) : ROOT_CONTEXT;
     const every = opts.sweepEveryMs ?? SWEEP_EVERY_MS;
     if (this.enabled && every > 0) {
       this.sweepTimer = setInterval(() => void this.sweep(), every).unref();
       setImmediate(() => void this.sweep());
     }
+  }
+
+  /** A Tracing with the SDK parts its config needs loaded first (none when another tracer provider owns the process). */
+  static async create(cfg: TracingConfig, store: TraceStore, log: Logger, opts: TracingOptions = {}): Promise<Tracing> {
+    const sdk = cfg.enabled && installTracing() ? await loadTracingSdk(cfg) : {};
+    return new Tracing(cfg, store, log, { ...opts, sdk });
   }
 
   /** The context a request's root span starts under (spans under it land in this instance's store). */
@@ -66,8 +69,7 @@ export class Tracing implements SpanSink {
 
   sampleRoot(traceId: string): boolean {
     if (!this.enabled) return false;
-    if (!this.ratio) return true;
-    return this.ratio.shouldSample(ROOT_CONTEXT, traceId).decision === SamplingDecision.RECORD_AND_SAMPLED;
+    return this.sampleByRatio ? this.sampleByRatio(traceId) : true;
   }
 
   onEnd(span: RecordedSpan): void {

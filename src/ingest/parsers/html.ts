@@ -2,7 +2,7 @@
 // proportional to the text, not the markup). Navigation, scripts and other
 // non-content elements are dropped; table rows become one block each with
 // cells joined by " | " (a lone cell rarely means anything on its own).
-import { Parser } from "htmlparser2";
+import { lazyModule } from "../../core/lazy-module.js";
 import type { BlockKind, ParsedDocument } from "../types.js";
 import { TextBuilder, baseName } from "../text-builder.js";
 
@@ -13,6 +13,8 @@ const BOUNDARY = new Set([
   "p", "li", "pre", "blockquote", "tr", "table", "div", "section", "article", "main", "aside", "header",
   "ul", "ol", "dl", "dt", "dd", "figure", "figcaption", "form", "fieldset", "details", "summary", "hr", "body", "html",
 ]);
+
+const htmlparser2 = lazyModule<typeof import("htmlparser2")>("htmlparser2");
 
 export function parseHtml(source: string, name: string): ParsedDocument {
   const b = new TextBuilder();
@@ -35,7 +37,7 @@ export function parseHtml(source: string, name: string): ParsedDocument {
     else b.add(kind, kind === "list" ? `- ${text}` : text);
   };
 
-  const parser = new Parser(
+  const parser = new (htmlparser2().Parser)(
     {
       onopentag(tag) {
         // <title> lives in <head>, which is otherwise dropped; an <svg><title> in the body is not the page title.

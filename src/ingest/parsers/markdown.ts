@@ -2,11 +2,13 @@
 // YAML front matter, ATX and setext headings, fenced code, lists, tables,
 // paragraphs (block quotes are kept as paragraphs). Inline markup stays in the
 // text: it is harmless for search and keeps code and links intact.
-import { parse as parseYaml } from "yaml";
+import { lazyModule } from "../../core/lazy-module.js";
 import type { ParsedDocument } from "../types.js";
 import type { Metadata } from "../../retrieval/types.js";
 import { TextBuilder, baseName } from "../text-builder.js";
 import { scalarMetadata } from "./scalar-metadata.js";
+
+const yaml = lazyModule<typeof import("yaml")>("yaml");
 
 const ATX = /^ {0,3}(#{1,6})(?:[ \t]+(.*?))?(?:[ \t]+#+)?[ \t]*$/;
 const FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -26,7 +28,7 @@ export function parseMarkdown(source: string, name: string): ParsedDocument {
     if (end > 0) {
       let fm: unknown;
       try {
-        fm = parseYaml(lines.slice(1, end).join("\n"));
+        fm = yaml().parse(lines.slice(1, end).join("\n"));
       } catch {
         // Not YAML after all (e.g. a document that opens with a rule): it stays text.
       }

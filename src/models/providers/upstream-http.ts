@@ -4,7 +4,7 @@
 // (requestStream → upstream-stream.ts) wrapped as iterators of decoded events
 // that own the connection's lifecycle (eventStream); errors mapped to kinds.
 // No fetch, no web streams, no Readable per response.
-import { Pool } from "undici";
+import { Pool } from "./undici-pool.js";
 import { StratumError } from "../../core/errors.js";
 import type { CallContext } from "../provider.js";
 import { networkError } from "./http-errors.js";

@@ -1,8 +1,12 @@
 // Phone numbers: candidates by a bounded regex, then validated with libphonenumber-js (full
 // "max" metadata, which checks number ranges per region, not only lengths).
-import { parsePhoneNumberFromString, type CountryCode } from "libphonenumber-js/max";
+import type { CountryCode } from "libphonenumber-js/max";
+import { lazyModule } from "../../core/lazy-module.js";
 
 export type { CountryCode };
+
+// The full metadata is ~2.5 MiB of heap; only a configured PII guardrail needs it.
+const libphonenumber = lazyModule<typeof import("libphonenumber-js/max")>("libphonenumber-js/max");
 
 /**
  * Candidate shapes: optional +CC / 00CC, optional "(0)", optional "(area)", then 1-7 digit groups
@@ -47,7 +51,7 @@ function isDateLike(s: string): boolean {
 }
 
 function parseValid(candidate: string, region: CountryCode): boolean {
-  const p = parsePhoneNumberFromString(candidate, region);
+  const p = libphonenumber().parsePhoneNumberFromString(candidate, region);
   return p !== undefined && p.isValid();
 }
 

@@ -4,7 +4,6 @@
 // address; private addresses need an explicit allowPrivate / allowAddresses.
 // Redirects are not followed.
 import type { LookupFunction } from "node:net";
-import { Agent, request } from "undici";
 import { vetHost, type GuardOptions, type ResolvedAddress } from "../../ingest/index.js";
 import { ToolError } from "../registry.js";
 import type { Tool, ToolDefinition } from "../types.js";
@@ -39,6 +38,8 @@ export function webhookTool(opts: WebhookToolOptions): Tool {
       } catch (e) {
         throw new ToolError("tool_failed", `webhook refused: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
       }
+      // Loaded on first use: the whole undici package is ~5 MiB of heap a gateway-only process never needs.
+      const { Agent, request } = await import("undici");
       const agent = new Agent({ connect: { lookup: pinned(addr), timeout: timeoutMs }, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
       try {
         const res = await request(url, {

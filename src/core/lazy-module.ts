@@ -1,0 +1,16 @@
+// A package loaded on first use instead of at start. For packages that only
+// some configurations or code paths need (YAML configs, HTML ingestion, phone
+// number validation, OTLP export): each costs ~1-5 MiB of heap for its
+// compiled source, kept for the life of the process, and time at start-up.
+// Synchronous (require), so it fits synchronous code; it loads the package's
+// CommonJS entry, which for these packages is the one Node's `import` would
+// load too or the only one anything in the process uses.
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+
+/** `() => module`, loading `specifier` on the first call. */
+export function lazyModule<T>(specifier: string): () => T {
+  let mod: T | undefined;
+  return () => (mod ??= require(specifier) as T);
+}
