@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { destination } from "pino";
-import { createStratum, limitHeapGrowth } from "../../src/app/index.js";
+import { compactHeap, createStratum, limitHeapGrowth } from "../../src/app/index.js";
 import { parseConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/ops/index.js";
 import { ADMIN_KEY, MODEL } from "../lib/requests.js";
@@ -44,9 +44,11 @@ const sink = destination({ dest: flag("log-dest", "/dev/null")!, sync: false, mi
 const logger = createLogger("info", sink as unknown as NodeJS.WritableStream);
 
 // As `stratum serve` starts its process (BENCH_HEAP_GROWTH overrides server.heapGrowthPercent; 0 = V8's own).
-limitHeapGrowth(process.env.BENCH_HEAP_GROWTH ? Number(process.env.BENCH_HEAP_GROWTH) : config.server.heapGrowthPercent);
+const heapGrowth = process.env.BENCH_HEAP_GROWTH ? Number(process.env.BENCH_HEAP_GROWTH) : config.server.heapGrowthPercent;
+limitHeapGrowth(heapGrowth);
 const stratum = await createStratum({ config, adminKey, logger });
 const url = await stratum.listen();
+if (heapGrowth > 0) compactHeap();
 ready(url, { dataDir });
 
 process.on("SIGUSR2", () => {

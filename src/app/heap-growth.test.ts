@@ -5,7 +5,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { limitHeapGrowth } from "./heap-growth.js";
+import { compactHeap, limitHeapGrowth } from "./heap-growth.js";
 import { parseConfig } from "../config/index.js";
 
 const CHILD = `
@@ -43,5 +43,37 @@ test("bad values are refused: in code with a RangeError, in config naming the fi
   for (const bad of [-1, 301, 2.5, "50"]) {
     assert.throws(() => parseConfig({ server: { heapGrowthPercent: bad } }), /server\.heapGrowthPercent/);
   }
-  assert.equal(parseConfig({}).server.heapGrowthPercent, 0);
+  assert.equal(parseConfig({}).server.heapGrowthPercent, 20);
+});
+
+// In a fresh process: the tests' own runner may expose gc already.
+const COMPACT_CHILD = `
+import { PerformanceObserver, constants } from "node:perf_hooks";
+import { runInNewContext } from "node:vm";
+import { compactHeap } from ${JSON.stringify(new URL("./heap-growth.ts", import.meta.url).href)};
+const kinds = [];
+const obs = new PerformanceObserver((list) => { for (const e of list.getEntries()) kinds.push(e.detail.kind); });
+obs.observe({ entryTypes: ["gc"] });
+const majors = () => kinds.filter((k) => k === constants.NODE_PERFORMANCE_GC_MAJOR).length;
+let garbage = [];
+for (let i = 0; i < 300_000; i++) garbage.push({ i });
+garbage = undefined;
+await new Promise((r) => setTimeout(r, 100)); // the GCs of the allocation are reported
+const before = majors();
+compactHeap();
+await new Promise((r) => setTimeout(r, 100));
+obs.disconnect();
+process.stdout.write(JSON.stringify({
+  major: majors() - before,
+  gcHere: typeof globalThis.gc,
+  gcInNewContext: runInNewContext("typeof gc"),
+}));
+`;
+
+test("compactHeap runs a full GC and leaves gc exposed nowhere", () => {
+  const out = execFileSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", COMPACT_CHILD], { encoding: "utf8" });
+  const r = JSON.parse(out.trim().split("\n").pop()!) as { major: number; gcHere: string; gcInNewContext: string };
+  assert.ok(r.major >= 1, `no full GC while compactHeap ran: ${JSON.stringify(r)}`);
+  assert.equal(r.gcHere, "undefined");
+  assert.equal(r.gcInNewContext, "undefined", "a vm context made after compactHeap must not get gc");
 });

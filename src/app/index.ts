@@ -1,2 +1,2 @@
 export { createStratum, type Stratum, type StratumOptions } from "./stratum.js";
-export { limitHeapGrowth } from "./heap-growth.js";
+export { compactHeap, limitHeapGrowth } from "./heap-growth.js";

@@ -1,5 +1,5 @@
 import type { Command } from "commander";
-import { createStratum, limitHeapGrowth } from "../app/index.js";
+import { compactHeap, createStratum, limitHeapGrowth } from "../app/index.js";
 import { loadConfig } from "../config/index.js";
 import { exitOnConfigError } from "./config-errors.js";
 
@@ -13,6 +13,7 @@ export function registerServeCommand(program: Command): void {
       limitHeapGrowth(config.server.heapGrowthPercent);
       const stratum = await createStratum({ config, adminKey: process.env.STRATUM_API_KEY || undefined });
       const url = await stratum.listen();
+      if (config.server.heapGrowthPercent > 0) compactHeap();
       if (stratum.generatedAdminKey) {
         process.stderr.write(
           `\n  Admin API key (shown once, stored hashed — save it now):\n\n    ${stratum.generatedAdminKey}\n\n` +
