@@ -27,6 +27,8 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
   --cache off|misses    misses: the response cache on (the default configuration) and a unique
                         prompt per request, so every request takes the cache-miss path
                         (default off: no cache, the same body every time)
+  --b-node-flags="..."  extra node/V8 flags for B only (to compare V8 settings: give HEAD as the
+                        revision and leave the tree clean, so A and B run the same code)
 `;
 
 const log = (s = "") => process.stdout.write(`${s}\n`);
@@ -47,6 +49,7 @@ async function main(): Promise<void> {
       seconds: { type: "string", default: "5" },
       tracing: { type: "string", default: "off" },
       cache: { type: "string", default: "off" },
+      "b-node-flags": { type: "string", default: "" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -69,7 +72,8 @@ async function main(): Promise<void> {
   const commit = git("rev-parse", "--short", `${rev}^{commit}`);
   const dirty = git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
   log(`bench/compare  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
-  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles`);
+  const bFlags = values["b-node-flags"].split(/\s+/).filter(Boolean);
+  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles${bFlags.length ? `; B runs with ${bFlags.join(" ")}` : ""}`);
 
   // A's checkout borrows this tree's node_modules: the comparison is of Stratum's code, not its dependencies.
   const checkout = mkdtempSync(join(tmpdir(), "stratum-compare-"));
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
     const sim = await startChild({ name: "sim-upstream", nodeArgs: [join(dirs.B, "sim.mjs")] });
     const servers: Record<"A" | "B", Child> = {
       A: await startStratum("A", dirs.A, sim.url, values.tracing, misses),
-      B: await startStratum("B", dirs.B, sim.url, values.tracing, misses),
+      B: await startStratum("B", dirs.B, sim.url, values.tracing, misses, bFlags),
     };
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     if (misses) for (const k of ["A", "B"] as const) await expectCacheMiss(k, target(servers[k]));
@@ -133,9 +137,9 @@ async function expectCacheMiss(name: string, t: { url: string; path: string; hea
   if (status !== "miss") throw new Error(`${name}: a unique prompt was answered with x-stratum-cache: ${status} (not "miss"): its bench server does not take --cache`);
 }
 
-function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean): Promise<Child> {
+function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean, nodeFlags: string[] = []): Promise<Child> {
   // BENCH_SAMPLE=off: no first-start docs ingest, so both start from the same state.
-  return startChild({ name, nodeArgs: [join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"], env: { BENCH_SAMPLE: "off" } });
+  return startChild({ name, nodeArgs: [...nodeFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"], env: { BENCH_SAMPLE: "off" } });
 }
 
 main().catch(async (e: unknown) => {
