@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
+import { bundleServers, RESULTS_DIR, ROOT_DIR, serveNodeFlags } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, startChild, stopAll, type Child } from "./lib/procs.js";
 import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
@@ -137,9 +137,10 @@ async function expectCacheMiss(name: string, t: { url: string; path: string; hea
   if (status !== "miss") throw new Error(`${name}: a unique prompt was answered with x-stratum-cache: ${status} (not "miss"): its bench server does not take --cache`);
 }
 
-function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean, nodeFlags: string[] = []): Promise<Child> {
+function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean, extraFlags: string[] = []): Promise<Child> {
   // BENCH_SAMPLE=off: no first-start docs ingest, so both start from the same state.
-  return startChild({ name, nodeArgs: [...nodeFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"], env: { BENCH_SAMPLE: "off" } });
+  // Both run with the working tree's `npm start` node flags: the comparison is of the code.
+  return startChild({ name, nodeArgs: [...serveNodeFlags(), ...extraFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"], env: { BENCH_SAMPLE: "off" } });
 }
 
 main().catch(async (e: unknown) => {

@@ -3,7 +3,7 @@
 // plain node: the tsx loader runs its hooks on a separate thread with its own
 // V8 heap, which adds ~30 MiB RSS and would distort the memory figures.
 // `--runtime tsx` runs the .ts entries through tsx instead.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,13 +20,28 @@ export interface Runtime {
   args(name: ServerName, nodeFlags?: string[]): string[];
 }
 
+/** Stratum's process gets the node flags `npm start` gives `stratum serve`, so it runs as the quick start's does. */
 export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
+  const base = (name: ServerName) => (name === "stratum" ? serveNodeFlags() : []);
   if (kind === "tsx") {
-    return { kind, args: (name, flags = []) => [...flags, "--import", "tsx", join(BENCH_DIR, "servers", `${name}.ts`)] };
+    return { kind, args: (name, flags = []) => [...base(name), ...flags, "--import", "tsx", join(BENCH_DIR, "servers", `${name}.ts`)] };
   }
   // Under the project so that the external packages resolve from its node_modules.
   const outDir = await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), NAMES);
-  return { kind, args: (name, flags = []) => [...flags, join(outDir, `${name}.mjs`)] };
+  return { kind, args: (name, flags = []) => [...base(name), ...flags, join(outDir, `${name}.mjs`)] };
+}
+
+/** The node flags of package.json's start script (`node <flags> dist/cli/main.js serve`). */
+export function serveNodeFlags(): string[] {
+  const start = (JSON.parse(readFileSync(join(ROOT_DIR, "package.json"), "utf8")) as { scripts?: { start?: string } }).scripts?.start ?? "";
+  const words = start.split(/\s+/).filter(Boolean);
+  if (words[0] !== "node") throw new Error(`package.json's start script does not run node: "${start}"`);
+  const flags: string[] = [];
+  for (const w of words.slice(1)) {
+    if (!w.startsWith("-")) break;
+    flags.push(w);
+  }
+  return flags;
 }
 
 /**
