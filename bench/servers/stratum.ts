@@ -47,8 +47,8 @@ const logger = createLogger("info", sink as unknown as NodeJS.WritableStream);
 const heapGrowth = process.env.BENCH_HEAP_GROWTH ? Number(process.env.BENCH_HEAP_GROWTH) : config.server.heapGrowthPercent;
 limitHeapGrowth(heapGrowth);
 const stratum = await createStratum({ config, adminKey, logger });
-const url = await stratum.listen();
 if (heapGrowth > 0) compactHeap();
+const url = await stratum.listen();
 ready(url, { dataDir });
 
 process.on("SIGUSR2", () => {

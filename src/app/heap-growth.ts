@@ -9,7 +9,7 @@
 // one; 100 %: 215 vs 273 MiB, +7 % per streamed request; 200 %: no difference.
 // Since packages that only some configurations need load on first use, the
 // live heap is ~20 MiB instead of ~30 and a full GC costs less: 20 %, with
-// compactHeap() after start, kept the peak at ~155 instead of ~185 MiB
+// compactHeap() at the end of start-up, kept the peak at ~155 instead of ~185 MiB
 // (tracing off) with no CPU cost that same-minute A/B runs could tell from
 // noise (bench/README.md).
 //
@@ -26,7 +26,7 @@ export function limitHeapGrowth(percent: number): void {
 }
 
 /**
- * One full GC, once the server is up. Start-up leaves garbage behind (config
+ * One full GC, once start-up is done (before listening). Start-up leaves garbage behind (config
  * and schema compilation, migrations, the first-start ingest), and until V8
  * has run a full GC of its own choosing after it, it sizes the old generation
  * by its start-up limits: measured, the first full GC under load then came

@@ -12,8 +12,8 @@ export function registerServeCommand(program: Command): void {
       const { config, path } = exitOnConfigError(() => loadConfig({ path: opts.config }));
       limitHeapGrowth(config.server.heapGrowthPercent);
       const stratum = await createStratum({ config, adminKey: process.env.STRATUM_API_KEY || undefined });
+      if (config.server.heapGrowthPercent > 0) compactHeap(); // before listening: no request waits on it
       const url = await stratum.listen();
-      if (config.server.heapGrowthPercent > 0) compactHeap();
       if (stratum.generatedAdminKey) {
         process.stderr.write(
           `\n  Admin API key (shown once, stored hashed — save it now):\n\n    ${stratum.generatedAdminKey}\n\n` +

@@ -420,7 +420,7 @@ export const ConfigSchema = z
         /**
          * How far V8's old generation may grow past the live heap before the next
          * full GC, in percent; `stratum serve` sets it at start and runs one full GC
-         * once listening. 0 leaves V8's own factor (up to 300 %). The default 20
+         * before it listens. 0 leaves V8's own factor (up to 300 %). The default 20
          * kept the peak RSS under load ~30 MiB lower with no CPU cost measurable
          * in same-minute A/B runs (app/heap-growth.ts, bench/README.md).
          */

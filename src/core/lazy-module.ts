@@ -2,9 +2,10 @@
 // some configurations or code paths need (YAML configs, HTML ingestion, phone
 // number validation, OTLP export): each costs ~1-5 MiB of heap for its
 // compiled source, kept for the life of the process, and time at start-up.
-// Synchronous (require), so it fits synchronous code; it loads the package's
-// CommonJS entry, which for these packages is the one Node's `import` would
-// load too or the only one anything in the process uses.
+// Synchronous (require), so it fits synchronous code. It loads the package's
+// CommonJS entry: for yaml the one `import` loads too; for the others the only
+// copy in the process, except @opentelemetry/resources with OTLP export on,
+// whose exporter also imports the ESM build.
 import { createRequire } from "node:module";
 
 const require = createRequire(import.meta.url);
