@@ -87,6 +87,8 @@ describe("RedisCoalescer", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => 
       return new Promise<string>((_, reject) => s.addEventListener("abort", () => reject(s.reason)));
     });
     await locked(prefix, "k");
+    // The lock is visible in Redis a moment before the owner's client has read its SET reply and started fn.
+    for (let i = 0; i < 300 && !ownerSignal; i++) await sleep(5);
     const waiterCtl = new AbortController();
     const waiter = b.run("k", waiterCtl.signal, async () => "never");
     waiterCtl.abort(new Error("client went away"));
