@@ -68,7 +68,7 @@ function modulesLoaded(config: Record<string, unknown>): string[] {
 
 const fromPackage = (mods: string[], pkg: string) => mods.filter((m) => m.includes(`/node_modules/${pkg}/`));
 
-const LAZY = ["yaml", "htmlparser2", "libphonenumber-js", "@opentelemetry/sdk-trace-base", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources", "@opentelemetry/semantic-conventions"];
+const LAZY = ["yaml", "htmlparser2", "libphonenumber-js", "pg", "ioredis", "@opentelemetry/sdk-trace-base", "@opentelemetry/exporter-trace-otlp-http", "@opentelemetry/resources", "@opentelemetry/semantic-conventions"];
 
 test("a gateway on the defaults loads neither the optional packages nor all of undici", () => {
   const mods = modulesLoaded({});

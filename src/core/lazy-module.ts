@@ -1,9 +1,10 @@
-// A package loaded on first use instead of at start. For packages that only
+// A package loaded on first use instead of at start, for packages that only
 // some configurations or code paths need (YAML configs, HTML ingestion, phone
-// number validation, OTLP export): each costs ~1-5 MiB of heap for its
-// compiled source, kept for the life of the process, and time at start-up.
-// Synchronous (require), so it fits synchronous code. It loads the package's
-// CommonJS entry: for yaml the one `import` loads too; for the others the only
+// number validation, the span resource for OTLP export, the PostgreSQL and
+// Redis clients): each costs ~1-5 MiB of heap for its compiled source, kept
+// for the life of the process, and time at start-up. Synchronous (require),
+// so it fits synchronous code. It loads the package's CommonJS entry: for
+// yaml, pg and ioredis the code an `import` runs too; for the others the only
 // copy in the process, except @opentelemetry/resources with OTLP export on,
 // whose exporter also imports the ESM build.
 import { createRequire } from "node:module";

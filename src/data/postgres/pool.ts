@@ -1,9 +1,12 @@
 // A pg connection pool for Stratum's PostgreSQL stores, with bounded waits so a
 // dead or partitioned database turns into a fast error instead of a hung request.
-import { createRequire } from "node:module";
 import type pg from "pg";
 import { StratumError } from "../../core/errors.js";
+import { lazyModule } from "../../core/lazy-module.js";
 import { isPgUnavailable, toStorageError } from "./errors.js";
+
+// Loaded on first use: an embedded (SQLite) server never carries the driver.
+const driver = lazyModule<typeof pg>("pg");
 
 export type PgPool = pg.Pool;
 export type PgClient = pg.PoolClient;
@@ -47,8 +50,7 @@ export function createPgPool(url: string, opts: PgPoolOptions = {}): PgPool {
     keepAlive: true,
   };
   if (opts.schema !== undefined) config.options = `-c search_path=${assertIdentifier(opts.schema)}`;
-  // The driver is loaded here, on first use: an embedded (SQLite) server never carries it.
-  const { Pool } = createRequire(import.meta.url)("pg") as typeof pg;
+  const { Pool } = driver();
   const pool = new Pool(config);
   // An idle client losing its connection emits 'error' on the pool; without a
   // listener that would crash the process. The next query reconnects.

@@ -1,11 +1,14 @@
 // Redis connection for the scale-out stores. Tuned to fail fast: a dead or
 // unreachable Redis turns into a `cache_unavailable` error within
 // `commandTimeoutMs` instead of hanging the request that needed it.
-import { createRequire } from "node:module";
 import type { Redis, RedisOptions } from "ioredis";
 import { StratumError } from "../../core/errors.js";
+import { lazyModule } from "../../core/lazy-module.js";
 
 export type { Redis };
+
+// Loaded on first use: an embedded server never carries the client library.
+const ioredis = lazyModule<typeof import("ioredis")>("ioredis");
 
 export interface CreateRedisOptions {
   /** Prepended to every key (ioredis `keyPrefix`); also applied by these stores to pub/sub channels and SCAN patterns, which ioredis leaves alone. */
@@ -21,8 +24,7 @@ export interface CreateRedisOptions {
 
 /** A Redis client for Stratum stores. Connects immediately; commands queue briefly while connecting and time out. */
 export function createRedis(url: string, opts: CreateRedisOptions = {}): Redis {
-  // The client library is loaded here, on first use: an embedded server never carries it.
-  const { Redis } = createRequire(import.meta.url)("ioredis") as typeof import("ioredis");
+  const { Redis } = ioredis();
   const client = new Redis(url, {
     keyPrefix: opts.keyPrefix ?? "",
     commandTimeout: opts.commandTimeoutMs ?? 2000,
