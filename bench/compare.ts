@@ -11,9 +11,9 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleServers, RESULTS_DIR, ROOT_DIR, serveNodeFlags } from "./lib/build.js";
+import { bundleServers, RESULTS_DIR, ROOT_DIR, startCommand } from "./lib/build.js";
 import { load } from "./lib/load.js";
-import { cpuSecondsOf, memOf, startChild, stopAll, type Child } from "./lib/procs.js";
+import { cpuSecondsOf, memOf, minorFaultsOf, startChild, stopAll, type Child } from "./lib/procs.js";
 import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
 import { fmt, percentile, table } from "./lib/stats.js";
 
@@ -29,6 +29,7 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
                         (default off: no cache, the same body every time)
   --b-node-flags="..."  extra node/V8 flags for B only (to compare V8 settings: give HEAD as the
                         revision and leave the tree clean, so A and B run the same code)
+  --b-env="K=V ..."     extra environment for B only (e.g. MALLOC_ARENA_MAX=2), the same way
 `;
 
 const log = (s = "") => process.stdout.write(`${s}\n`);
@@ -37,6 +38,7 @@ const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT_DIR, en
 interface Round {
   usPerReq: number;
   rps: number;
+  faultsPerReq: number;
 }
 
 async function main(): Promise<void> {
@@ -50,6 +52,7 @@ async function main(): Promise<void> {
       tracing: { type: "string", default: "off" },
       cache: { type: "string", default: "off" },
       "b-node-flags": { type: "string", default: "" },
+      "b-env": { type: "string", default: "" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -73,7 +76,9 @@ async function main(): Promise<void> {
   const dirty = git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
   log(`bench/compare  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
   const bFlags = values["b-node-flags"].split(/\s+/).filter(Boolean);
-  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles${bFlags.length ? `; B runs with ${bFlags.join(" ")}` : ""}`);
+  const bEnv = parseEnv(values["b-env"]);
+  const bExtra = [...Object.entries(bEnv).map(([k, v]) => `${k}=${v}`), ...bFlags];
+  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles${bExtra.length ? `; B runs with ${bExtra.join(" ")}` : ""}`);
 
   // A's checkout borrows this tree's node_modules: the comparison is of Stratum's code, not its dependencies.
   const checkout = mkdtempSync(join(tmpdir(), "stratum-compare-"));
@@ -87,12 +92,12 @@ async function main(): Promise<void> {
     const sim = await startChild({ name: "sim-upstream", nodeArgs: [join(dirs.B, "sim.mjs")] });
     const servers: Record<"A" | "B", Child> = {
       A: await startStratum("A", dirs.A, sim.url, values.tracing, misses),
-      B: await startStratum("B", dirs.B, sim.url, values.tracing, misses, bFlags),
+      B: await startStratum("B", dirs.B, sim.url, values.tracing, misses, bFlags, bEnv),
     };
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     if (misses) for (const k of ["A", "B"] as const) await expectCacheMiss(k, target(servers[k]));
 
-    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A rounds (µs/req)", "B rounds (µs/req)"]];
+    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A faults/req", "B faults/req", "A rounds (µs/req)", "B rounds (µs/req)"]];
     for (const mode of modes) {
       const body = bodyOf(mode);
       for (const k of ["A", "B"] as const) await load(target(servers[k]), body, connections, 3); // warm-up
@@ -100,9 +105,10 @@ async function main(): Promise<void> {
       for (let r = 0; r < rounds; r++) {
         for (const k of r % 2 ? (["B", "A"] as const) : (["A", "B"] as const)) {
           const cpu0 = cpuSecondsOf(servers[k].pid);
+          const faults0 = minorFaultsOf(servers[k].pid);
           const res = await load(target(servers[k]), body, connections, seconds);
           if (res.non2xx || res.errors) throw new Error(`${k}: ${res.non2xx} non-2xx responses and ${res.errors} errors in a ${mode} round`);
-          const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps };
+          const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps, faultsPerReq: (minorFaultsOf(servers[k].pid) - faults0) / res.ok };
           got[k].push(round);
           log(`  ${mode} round ${r + 1}/${rounds} ${k}: ${fmt.int(round.rps)} rps, ${round.usPerReq.toFixed(1)} µs/req`);
         }
@@ -113,11 +119,12 @@ async function main(): Promise<void> {
       // Each round's B against the A measured right beside it: robust to the machine changing speed mid-run.
       const paired = percentile(got.B.map((x, i) => x.usPerReq / got.A[i]!.usPerReq), 50);
       const each = (k: "A" | "B") => got[k].map((x) => x.usPerReq.toFixed(0)).join(" ");
-      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), paired.toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), each("A"), each("B")]);
+      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), paired.toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), med("A", (x) => x.faultsPerReq).toFixed(2), med("B", (x) => x.faultsPerReq).toFixed(2), each("A"), each("B")]);
     }
     log();
     log("Median CPU µs per request in each Stratum process, and B/A (below 1: the working tree costs less);");
-    log("B/A paired: the median over rounds of B's figure over A's in the same round (trust it when the machine's speed drifts)");
+    log("B/A paired: the median over rounds of B's figure over A's in the same round (trust it when the machine's speed drifts);");
+    log("faults/req: minor page faults per request (pages the kernel mapped for the process; the allocator giving memory back and taking it again shows here)");
     log(table(rows));
     const mem = (k: "A" | "B") => memOf(servers[k].pid);
     log(`Peak RSS (VmHWM): A ${mem("A")?.hwm.toFixed(1)} MiB, B ${mem("B")?.hwm.toFixed(1)} MiB (when V8 runs its full GCs decides this; ±40 MiB run to run)`);
@@ -137,10 +144,26 @@ async function expectCacheMiss(name: string, t: { url: string; path: string; hea
   if (status !== "miss") throw new Error(`${name}: a unique prompt was answered with x-stratum-cache: ${status} (not "miss"): its bench server does not take --cache`);
 }
 
-function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean, extraFlags: string[] = []): Promise<Child> {
+function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean, extraFlags: string[] = [], extraEnv: Record<string, string> = {}): Promise<Child> {
   // BENCH_SAMPLE=off: no first-start docs ingest, so both start from the same state.
-  // Both run with the working tree's `npm start` node flags: the comparison is of the code.
-  return startChild({ name, nodeArgs: [...serveNodeFlags(), ...extraFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"], env: { BENCH_SAMPLE: "off" } });
+  // Both run with the working tree's `npm start` environment and node flags: the comparison is of the code.
+  const start = startCommand();
+  return startChild({
+    name,
+    nodeArgs: [...start.nodeFlags, ...extraFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"],
+    env: { ...start.env, ...extraEnv, BENCH_SAMPLE: "off" },
+  });
+}
+
+/** "K=V K2=V2" → { K: "V", K2: "V2" }. */
+function parseEnv(text: string): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const word of text.split(/\s+/).filter(Boolean)) {
+    const eq = word.indexOf("=");
+    if (eq < 1) throw new Error(`--b-env: "${word}" is not NAME=value`);
+    env[word.slice(0, eq)] = word.slice(eq + 1);
+  }
+  return env;
 }
 
 main().catch(async (e: unknown) => {

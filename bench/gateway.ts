@@ -197,7 +197,7 @@ async function bench(opts: Options): Promise<void> {
       // BENCH_STRATUM_NODE_FLAGS: extra node/V8 flags for the Stratum process only (e.g. heap sizing experiments).
       const flags = [...(opts.profile && id === profiled ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
       const tracing = id === "stratum-untraced" ? ["--tracing", "off"] : [];
-      child = await startChild({ name: id, nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY, ...tracing] });
+      child = await startChild({ name: id, nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY, ...tracing], env: rt.env("stratum") });
     }
     if (id === "portkey") {
       child = await startChild({ name: "portkey", nodeArgs: [...rt.args("portkey"), "--port=0", "--headless"], env: { PORTKEY_ENTRY: portkey!.entry }, cwd: portkey!.dir });

@@ -18,30 +18,43 @@ export interface Runtime {
   kind: "bundle" | "tsx";
   /** Node args that run a server entry (node flags + script). */
   args(name: ServerName, nodeFlags?: string[]): string[];
+  /** Environment a server entry starts with (Stratum: the start script's assignments). */
+  env(name: ServerName): Record<string, string>;
 }
 
-/** Stratum's process gets the node flags `npm start` gives `stratum serve`, so it runs as the quick start's does. */
+/** Stratum's process gets the environment and node flags `npm start` gives `stratum serve`, so it runs as the quick start's does. */
 export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
-  const base = (name: ServerName) => (name === "stratum" ? serveNodeFlags() : []);
+  const start = startCommand();
+  const base = (name: ServerName) => (name === "stratum" ? start.nodeFlags : []);
+  const env = (name: ServerName) => (name === "stratum" ? { ...start.env } : {});
   if (kind === "tsx") {
-    return { kind, args: (name, flags = []) => [...base(name), ...flags, "--import", "tsx", join(BENCH_DIR, "servers", `${name}.ts`)] };
+    return { kind, env, args: (name, flags = []) => [...base(name), ...flags, "--import", "tsx", join(BENCH_DIR, "servers", `${name}.ts`)] };
   }
   // Under the project so that the external packages resolve from its node_modules.
   const outDir = await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), NAMES);
-  return { kind, args: (name, flags = []) => [...base(name), ...flags, join(outDir, `${name}.mjs`)] };
+  return { kind, env, args: (name, flags = []) => [...base(name), ...flags, join(outDir, `${name}.mjs`)] };
 }
 
-/** The node flags of package.json's start script (`node <flags> dist/cli/main.js serve`). */
-export function serveNodeFlags(): string[] {
+/**
+ * package.json's start script, `[VAR=value ...] node <flags> dist/cli/main.js serve`:
+ * its environment assignments and its node flags.
+ */
+export function startCommand(): { env: Record<string, string>; nodeFlags: string[] } {
   const start = (JSON.parse(readFileSync(join(ROOT_DIR, "package.json"), "utf8")) as { scripts?: { start?: string } }).scripts?.start ?? "";
   const words = start.split(/\s+/).filter(Boolean);
-  if (words[0] !== "node") throw new Error(`package.json's start script does not run node: "${start}"`);
-  const flags: string[] = [];
-  for (const w of words.slice(1)) {
-    if (!w.startsWith("-")) break;
-    flags.push(w);
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]!); i++) {
+    const eq = words[i]!.indexOf("=");
+    env[words[i]!.slice(0, eq)] = words[i]!.slice(eq + 1);
   }
-  return flags;
+  if (words[i] !== "node") throw new Error(`package.json's start script does not run node: "${start}"`);
+  const nodeFlags: string[] = [];
+  for (const w of words.slice(i + 1)) {
+    if (!w.startsWith("-")) break;
+    nodeFlags.push(w);
+  }
+  return { env, nodeFlags };
 }
 
 /**

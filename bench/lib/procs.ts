@@ -151,6 +151,16 @@ export function cpuSecondsOf(pid: number): number {
   }
 }
 
+/** Minor page faults of a process so far (each is a page the kernel had to map, often zeroed, for it). */
+export function minorFaultsOf(pid: number): number {
+  try {
+    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[7]); // minflt (field 10)
+  } catch {
+    return NaN;
+  }
+}
+
 /** Samples RSS of some processes until stopped; returns the max per pid. */
 export function sampleRss(pids: number[], everyMs = 200): () => Map<number, number> {
   const max = new Map<number, number>();

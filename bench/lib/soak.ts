@@ -130,6 +130,7 @@ export async function runSoak(opts: Options, rt: Runtime, adminKey: string): Pro
   const stratum = await startChild({
     name: "stratum",
     nodeArgs: [...rt.args("stratum", ["--expose-gc"]), "--upstream", sim.url, "--admin-key", adminKey, "--cache", opts.soakCache ? "on" : "off", ...(opts.soakChaos ? CHAOS_STRATUM : [])],
+    env: rt.env("stratum"),
   });
   log(`sim-upstream pid ${sim.pid} ${sim.url}; stratum pid ${stratum.pid} ${stratum.url}`);
   log();
