@@ -11,7 +11,7 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleServers, RESULTS_DIR, ROOT_DIR, startCommand } from "./lib/build.js";
+import { bundleServers, RESULTS_DIR, ROOT_DIR, startCommand, takeEnvAssignments } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, minorFaultsOf, startChild, stopAll, type Child } from "./lib/procs.js";
 import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
@@ -157,12 +157,8 @@ function startStratum(name: string, dir: string, upstream: string, tracing: stri
 
 /** "K=V K2=V2" → { K: "V", K2: "V2" }. */
 function parseEnv(text: string): Record<string, string> {
-  const env: Record<string, string> = {};
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const eq = word.indexOf("=");
-    if (eq < 1) throw new Error(`--b-env: "${word}" is not NAME=value`);
-    env[word.slice(0, eq)] = word.slice(eq + 1);
-  }
+  const { env, rest } = takeEnvAssignments(text.split(/\s+/).filter(Boolean));
+  if (rest.length) throw new Error(`--b-env: "${rest[0]}" is not NAME=value`);
   return env;
 }
 

@@ -36,25 +36,29 @@ export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
 }
 
 /**
- * package.json's start script, `[VAR=value ...] node <flags> dist/cli/main.js serve`:
+ * package.json's start script, `[NAME=value ...] node <flags> dist/cli/main.js serve`:
  * its environment assignments and its node flags.
  */
 export function startCommand(): { env: Record<string, string>; nodeFlags: string[] } {
   const start = (JSON.parse(readFileSync(join(ROOT_DIR, "package.json"), "utf8")) as { scripts?: { start?: string } }).scripts?.start ?? "";
-  const words = start.split(/\s+/).filter(Boolean);
-  const env: Record<string, string> = {};
-  let i = 0;
-  for (; i < words.length && /^[A-Z_][A-Z0-9_]*=/.test(words[i]!); i++) {
-    const eq = words[i]!.indexOf("=");
-    env[words[i]!.slice(0, eq)] = words[i]!.slice(eq + 1);
-  }
-  if (words[i] !== "node") throw new Error(`package.json's start script does not run node: "${start}"`);
+  const { env, rest } = takeEnvAssignments(start.split(/\s+/).filter(Boolean));
+  if (rest[0] !== "node") throw new Error(`package.json's start script does not run node: "${start}"`);
   const nodeFlags: string[] = [];
-  for (const w of words.slice(i + 1)) {
+  for (const w of rest.slice(1)) {
     if (!w.startsWith("-")) break;
     nodeFlags.push(w);
   }
   return { env, nodeFlags };
+}
+
+const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
+
+/** The leading `NAME=value` words as an environment, and the words after them. */
+export function takeEnvAssignments(words: readonly string[]): { env: Record<string, string>; rest: string[] } {
+  const env: Record<string, string> = {};
+  let i = 0;
+  for (let m; i < words.length && (m = ASSIGNMENT.exec(words[i]!)); i++) env[m[1]!] = m[2]!;
+  return { env, rest: words.slice(i) };
 }
 
 /**

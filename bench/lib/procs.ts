@@ -141,23 +141,24 @@ function clk(): number {
 
 /** User+system CPU seconds a process has used so far (from /proc/PID/stat). */
 export function cpuSecondsOf(pid: number): number {
-  try {
-    const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces; fields after it are fixed.
-    const rest = s.slice(s.lastIndexOf(")") + 2).split(" ");
-    return (Number(rest[11]) + Number(rest[12])) / clk(); // utime, stime (fields 14, 15)
-  } catch {
-    return NaN;
-  }
+  const f = statFields(pid);
+  return f ? (Number(f[11]) + Number(f[12])) / clk() : NaN; // utime, stime (fields 14, 15)
 }
 
 /** Minor page faults of a process so far (each is a page the kernel had to map, often zeroed, for it). */
 export function minorFaultsOf(pid: number): number {
+  const f = statFields(pid);
+  return f ? Number(f[7]) : NaN; // minflt (field 10)
+}
+
+/** /proc/PID/stat from field 3 on (index 0 = field 3), or undefined once the process is gone. */
+function statFields(pid: number): string[] | undefined {
   try {
     const s = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return Number(s.slice(s.lastIndexOf(")") + 2).split(" ")[7]); // minflt (field 10)
+    // The command name (field 2) may contain spaces; fields after it are fixed.
+    return s.slice(s.lastIndexOf(")") + 2).split(" ");
   } catch {
-    return NaN;
+    return undefined;
   }
 }
 
