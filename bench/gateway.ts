@@ -6,7 +6,7 @@
 // compares figures taken seconds apart. `--soak` runs the memory soak
 // instead. See bench/README.md.
 import { execFileSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { join } from "node:path";
 import { parseOptions, type Options } from "./lib/args.js";
@@ -15,6 +15,7 @@ import { load, type LoadResult } from "./lib/load.js";
 import { findPortkey, PORTKEY_MISSING, type Portkey } from "./lib/portkey.js";
 import { probe, summarize, type ProbeResult, type ProbeSamples, type Target } from "./lib/probe.js";
 import { ADMIN_KEY, BODIES, type Mode } from "./lib/requests.js";
+import { summarizeHeapProfile } from "./lib/heap-profile.js";
 import { summarizeProfile } from "./lib/profile.js";
 import { cpuSecondsOf, machineBusySeconds, memOf, sampleRss, startChild, stopAll, type Child } from "./lib/procs.js";
 import { runSoak } from "./lib/soak.js";
@@ -71,6 +72,7 @@ interface Run {
   /** Judged for each Stratum system measured (with tracing, the default; without, the issue's configuration). */
   targets: Array<{ system: SystemId; name: string; status: "PASS" | "MISS" | "SKIP"; value: string }>;
   profile?: string[];
+  heapProfile?: string[];
   /** Per Stratum system: answers served by a fallback during the run (should be 0). */
   fallbackAnswers?: Partial<Record<SystemId, number>>;
 }
@@ -183,7 +185,9 @@ async function bench(opts: Options): Promise<void> {
 
   const rt = await prepareRuntime(opts.runtime);
   const profDir = join(RESULTS_DIR, `prof-${Date.now()}`);
-  // --profile profiles one Stratum process: the default one when measured, else the untraced one.
+  const heapFile = join(profDir, "stratum.heapprofile.json");
+  if (opts.heapProfile) mkdirSync(profDir, { recursive: true });
+  // --profile and --heap-profile profile one Stratum process: the default one when measured, else the untraced one.
   const profiled: SystemId = ids.includes("stratum") ? "stratum" : "stratum-untraced";
   const sim = await startChild({ name: "sim-upstream", nodeArgs: rt.args("sim") });
   const systems: System[] = [];
@@ -197,7 +201,8 @@ async function bench(opts: Options): Promise<void> {
       // BENCH_STRATUM_NODE_FLAGS: extra node/V8 flags for the Stratum process only (e.g. heap sizing experiments).
       const flags = [...(opts.profile && id === profiled ? ["--cpu-prof", "--cpu-prof-dir", profDir] : []), ...(process.env.BENCH_STRATUM_NODE_FLAGS?.split(/\s+/).filter(Boolean) ?? [])];
       const tracing = id === "stratum-untraced" ? ["--tracing", "off"] : [];
-      child = await startChild({ name: id, nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY, ...tracing], env: rt.env("stratum") });
+      const heapSample = opts.heapProfile && id === profiled ? ["--heap-sample", heapFile] : [];
+      child = await startChild({ name: id, nodeArgs: [...rt.args("stratum", flags), "--upstream", sim.url, "--admin-key", ADMIN_KEY, ...tracing, ...heapSample], env: rt.env("stratum") });
     }
     if (id === "portkey") {
       child = await startChild({ name: "portkey", nodeArgs: [...rt.args("portkey"), "--port=0", "--headless"], env: { PORTKEY_ENTRY: portkey!.entry }, cwd: portkey!.dir });
@@ -308,6 +313,13 @@ async function bench(opts: Options): Promise<void> {
       log(`CPU profile of the ${profiled} process, whole run (${join(profDir, files[0]!)}):`);
       for (const l of run.profile) log(l);
     }
+  }
+  if (opts.heapProfile && existsSync(heapFile)) {
+    const bundle = rt.kind === "bundle" ? join(RESULTS_DIR, ".build", "stratum.mjs") : undefined;
+    run.heapProfile = summarizeHeapProfile(heapFile, bundle);
+    log();
+    log(`Allocation by the ${profiled} process, whole run after start-up (${heapFile}):`);
+    for (const l of run.heapProfile) log(l);
   }
   if (opts.json) {
     mkdirSync(RESULTS_DIR, { recursive: true });

@@ -11,6 +11,7 @@ export interface Options {
   targets: string[];
   runtime: "bundle" | "tsx";
   profile: boolean;
+  heapProfile: boolean;
   soak: boolean;
   soakSeconds: number;
   soakConcurrency: number;
@@ -33,6 +34,7 @@ export const USAGE = `usage: npm run bench:gateway -- [flags]
                         (default all but stratum-untraced, which is Stratum with tracing off)
   --runtime bundle|tsx  run the servers as an esbuild bundle (default) or through tsx
   --profile             write a CPU profile of the Stratum process and print its top frames
+  --heap-profile        sample what the Stratum process allocates and print it per request
   --soak                run the memory soak instead of the benchmark
   --soak-seconds N      soak length (default 180)
   --soak-concurrency N  requests in flight during the soak (default 32)
@@ -56,6 +58,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
       targets: { type: "string", default: "direct,floor,stratum,portkey" },
       runtime: { type: "string", default: "bundle" },
       profile: { type: "boolean", default: false },
+      "heap-profile": { type: "boolean", default: false },
       soak: { type: "boolean", default: false },
       "soak-seconds": { type: "string", default: "180" },
       "soak-concurrency": { type: "string", default: "32" },
@@ -93,6 +96,7 @@ export function parseOptions(argv = process.argv.slice(2)): Options {
     targets,
     runtime,
     profile: values.profile!,
+    heapProfile: values["heap-profile"]!,
     soak: values.soak!,
     soakCache: values["soak-cache"]!,
     soakChaos: values["soak-chaos"]!,

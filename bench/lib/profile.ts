@@ -17,7 +17,7 @@ interface Profile {
   timeDeltas?: number[];
 }
 
-function moduleMap(bundle: string | undefined): (line: number) => string | undefined {
+export function moduleMap(bundle: string | undefined): (line: number) => string | undefined {
   if (!bundle) return () => undefined;
   const marks: Array<{ line: number; file: string }> = [];
   readFileSync(bundle, "utf8")
@@ -41,7 +41,7 @@ function moduleMap(bundle: string | undefined): (line: number) => string | undef
   };
 }
 
-function where(url: string, line: number, fileOf: (line: number) => string | undefined): string {
+export function where(url: string, line: number, fileOf: (line: number) => string | undefined): string {
   if (!url) return "(native/internal)";
   if (url.startsWith("node:")) return url;
   const nm = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);

@@ -6,6 +6,7 @@
 //
 // SIGUSR2 prints {"mem": process.memoryUsage()} on stdout, after a full GC
 // when started with --expose-gc (the soak uses it to see live heap).
+// --heap-sample FILE writes a sampling heap profile of the run (heap-sampling.ts).
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,6 +16,7 @@ import { parseConfig } from "../../src/config/index.js";
 import { createLogger } from "../../src/ops/index.js";
 import { ADMIN_KEY, MODEL } from "../lib/requests.js";
 import { flag, numFlag, onStop, ready } from "./common.js";
+import { startHeapSampling } from "./heap-sampling.js";
 
 const upstream = flag("upstream") ?? "http://127.0.0.1:8790";
 const adminKey = flag("admin-key") ?? ADMIN_KEY;
@@ -49,6 +51,10 @@ limitHeapGrowth(heapGrowth);
 const stratum = await createStratum({ config, adminKey, logger });
 if (heapGrowth > 0) compactHeap();
 const url = await stratum.listen();
+const heapSampleFile = flag("heap-sample");
+let served = 0;
+if (heapSampleFile) stratum.app.server.on("request", () => served++);
+const stopHeapSampling = heapSampleFile ? startHeapSampling(heapSampleFile, () => served) : undefined;
 ready(url, { dataDir });
 
 process.on("SIGUSR2", () => {
@@ -58,6 +64,7 @@ process.on("SIGUSR2", () => {
 });
 
 onStop(async () => {
+  stopHeapSampling?.();
   await stratum.close();
   sink.flushSync();
   rmSync(dataDir, { recursive: true, force: true });
