@@ -352,6 +352,30 @@ describe("OTLP export and tracing off", () => {
     }
   });
 
+  test("tracing.sampleRatio: a share of the requests is traced and stored, the rest carries no trace", async () => {
+    const sim = await startSim();
+    const srv = await startTestServer({ providers: { sim: simProvider(sim) }, models: [{ name: "m", deployments: [{ provider: "sim", model: "m" }] }], tracing: { sampleRatio: 0.5 }, cache: { enabled: false } });
+    try {
+      const ids: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        const r = await postJson(`${srv.url}/v1/chat/completions`, { model: "m", messages: [{ role: "user", content: `sample ${i}` }] }, { authorization: `Bearer ${srv.adminKey}` });
+        assert.equal(r.status, 200);
+        const id = r.headers.get("x-stratum-trace-id");
+        if (id) ids.push(id);
+      }
+      // Binomial(40, 0.5) falls outside 5..35 with probability ~1e-6.
+      assert.ok(ids.length >= 5 && ids.length <= 35, `${ids.length} of 40 requests traced at sampleRatio 0.5`);
+      await srv.stratum.tracing!.flush();
+      for (const id of ids) assert.equal((await getJson(`${srv.url}/v1/traces/${id}`, srv.adminKey)).status, 200, `sampled trace ${id} is stored`);
+      const listed = await getJson(`${srv.url}/v1/traces?limit=100`, srv.adminKey);
+      assert.equal(listed.status, 200);
+      assert.equal(listed.body.data.length, ids.length, "only the sampled requests are in the store");
+    } finally {
+      await srv.close();
+      await sim.close();
+    }
+  });
+
   test("tracing.enabled: false — no trace header, and /v1/traces says tracing is off", async () => {
     const sim = await startSim();
     const srv = await startTestServer({ providers: { sim: simProvider(sim) }, models: [{ name: "m", deployments: [{ provider: "sim", model: "m" }] }], tracing: { enabled: false } });

@@ -23,8 +23,6 @@ export interface TracingOptions {
   maxQueue?: number;
   /** The retention sweep's period (default hourly; 0 turns the timer off). */
   sweepEveryMs?: number;
-  /** The SDK parts the config needs (sampler, OTLP export): `Tracing.create` loads them. */
-  sdk?: TracingSdk;
 }
 
 export class Tracing implements SpanSink {
@@ -36,30 +34,32 @@ export class Tracing implements SpanSink {
   private readonly root: Context;
   private sweepTimer: NodeJS.Timeout | undefined;
 
-  constructor(
+  /** A Tracing with the SDK parts its config needs loaded first (none when another tracer provider owns the process). */
+  static async create(cfg: TracingConfig, store: TraceStore, log: Logger, opts: TracingOptions = {}): Promise<Tracing> {
+    const installed = cfg.enabled && installTracing();
+    if (cfg.enabled && !installed) log.warn("another OpenTelemetry tracer provider is registered in this process: spans go there, the trace store stays empty");
+    return new Tracing(cfg, store, log, opts, installed, installed ? await loadTracingSdk(cfg) : {});
+  }
+
+  // Private: only create() knows which SDK parts the config needs, and loads them first.
+  private constructor(
     private readonly cfg: TracingConfig,
     readonly store: TraceStore,
     private readonly log: Logger,
-    opts: TracingOptions = {},
+    opts: TracingOptions,
+    installed: boolean,
+    sdk: TracingSdk,
   ) {
-    const installed = cfg.enabled && installTracing();
-    if (cfg.enabled && !installed) log.warn("another OpenTelemetry tracer provider is registered in this process: spans go there, the trace store stays empty");
-    this.enabled = Boolean(installed) && cfg.sampleRatio > 0;
+    this.enabled = installed && cfg.sampleRatio > 0;
     this.writer = new StoreWriter(store, log, { ...(opts.onDropped ? { onDropped: opts.onDropped } : {}), ...(opts.flushMs ? { flushMs: opts.flushMs } : {}), ...(opts.maxQueue ? { maxQueue: opts.maxQueue } : {}) });
-    this.sampleByRatio = opts.sdk?.sampleRoot;
-    this.otlp = this.enabled ? opts.sdk?.otlp : undefined;
+    this.sampleByRatio = sdk.sampleRoot;
+    this.otlp = this.enabled ? sdk.otlp : undefined;
     this.root = this.enabled ? withSink(this, ROOT_CONTEXT) : ROOT_CONTEXT;
     const every = opts.sweepEveryMs ?? SWEEP_EVERY_MS;
     if (this.enabled && every > 0) {
       this.sweepTimer = setInterval(() => void this.sweep(), every).unref();
       setImmediate(() => void this.sweep());
     }
-  }
-
-  /** A Tracing with the SDK parts its config needs loaded first (none when another tracer provider owns the process). */
-  static async create(cfg: TracingConfig, store: TraceStore, log: Logger, opts: TracingOptions = {}): Promise<Tracing> {
-    const sdk = cfg.enabled && installTracing() ? await loadTracingSdk(cfg) : {};
-    return new Tracing(cfg, store, log, { ...opts, sdk });
   }
 
   /** The context a request's root span starts under (spans under it land in this instance's store). */
