@@ -38,6 +38,8 @@ const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT_DIR, en
 interface Round {
   usPerReq: number;
   rps: number;
+  /** autocannon's per-response latency in the round, ms. */
+  p99: number;
   faultsPerReq: number;
 }
 
@@ -97,7 +99,7 @@ async function main(): Promise<void> {
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
     if (misses) for (const k of ["A", "B"] as const) await expectCacheMiss(k, target(servers[k]));
 
-    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A faults/req", "B faults/req", "A rounds (µs/req)", "B rounds (µs/req)"]];
+    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A p99 ms", "B p99 ms", "A faults/req", "B faults/req", "A rounds (µs/req)", "B rounds (µs/req)"]];
     for (const mode of modes) {
       const body = bodyOf(mode);
       for (const k of ["A", "B"] as const) await load(target(servers[k]), body, connections, 3); // warm-up
@@ -108,7 +110,7 @@ async function main(): Promise<void> {
           const faults0 = minorFaultsOf(servers[k].pid);
           const res = await load(target(servers[k]), body, connections, seconds);
           if (res.non2xx || res.errors) throw new Error(`${k}: ${res.non2xx} non-2xx responses and ${res.errors} errors in a ${mode} round`);
-          const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps, faultsPerReq: (minorFaultsOf(servers[k].pid) - faults0) / res.ok };
+          const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps, p99: res.p99, faultsPerReq: (minorFaultsOf(servers[k].pid) - faults0) / res.ok };
           got[k].push(round);
           log(`  ${mode} round ${r + 1}/${rounds} ${k}: ${fmt.int(round.rps)} rps, ${round.usPerReq.toFixed(1)} µs/req`);
         }
@@ -119,11 +121,12 @@ async function main(): Promise<void> {
       // Each round's B against the A measured right beside it: robust to the machine changing speed mid-run.
       const paired = percentile(got.B.map((x, i) => x.usPerReq / got.A[i]!.usPerReq), 50);
       const each = (k: "A" | "B") => got[k].map((x) => x.usPerReq.toFixed(0)).join(" ");
-      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), paired.toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), med("A", (x) => x.faultsPerReq).toFixed(2), med("B", (x) => x.faultsPerReq).toFixed(2), each("A"), each("B")]);
+      rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), paired.toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), med("A", (x) => x.p99).toFixed(2), med("B", (x) => x.p99).toFixed(2), med("A", (x) => x.faultsPerReq).toFixed(2), med("B", (x) => x.faultsPerReq).toFixed(2), each("A"), each("B")]);
     }
     log();
     log("Median CPU µs per request in each Stratum process, and B/A (below 1: the working tree costs less);");
     log("B/A paired: the median over rounds of B's figure over A's in the same round (trust it when the machine's speed drifts);");
+    log("p99 ms: the median over rounds of each round's 99th-percentile response time (GC settings trade pause time for CPU);");
     log("faults/req: minor page faults per request (pages the kernel mapped for the process; the allocator giving memory back and taking it again shows here)");
     log(table(rows));
     const mem = (k: "A" | "B") => memOf(servers[k].pid);
