@@ -11,7 +11,8 @@ import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { bundleServers, RESULTS_DIR, ROOT_DIR, startCommand, takeEnvAssignments } from "./lib/build.js";
+import { startScript, takeEnvAssignments } from "../src/testing/start-script.js";
+import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, minorFaultsOf, startChild, stopAll, type Child } from "./lib/procs.js";
 import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
@@ -38,7 +39,7 @@ const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT_DIR, en
 interface Round {
   usPerReq: number;
   rps: number;
-  /** autocannon's per-response latency in the round, ms. */
+  /** 99th percentile of the round's response times (autocannon), ms. */
   p99: number;
   faultsPerReq: number;
 }
@@ -150,7 +151,7 @@ async function expectCacheMiss(name: string, t: { url: string; path: string; hea
 function startStratum(name: string, dir: string, upstream: string, tracing: string, cache: boolean, extraFlags: string[] = [], extraEnv: Record<string, string> = {}): Promise<Child> {
   // BENCH_SAMPLE=off: no first-start docs ingest, so both start from the same state.
   // Both run with the working tree's `npm start` environment and node flags: the comparison is of the code.
-  const start = startCommand();
+  const start = startScript();
   return startChild({
     name,
     nodeArgs: [...start.nodeFlags, ...extraFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing, "--cache", cache ? "on" : "off"],

@@ -3,9 +3,10 @@
 // plain node: the tsx loader runs its hooks on a separate thread with its own
 // V8 heap, which adds ~30 MiB RSS and would distort the memory figures.
 // `--runtime tsx` runs the .ts entries through tsx instead.
-import { mkdirSync, readFileSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { startScript } from "../../src/testing/start-script.js";
 
 export const BENCH_DIR = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 export const ROOT_DIR = resolve(BENCH_DIR, "..");
@@ -24,7 +25,7 @@ export interface Runtime {
 
 /** Stratum's process gets the environment and node flags `npm start` gives `stratum serve`, so it runs as the quick start's does. */
 export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
-  const start = startCommand();
+  const start = startScript();
   const base = (name: ServerName) => (name === "stratum" ? start.nodeFlags : []);
   const env = (name: ServerName) => (name === "stratum" ? { ...start.env } : {});
   if (kind === "tsx") {
@@ -33,32 +34,6 @@ export async function prepareRuntime(kind: "bundle" | "tsx"): Promise<Runtime> {
   // Under the project so that the external packages resolve from its node_modules.
   const outDir = await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), NAMES);
   return { kind, env, args: (name, flags = []) => [...base(name), ...flags, join(outDir, `${name}.mjs`)] };
-}
-
-/**
- * package.json's start script, `[NAME=value ...] node <flags> dist/cli/main.js serve`:
- * its environment assignments and its node flags.
- */
-export function startCommand(): { env: Record<string, string>; nodeFlags: string[] } {
-  const start = (JSON.parse(readFileSync(join(ROOT_DIR, "package.json"), "utf8")) as { scripts?: { start?: string } }).scripts?.start ?? "";
-  const { env, rest } = takeEnvAssignments(start.split(/\s+/).filter(Boolean));
-  if (rest[0] !== "node") throw new Error(`package.json's start script does not run node: "${start}"`);
-  const nodeFlags: string[] = [];
-  for (const w of rest.slice(1)) {
-    if (!w.startsWith("-")) break;
-    nodeFlags.push(w);
-  }
-  return { env, nodeFlags };
-}
-
-const ASSIGNMENT = /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/;
-
-/** The leading `NAME=value` words as an environment, and the words after them. */
-export function takeEnvAssignments(words: readonly string[]): { env: Record<string, string>; rest: string[] } {
-  const env: Record<string, string> = {};
-  let i = 0;
-  for (let m; i < words.length && (m = ASSIGNMENT.exec(words[i]!)); i++) env[m[1]!] = m[2]!;
-  return { env, rest: words.slice(i) };
 }
 
 /**

@@ -1,6 +1,8 @@
-// Test support: `stratum serve` as a real child process (tsx, no build step).
+// Test support: `stratum serve` as a real child process (tsx, no build step),
+// started with `npm start`'s node flags and environment.
 // Not part of the build.
 import { spawn, type ChildProcess } from "node:child_process";
+import { startScript } from "./start-script.js";
 
 const ROOT = new URL("../..", import.meta.url).pathname;
 
@@ -13,9 +15,11 @@ export interface ServerProcess {
 
 /** Start a server on an ephemeral port; resolves with its URL once it listens. */
 export async function spawnServer(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/cli/main.ts", "serve", ...args], {
+  // With the start script's node flags and environment: the server runs as `npm start` runs it.
+  const start = startScript();
+  const child = spawn(process.execPath, [...start.nodeFlags, "--import", "tsx", "src/cli/main.ts", "serve", ...args], {
     cwd: ROOT,
-    env: { ...process.env, PORT: "0", ...env },
+    env: { ...process.env, ...start.env, PORT: "0", ...env },
     stdio: ["ignore", "ignore", "pipe"],
   });
   let err = "";
