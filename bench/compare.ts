@@ -28,8 +28,10 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
   --cache off|misses    misses: the response cache on (the default configuration) and a unique
                         prompt per request, so every request takes the cache-miss path
                         (default off: no cache, the same body every time)
-  --b-node-flags="..."  extra node/V8 flags for B only (to compare V8 settings: give HEAD as the
-                        revision and leave the tree clean, so A and B run the same code)
+  --b-node-flags="..."  extra node/V8 flags for B only, after the start script's (to compare V8
+                        settings: give HEAD as the revision and leave the tree clean, so A and B
+                        run the same code; to measure a flag the start script already gives,
+                        pass its negation, e.g. --parallel-scavenge)
   --b-env="K=V ..."     extra environment for B only (e.g. MALLOC_ARENA_MAX=2), the same way
 `;
 
