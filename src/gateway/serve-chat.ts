@@ -3,6 +3,7 @@
 // rest — admission, model call, streaming with backpressure, in-band errors
 // after the first byte, metering — is the same for all.
 import type { FastifyReply, FastifyRequest } from "fastify";
+import { forEachBuffered } from "../core/buffered-iterator.js";
 import { StratumError, toStratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import { countUsage, estimatePromptTokens, type Served } from "../models/index.js";
@@ -97,7 +98,8 @@ export async function serveChat(
   let ext: ChatCompletion["stratum"];
   let finishReason: string | null | undefined;
   try {
-    for await (const upstreamChunk of served.result as AsyncIterable<ChatCompletionChunk>) {
+    // Chunks already received are taken without a promise each (buffered-iterator.ts).
+    await forEachBuffered(served.result as AsyncIterable<ChatCompletionChunk>, (upstreamChunk) => {
       let chunk = upstreamChunk;
       if (chunk.stratum?.pipeline !== undefined) {
         if (traceId) chunk = { ...chunk, stratum: { ...chunk.stratum, trace_id: traceId } };
@@ -105,10 +107,10 @@ export async function serveChat(
         finishReason = chunk.choices[0]?.finish_reason;
       }
       acc.push(chunk);
-      if (out.isClosed) break; // the client left: stop reading, which releases the upstream
+      if (out.isClosed) return false; // the client left: stop reading, which releases the upstream
       const text = encoder.chunk(chunk);
-      if (text && !out.send(text)) await out.drained();
-    }
+      return !text || out.send(text) || out.drained().then(() => true);
+    });
     if (!out.isClosed) out.end(encoder.end(() => acc.usage ?? countUsage(req, acc.text, acc.toolCalls()), acc));
     if (ext) {
       recordAnswerQuality(g.metrics, ext, finishReason);

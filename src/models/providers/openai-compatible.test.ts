@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { OpenAIProviderSchema } from "../../config/schema.js";
+import type { BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseData, SSE_DONE } from "../../protocol/sse.js";
@@ -374,6 +375,42 @@ test("stream: a clean end keeps the keep-alive connection for the next request",
   }
   await p.chat(REQ, ctx());
   assert.equal(up.state.connections, 1);
+});
+
+test("stream: events already received come from nextBuffered() without waiting; [DONE] reached that way still keeps the connection", async () => {
+  let mode = 0;
+  const up = await serve((req, res) => {
+    if (!JSON.parse(req.body).stream) return json(res, 200, COMPLETION);
+    sseHead(res);
+    res.end(mode++ === 0 ? STREAM_TEXT : sseData(chunk({ content: "ok" })) + 'data: {"choices": [\n\n');
+  });
+  const p = provider(up.base, { maxConnections: 1 });
+  const it = (await p.stream(REQ, ctx()))[Symbol.asyncIterator]() as AsyncIterator<ChatCompletionChunk> & BufferedAsyncIterator<ChatCompletionChunk>;
+  const got = [(await it.next()).value as ChatCompletionChunk];
+  await eventually(() => {
+    // The whole body arrives in one write: everything after the first chunk is buffered.
+    for (let r = it.nextBuffered(); r && !r.done; r = it.nextBuffered()) got.push(r.value);
+    return got.length === 5;
+  });
+  assert.equal(textOf(got), "Grüße, 世界 🎉");
+  assert.equal(it.nextBuffered(), undefined, "[DONE] is left to next(), which stops reading the body");
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  await p.chat(REQ, ctx());
+  assert.equal(up.state.connections, 1);
+
+  // A malformed event is thrown from nextBuffered() as next() would reject.
+  const bad = (await p.stream(REQ, ctx()))[Symbol.asyncIterator]() as AsyncIterator<ChatCompletionChunk> & BufferedAsyncIterator<ChatCompletionChunk>;
+  assert.equal(textOf([(await bad.next()).value as ChatCompletionChunk]), "ok");
+  let thrown: unknown;
+  await eventually(() => {
+    try {
+      bad.nextBuffered();
+    } catch (e) {
+      thrown = e;
+    }
+    return thrown !== undefined;
+  });
+  assert.ok(isKind("UpstreamProtocol", (e) => e.message.includes("malformed"))(thrown));
 });
 
 // ------------------------------------------------------------------ http-errors (shared mapping)

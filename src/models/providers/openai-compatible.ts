@@ -2,6 +2,7 @@
 // LM Studio) over the shared undici transport (upstream-http.ts). This is the
 // gateway's hot path.
 import type { OpenAIProviderConfig } from "../../config/schema.js";
+import { nextBuffered, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError } from "../../core/errors.js";
 import type {
   ChatCompletion,
@@ -67,11 +68,11 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 const CLOSE = Symbol("close");
 
 /**
- * Body chunks → completion chunks. SSE parsing is synchronous per body chunk,
- * and every event of a body chunk already parsed is handed out as a resolved
- * promise: one async step per event, and one body read per body chunk.
+ * Body chunks → completion chunks. SSE parsing is synchronous per body chunk;
+ * every event already received is handed out by nextBuffered() without a
+ * promise, or by next() as a resolved one: one body read per body chunk.
  */
-class OpenAIStreamDecoder implements AsyncIterator<ChatCompletionChunk, undefined> {
+class OpenAIStreamDecoder implements BufferedAsyncIterator<ChatCompletionChunk> {
   private readonly sse = new SseDecoder(MAX_EVENT_BYTES);
   private readonly body: AsyncIterator<Buffer>;
   private events: SSEEvent[] = [];
@@ -81,6 +82,8 @@ class OpenAIStreamDecoder implements AsyncIterator<ChatCompletionChunk, undefine
   /** The body ended (everything left is in `events`). */
   private ended = false;
   private done = false;
+  /** nextBuffered() reached [DONE]: the next next() stops reading the body. */
+  private closing = false;
 
   constructor(
     body: AsyncIterable<Buffer>,
@@ -90,15 +93,38 @@ class OpenAIStreamDecoder implements AsyncIterator<ChatCompletionChunk, undefine
   }
 
   next(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
+    let r: IteratorResult<ChatCompletionChunk, undefined> | undefined;
     try {
-      const r = this.take();
-      if (r === CLOSE) return this.close();
-      if (r) return Promise.resolve(r);
+      r = this.nextBuffered();
     } catch (e) {
-      this.done = true;
       return Promise.reject(e);
     }
-    return this.pull();
+    if (this.closing) {
+      this.closing = false;
+      return this.close();
+    }
+    return r ? Promise.resolve(r) : this.pull();
+  }
+
+  nextBuffered(): IteratorResult<ChatCompletionChunk, undefined> | undefined {
+    if (this.closing) return undefined;
+    try {
+      for (;;) {
+        const r = this.take();
+        if (r === CLOSE) {
+          this.closing = true;
+          return undefined;
+        }
+        if (r) return r;
+        // Out of parsed events: parse what the body already holds, if anything.
+        const b = nextBuffered(this.body);
+        if (!b) return undefined;
+        this.feed(b);
+      }
+    } catch (e) {
+      this.done = true;
+      throw e;
+    }
   }
 
   /** At [DONE]: stop reading the body (without destroying it, so its tail can drain) and end. */
@@ -113,6 +139,14 @@ class OpenAIStreamDecoder implements AsyncIterator<ChatCompletionChunk, undefine
       await this.body.return?.();
     }
     return DONE;
+  }
+
+  private feed(r: IteratorResult<Buffer>): void {
+    if (r.done) {
+      this.ended = true;
+      this.events = this.sse.finish();
+    } else this.events = this.sse.push(r.value);
+    this.at = 0;
   }
 
   /** The next result from what is already parsed, or undefined when more body is needed. */
@@ -139,12 +173,7 @@ class OpenAIStreamDecoder implements AsyncIterator<ChatCompletionChunk, undefine
   private async pull(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
     try {
       for (;;) {
-        const r = await this.body.next();
-        if (r.done) {
-          this.ended = true;
-          this.events = this.sse.finish();
-        } else this.events = this.sse.push(r.value);
-        this.at = 0;
+        this.feed(await this.body.next());
         const out = this.take();
         if (out === CLOSE) return await this.close();
         if (out) return out;

@@ -5,6 +5,7 @@
 // that own the connection's lifecycle (eventStream); errors mapped to kinds.
 // No fetch, no web streams, no Readable per response.
 import { Pool } from "./undici-pool.js";
+import { nextBuffered, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError } from "../../core/errors.js";
 import type { CallContext } from "../provider.js";
 import { networkError } from "./http-errors.js";
@@ -108,7 +109,7 @@ export function requestStream(pool: Pool, path: string, headers: Record<string, 
  * broke out, even while a `next()` is pending) the response is dropped, which
  * frees the pool slot. Errors are always StratumErrors.
  */
-export function eventStream<T>(body: StreamBody, decode: (chunks: AsyncIterable<Buffer>) => AsyncIterator<T>, deployment: string): AsyncIterableIterator<T> {
+export function eventStream<T>(body: StreamBody, decode: (chunks: AsyncIterable<Buffer>) => AsyncIterator<T, undefined>, deployment: string): AsyncIterableIterator<T> & BufferedAsyncIterator<T> {
   // The body's return() keeps the connection, so a decoder can stop at [DONE] and the tail still drains.
   const gen = decode(body);
   let settled = false;
@@ -118,24 +119,32 @@ export function eventStream<T>(body: StreamBody, decode: (chunks: AsyncIterable<
     if (clean) body.drain(DRAIN_MS);
     else body.destroy();
   };
-  const it: AsyncIterableIterator<T> = {
+  const onResult = (r: IteratorResult<T, undefined>) => {
+    if (r.done) release(true);
+    return r;
+  };
+  const onError = (e: unknown): never => {
+    release(false);
+    throw networkError(e, deployment);
+  };
+  const it: AsyncIterableIterator<T> & BufferedAsyncIterator<T> = {
     // A plain promise chain, not an async function: one less await per event.
     next() {
-      return gen.next().then(
-        (r) => {
-          if (r.done) release(true);
-          return r;
-        },
-        (e: unknown) => {
-          release(false);
-          throw networkError(e, deployment);
-        },
-      );
+      return gen.next().then(onResult, onError);
     },
-    async return(value?: unknown) {
+    nextBuffered() {
+      let r: IteratorResult<T, undefined> | undefined;
+      try {
+        r = nextBuffered(gen);
+      } catch (e) {
+        onError(e);
+      }
+      return r && onResult(r);
+    },
+    async return() {
       release(false);
       await Promise.resolve(gen.return?.(undefined)).catch(() => {});
-      return { done: true, value: value as T };
+      return { done: true, value: undefined };
     },
     [Symbol.asyncIterator]() {
       return it;

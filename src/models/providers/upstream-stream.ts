@@ -5,6 +5,7 @@
 // Iterating to the end, or `return()`, never drops the connection: the owner
 // decides with drain() (let the tail arrive so the keep-alive connection goes
 // back to the pool) or destroy().
+import type { BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import type { StratumError } from "../../core/errors.js";
 import type { BodySink, CallHandle } from "./upstream-call.js";
 
@@ -12,7 +13,7 @@ const HIGH_WATER = 16;
 const LOW_WATER = 4;
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-export class StreamBody implements BodySink, AsyncIterableIterator<Buffer> {
+export class StreamBody implements BodySink, AsyncIterableIterator<Buffer>, BufferedAsyncIterator<Buffer> {
   private call: CallHandle | undefined;
   private readonly queue: Buffer[] = [];
   private waiter: { resolve(r: IteratorResult<Buffer>): void; reject(e: unknown): void } | undefined;
@@ -56,17 +57,28 @@ export class StreamBody implements BodySink, AsyncIterableIterator<Buffer> {
   }
 
   next(): Promise<IteratorResult<Buffer>> {
+    try {
+      const r = this.nextBuffered();
+      if (r) return Promise.resolve(r);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  }
+
+  /** A buffer already received, the end, or the failure; undefined while waiting for the socket. */
+  nextBuffered(): IteratorResult<Buffer, undefined> | undefined {
     const value = this.queue.shift();
     if (value) {
       if (this.paused && this.queue.length <= LOW_WATER) {
         this.paused = false;
         this.call?.resume();
       }
-      return Promise.resolve({ done: false, value });
+      return { done: false, value };
     }
-    if (this.error) return Promise.reject(this.error);
-    if (this.ended || this.discarding) return Promise.resolve(DONE);
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+    if (this.error) throw this.error;
+    if (this.ended || this.discarding) return DONE;
+    return undefined;
   }
 
   /** Stop iterating (the connection stays until drain() or destroy()). */

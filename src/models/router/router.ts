@@ -3,6 +3,7 @@
 // bulkheads, connect / first-token / total timeouts, and fallback chains.
 // Retries happen here and only here (providers do one attempt each).
 import type { Context } from "@opentelemetry/api";
+import { nextBuffered, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { clientClosed, StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
 import { AttemptContext } from "./attempt-context.js";
@@ -161,21 +162,36 @@ export class Router {
       }
       throw new StratumError(err.kind, `stream from ${d.id} failed after it started: ${err.message}`, { upstreamStatus: err.upstreamStatus, retryable: false, cause: err });
     };
-    const relayed: AsyncIterableIterator<ChatCompletionChunk> = {
+    const relayed: AsyncIterableIterator<ChatCompletionChunk> & BufferedAsyncIterator<ChatCompletionChunk> = {
       next() {
-        if (closed) return Promise.resolve({ done: true, value: undefined });
-        if (pending) {
-          const value = pending;
-          pending = undefined;
-          return Promise.resolve({ done: false, value });
+        let now: IteratorResult<ChatCompletionChunk, undefined> | undefined;
+        try {
+          now = relayed.nextBuffered();
+        } catch (e) {
+          return Promise.reject(e);
         }
         // No per-chunk race with the abort signal (it cost a promise and two
         // listener calls per chunk): providers end their iterator on abort.
-        return it.next().then(onChunk, onError);
+        return now ? Promise.resolve(now) : it.next().then(onChunk, onError);
       },
-      return(value?: unknown) {
+      nextBuffered() {
+        if (closed) return { done: true, value: undefined };
+        if (pending) {
+          const value = pending;
+          pending = undefined;
+          return { done: false, value };
+        }
+        let r: IteratorResult<ChatCompletionChunk, undefined> | undefined;
+        try {
+          r = nextBuffered(it);
+        } catch (e) {
+          onError(e);
+        }
+        return r && onChunk(r);
+      },
+      return() {
         close("cancelled");
-        return Promise.resolve({ done: true, value: value as ChatCompletionChunk });
+        return Promise.resolve({ done: true, value: undefined });
       },
       [Symbol.asyncIterator]() {
         return relayed;
