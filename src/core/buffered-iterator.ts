@@ -22,6 +22,24 @@ export function nextBuffered<T>(it: AsyncIterator<T, undefined>): IteratorResult
 }
 
 /**
+ * `nextBuffered(it)` through the handlers a wrapper's `it.next().then(onResult, onError)` uses,
+ * so both ways out of the wrapper map results and errors alike.
+ */
+export function nextBufferedThen<T, U>(
+  it: AsyncIterator<T, undefined>,
+  onResult: (r: IteratorResult<T, undefined>) => U,
+  onError: (e: unknown) => never,
+): U | undefined {
+  let r: IteratorResult<T, undefined> | undefined;
+  try {
+    r = nextBuffered(it);
+  } catch (e) {
+    return onError(e);
+  }
+  return r && onResult(r);
+}
+
+/**
  * `for await (const v of source)`, taking the items `source` already holds
  * without a promise each. `each` returns false to stop early; as for-await's
  * `break` (or a throw from the loop body) does, that calls the iterator's

@@ -5,7 +5,7 @@
 // that own the connection's lifecycle (eventStream); errors mapped to kinds.
 // No fetch, no web streams, no Readable per response.
 import { Pool } from "./undici-pool.js";
-import { nextBuffered, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
+import { nextBufferedThen, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError } from "../../core/errors.js";
 import type { CallContext } from "../provider.js";
 import { networkError } from "./http-errors.js";
@@ -133,13 +133,7 @@ export function eventStream<T>(body: StreamBody, decode: (chunks: AsyncIterable<
       return gen.next().then(onResult, onError);
     },
     nextBuffered() {
-      let r: IteratorResult<T, undefined> | undefined;
-      try {
-        r = nextBuffered(gen);
-      } catch (e) {
-        onError(e);
-      }
-      return r && onResult(r);
+      return nextBufferedThen(gen, onResult, onError);
     },
     async return() {
       release(false);

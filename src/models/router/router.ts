@@ -3,7 +3,7 @@
 // bulkheads, connect / first-token / total timeouts, and fallback chains.
 // Retries happen here and only here (providers do one attempt each).
 import type { Context } from "@opentelemetry/api";
-import { nextBuffered, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
+import { nextBufferedThen, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { clientClosed, StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
 import { AttemptContext } from "./attempt-context.js";
@@ -181,13 +181,7 @@ export class Router {
           pending = undefined;
           return { done: false, value };
         }
-        let r: IteratorResult<ChatCompletionChunk, undefined> | undefined;
-        try {
-          r = nextBuffered(it);
-        } catch (e) {
-          onError(e);
-        }
-        return r && onChunk(r);
+        return nextBufferedThen(it, onChunk, onError);
       },
       return() {
         close("cancelled");
