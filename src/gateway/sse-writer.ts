@@ -6,8 +6,7 @@
 // Events produced in the same event-loop turn (an upstream TCP read often
 // carries several) are joined into one string and leave in one res.write at
 // the end of the turn (setImmediate), or with end(): one HTTP chunk and one
-// syscall instead of one per event. Nothing waits longer than the current turn,
-// and the first event not even that (see send()).
+// syscall instead of one per event. Nothing waits longer than the current turn.
 import type { ServerResponse } from "node:http";
 
 /** Pending text beyond this is written at once rather than at the end of the turn. */
@@ -68,19 +67,21 @@ export class SseWriter {
    */
   send(text: string): boolean {
     if (this.isClosed) return true;
+    // The first event (with the headers) goes to the socket at once. Node corks
+    // a response's socket until the next tick, so events produced in the same
+    // tick still share its write (strace: one response write per short answer
+    // that arrived whole). Later events are coalesced per loop turn.
+    if (!this.started) {
+      this.started = true;
+      this.put(text);
+      return !this.full;
+    }
     this.pending += text;
     if (this.pending.length >= MAX_PENDING) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      // The first event (with the headers) leaves as soon as the code producing
-      // events waits for anything: a nextTick runs once the promise jobs queued
-      // now are done, so it costs the time to first byte nothing, and events
-      // already received go with it (a short answer that arrived whole leaves
-      // in one write, at end()). Later events are coalesced per loop turn.
-      if (this.started) setImmediate(this.flush);
-      else process.nextTick(this.flush);
+      setImmediate(this.flush);
     }
-    this.started = true;
     return !this.full;
   }
 
