@@ -1,7 +1,6 @@
 // When events leave: the SSE writer joins the events of one loop turn into
-// one write and holds the first one back only while events are still being
-// produced synchronously, so coalescing never delays the first byte of a slow
-// upstream's answer. Over real HTTP, timed at the client.
+// one write, and that coalescing must never hold back what a slow upstream
+// already sent. Over real HTTP, timed at the client.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ScriptedUpstreams } from "../testing/scripted-upstream.js";
