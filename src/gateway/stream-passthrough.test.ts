@@ -2,7 +2,8 @@
 // upstream's own JSON text when nothing changes them (no re-serialising per
 // event), with the usage member as the client asked for it; anything else
 // (multi-line data, a usage member that is not null) is serialised as before.
-// Over real HTTP against a scripted upstream, read as raw SSE text.
+// Over real HTTP against a scripted upstream, read as raw SSE text. And the
+// gateway's write coalescing never holds back what a slow upstream already sent.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { ScriptedUpstreams } from "../testing/scripted-upstream.js";
@@ -18,9 +19,20 @@ const SPACED = `{ "id": "c1", "object": "chat.completion.chunk", "created": 1, "
 const MULTI_LINE = `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-1",\n"choices":[{"index":0,"delta":{"content":" four"},"finish_reason":"stop"}],"usage":null}`;
 const USAGE = `{"id":"c1","object":"chat.completion.chunk","created":1,"model":"up-1","choices":[],"usage":{"prompt_tokens":5,"completion_tokens":4,"total_tokens":9}}`;
 
+const PAUSE_MS = 500;
+const plainChunk = (content: string, finish: string | null = null) =>
+  `data: ${JSON.stringify({ id: "c1", object: "chat.completion.chunk", created: 1, model: "up", choices: [{ index: 0, delta: { content }, finish_reason: finish }] })}\n\n`;
+
 before(async () => {
-  const up = await upstreams.serve((_req, res) => {
+  const up = await upstreams.serve(async (req, res) => {
     res.writeHead(200, { "content-type": "text/event-stream" });
+    if (req.body.includes("think first")) {
+      // Two events at once, then the upstream thinks.
+      res.write(plainChunk("first") + plainChunk(" second"));
+      await new Promise((r) => setTimeout(r, PAUSE_MS));
+      res.end(plainChunk(" last", "stop") + "data: [DONE]\n\n");
+      return;
+    }
     const multi = MULTI_LINE.split("\n").map((l) => `data: ${l}`).join("\n");
     res.end(`data: ${FIRST}\n\ndata: ${NO_USAGE_MEMBER}\n\ndata: ${SPACED}\n\n${multi}\n\ndata: ${USAGE}\n\ndata: [DONE]\n\n`);
   });
@@ -83,4 +95,29 @@ test("the official SDK reads the passed-through stream", async () => {
   }
   assert.equal(text, 'café "q" two three four');
   assert.equal(usage?.total_tokens, 9);
+});
+
+test("events already received leave at once, before the upstream's next ones; the rest follow when they come", async () => {
+  const t0 = performance.now();
+  const res = await fetch(`${srv.url}/v1/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${srv.adminKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", stream: true, messages: [{ role: "user", content: "think first" }] }),
+  });
+  assert.equal(res.status, 200);
+  const reader = res.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  let secondAt = NaN;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    if (Number.isNaN(secondAt) && text.includes(" second")) secondAt = performance.now() - t0;
+  }
+  const endAt = performance.now() - t0;
+  assert.ok(text.indexOf("first") < text.indexOf(" second") && text.indexOf(" second") < text.indexOf(" last"), text);
+  assert.ok(text.endsWith("data: [DONE]\n\n"));
+  assert.ok(secondAt < PAUSE_MS / 2, `the first two events arrived after ${secondAt.toFixed(0)} ms, not before the upstream's pause of ${PAUSE_MS} ms`);
+  assert.ok(endAt >= PAUSE_MS, `the end came after the pause (${endAt.toFixed(0)} ms)`);
 });

@@ -626,29 +626,28 @@ interface StreamEvent {
 }
 
 /**
- * Anthropic SSE events -> OpenAI chunks: a role chunk, content and tool-call
- * deltas, a finish chunk, then a usage chunk with `choices: []`. Ends at
- * message_stop; an `error` event throws; a stream ending early is UpstreamProtocol.
+ * Anthropic SSE events -> OpenAI chunks, one event at a time (synchronous, so
+ * a provider can translate the events a body read carries without an async
+ * step each): a role chunk, content and tool-call deltas, a finish chunk, then
+ * a usage chunk with `choices: []`. message_stop ends it; an `error` event
+ * throws; a stream ending early is UpstreamProtocol.
  */
-export async function* decodeAnthropicStream(
-  events: AsyncIterable<SSEEvent>,
-  id: string,
-  model: string,
-): AsyncGenerator<ChatCompletionChunk> {
-  const created = Math.floor(Date.now() / 1000);
-  const chunk = (delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk => ({
-    id,
-    object: "chat.completion.chunk",
-    created,
-    model,
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  });
-  let prompt = 0;
-  let completion = 0;
-  let stop: string | null = null;
-  const toolIndex = new Map<number, number>();
+export class AnthropicStreamTranslator {
+  private readonly created = Math.floor(Date.now() / 1000);
+  private prompt = 0;
+  private completion = 0;
+  private stop: string | null = null;
+  private readonly toolIndex = new Map<number, number>();
+  /** message_stop came. */
+  ended = false;
 
-  for await (const ev of events) {
+  constructor(
+    private readonly id: string,
+    private readonly model: string,
+  ) {}
+
+  /** The chunks `ev` gives: none, one, or (at message_stop) the finish and usage chunks. */
+  event(ev: SSEEvent): ChatCompletionChunk | ChatCompletionChunk[] | undefined {
     let d: StreamEvent;
     try {
       d = JSON.parse(ev.data) as StreamEvent;
@@ -659,47 +658,67 @@ export async function* decodeAnthropicStream(
     switch (d.type ?? ev.event) {
       case "message_start": {
         const u = d.message?.usage;
-        prompt = promptTokensOf(u);
-        completion = u?.output_tokens ?? 0;
-        yield chunk({ role: "assistant", content: "" });
-        break;
+        this.prompt = promptTokensOf(u);
+        this.completion = u?.output_tokens ?? 0;
+        return this.chunk({ role: "assistant", content: "" });
       }
       case "content_block_start": {
         const b = d.content_block;
         if (b?.type === "tool_use" && typeof d.index === "number") {
-          const ti = toolIndex.size;
-          toolIndex.set(d.index, ti);
-          yield chunk({ tool_calls: [{ index: ti, id: b.id ?? "", type: "function", function: { name: b.name ?? "", arguments: "" } }] });
-        } else if (b?.type === "text" && b.text) {
-          yield chunk({ content: b.text });
+          const ti = this.toolIndex.size;
+          this.toolIndex.set(d.index, ti);
+          return this.chunk({ tool_calls: [{ index: ti, id: b.id ?? "", type: "function", function: { name: b.name ?? "", arguments: "" } }] });
         }
-        break;
+        if (b?.type === "text" && b.text) return this.chunk({ content: b.text });
+        return undefined;
       }
       case "content_block_delta": {
         const dl = d.delta;
-        if (dl?.type === "text_delta" && dl.text) yield chunk({ content: dl.text });
-        else if (dl?.type === "input_json_delta" && dl.partial_json) {
-          const ti = toolIndex.get(d.index ?? -1);
-          if (ti !== undefined) yield chunk({ tool_calls: [{ index: ti, function: { arguments: dl.partial_json } }] });
+        if (dl?.type === "text_delta" && dl.text) return this.chunk({ content: dl.text });
+        if (dl?.type === "input_json_delta" && dl.partial_json) {
+          const ti = this.toolIndex.get(d.index ?? -1);
+          if (ti !== undefined) return this.chunk({ tool_calls: [{ index: ti, function: { arguments: dl.partial_json } }] });
         }
-        break;
+        return undefined;
       }
       case "message_delta": {
-        if (d.delta?.stop_reason) stop = d.delta.stop_reason;
+        if (d.delta?.stop_reason) this.stop = d.delta.stop_reason;
         const u = d.usage;
-        if (typeof u?.output_tokens === "number") completion = u.output_tokens;
-        if (typeof u?.input_tokens === "number") prompt = promptTokensOf(u);
-        break;
+        if (typeof u?.output_tokens === "number") this.completion = u.output_tokens;
+        if (typeof u?.input_tokens === "number") this.prompt = promptTokensOf(u);
+        return undefined;
       }
       case "message_stop":
-        yield chunk({}, finishReasonFromAnthropic(stop));
-        yield { id, object: "chat.completion.chunk", created, model, choices: [], usage: usageFrom(prompt, completion) };
-        return;
+        this.ended = true;
+        return [
+          this.chunk({}, finishReasonFromAnthropic(this.stop)),
+          { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageFrom(this.prompt, this.completion) },
+        ];
       case "error":
         throw anthropicUpstreamError(d.error);
       default: // ping, content_block_stop, thinking deltas
-        break;
+        return undefined;
     }
   }
-  throw new StratumError("UpstreamProtocol", "upstream stream ended before message_stop");
+
+  /** The body ended: without message_stop, the answer is cut off. */
+  bodyEnded(): void {
+    if (!this.ended) throw new StratumError("UpstreamProtocol", "upstream stream ended before message_stop");
+  }
+
+  private chunk(delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk {
+    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+  }
+}
+
+/** AnthropicStreamTranslator over an async iterable of events. */
+export async function* decodeAnthropicStream(events: AsyncIterable<SSEEvent>, id: string, model: string): AsyncGenerator<ChatCompletionChunk> {
+  const translator = new AnthropicStreamTranslator(id, model);
+  for await (const ev of events) {
+    const got = translator.event(ev);
+    if (Array.isArray(got)) yield* got;
+    else if (got) yield got;
+    if (translator.ended) return;
+  }
+  translator.bodyEnded();
 }

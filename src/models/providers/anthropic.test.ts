@@ -2,10 +2,12 @@ import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import type http from "node:http";
 import { AnthropicProviderSchema } from "../../config/schema.js";
+import type { BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { sseEvent } from "../../protocol/sse.js";
 import { signalCallContext, type CallContext, type ChatProvider } from "../provider.js";
+import { eventually } from "../../testing/harness.js";
 import { ScriptedUpstreams, type Handler } from "../../testing/scripted-upstream.js";
 import { createAnthropicProvider } from "./anthropic.js";
 
@@ -225,4 +227,41 @@ test("stream: non-2xx rejects stream(); breaking out early releases the only con
   for await (const _ of await p.stream(REQ, ctx())) if (++n === 2) break;
   const out = await p.chat(REQ, ctx(AbortSignal.timeout(2_000)));
   assert.equal(out.choices[0]!.message.content, "It is 18C.");
+});
+
+test("stream: events already received come from nextBuffered() without waiting; message_stop reached that way still keeps the connection", async () => {
+  let streams = 0;
+  const up = await serve((req, res) => {
+    if (!JSON.parse(req.body).stream) return json(res, 200, MESSAGE);
+    res.writeHead(200, { "content-type": "text/event-stream" });
+    // The whole answer in one write (the second time, cut off before message_delta).
+    res.end(streams++ === 0 ? ANTHROPIC_SSE : ANTHROPIC_SSE.split("event: message_delta")[0]);
+  });
+  const p = provider(up.base, { maxConnections: 1 });
+  const it = (await p.stream(REQ, ctx()))[Symbol.asyncIterator]() as AsyncIterator<ChatCompletionChunk> & BufferedAsyncIterator<ChatCompletionChunk>;
+  const got = [(await it.next()).value as ChatCompletionChunk];
+  await eventually(() => {
+    for (let r = it.nextBuffered(); r && !r.done; r = it.nextBuffered()) got.push(r.value);
+    return got.at(-1)?.usage !== undefined;
+  });
+  assert.equal(got.map((c) => c.choices[0]?.delta.content ?? "").join(""), "Checking the wéather ☀");
+  assert.equal(got.at(-2)!.choices[0]!.finish_reason, "tool_calls");
+  assert.equal(it.nextBuffered(), undefined, "the end is left to next(), which stops reading the body");
+  assert.deepEqual(await it.next(), { done: true, value: undefined });
+  await p.chat(REQ, ctx());
+  assert.equal(up.state.connections, 1);
+
+  // Cut off before message_stop: the truncation is thrown from nextBuffered() as next() would reject.
+  const cut = (await p.stream(REQ, ctx()))[Symbol.asyncIterator]() as AsyncIterator<ChatCompletionChunk> & BufferedAsyncIterator<ChatCompletionChunk>;
+  await cut.next();
+  let thrown: unknown;
+  await eventually(() => {
+    try {
+      for (let r = cut.nextBuffered(); r && !r.done; r = cut.nextBuffered());
+    } catch (e) {
+      thrown = e;
+    }
+    return thrown !== undefined;
+  });
+  assert.ok(isKind("UpstreamProtocol", (e) => e.message.includes("message_stop"))(thrown));
 });

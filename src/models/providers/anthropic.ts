@@ -4,14 +4,14 @@
 import type { AnthropicProviderConfig } from "../../config/schema.js";
 import { StratumError } from "../../core/errors.js";
 import {
+  AnthropicStreamTranslator,
   anthropicMessageToChatCompletion,
   chatRequestToAnthropic,
-  decodeAnthropicStream,
   type AnthropicMessage,
 } from "../../protocol/anthropic.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import type { CallContext, ChatProvider } from "../provider.js";
-import { parseSSE } from "../../protocol/sse.js";
+import { SseChunkStream } from "./sse-chunk-stream.js";
 import { MAX_EVENT_BYTES, eventStream, requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
 
 function isMessage(v: unknown): v is AnthropicMessage {
@@ -42,7 +42,7 @@ export function createAnthropicProvider(name: string, cfg: AnthropicProviderConf
       body.stream = true;
       const res = await requestStream(up.get(ctx.connectTimeoutMs), path, streamBase, JSON.stringify(body), ctx, name);
       const id = `chatcmpl-${ctx.requestId}`;
-      return eventStream(res, (chunks) => decodeAnthropicStream(parseSSE(chunks, MAX_EVENT_BYTES), id, req.model), name);
+      return eventStream(res, (chunks) => new SseChunkStream(chunks, new AnthropicStreamTranslator(id, req.model), MAX_EVENT_BYTES), name);
     },
 
     close: () => up.close(),

@@ -2,7 +2,6 @@
 // LM Studio) over the shared undici transport (upstream-http.ts). This is the
 // gateway's hot path.
 import type { OpenAIProviderConfig } from "../../config/schema.js";
-import { nextBuffered, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError } from "../../core/errors.js";
 import type {
   ChatCompletion,
@@ -12,10 +11,11 @@ import type {
   EmbeddingResponse,
 } from "../../protocol/openai.js";
 import { keepJsonText } from "../../protocol/raw-json.js";
-import { SseDecoder, type SSEEvent } from "../../protocol/sse.js";
+import type { SSEEvent } from "../../protocol/sse.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { countUsage } from "../tokenizer.js";
 import { extractUpstreamMessage } from "./http-errors.js";
+import { SseChunkStream, type ChunkTranslator } from "./sse-chunk-stream.js";
 import { MAX_EVENT_BYTES, eventStream, requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
 
 // ---------------------------------------------------------------- OpenAI provider
@@ -64,124 +64,28 @@ function decodeEvent(ev: SSEEvent, deployment: string): ChatCompletionChunk | "d
   return obj as ChatCompletionChunk;
 }
 
-const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
-const CLOSE = Symbol("close");
-
-/**
- * Body chunks → completion chunks. SSE parsing is synchronous per body chunk;
- * every event already received is handed out by nextBuffered() without a
- * promise, or by next() as a resolved one: one body read per body chunk.
- */
-class OpenAIStreamDecoder implements BufferedAsyncIterator<ChatCompletionChunk> {
-  private readonly sse = new SseDecoder(MAX_EVENT_BYTES);
-  private readonly body: AsyncIterator<Buffer>;
-  private events: SSEEvent[] = [];
-  private at = 0;
+/** OpenAI SSE events → chunks: one chunk per event until [DONE]. */
+class OpenAIChunkTranslator implements ChunkTranslator {
+  ended = false;
   /** A chunk with a finish_reason was seen. */
   private finished = false;
-  /** The body ended (everything left is in `events`). */
-  private ended = false;
-  private done = false;
-  /** nextBuffered() reached [DONE]: the next next() stops reading the body. */
-  private closing = false;
 
-  constructor(
-    body: AsyncIterable<Buffer>,
-    private readonly deployment: string,
-  ) {
-    this.body = body[Symbol.asyncIterator]();
-  }
+  constructor(private readonly deployment: string) {}
 
-  next(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
-    let r: IteratorResult<ChatCompletionChunk, undefined> | undefined;
-    try {
-      r = this.nextBuffered();
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    if (this.closing) {
-      this.closing = false;
-      return this.close();
-    }
-    return r ? Promise.resolve(r) : this.pull();
-  }
-
-  nextBuffered(): IteratorResult<ChatCompletionChunk, undefined> | undefined {
-    if (this.closing) return undefined;
-    try {
-      for (;;) {
-        const r = this.take();
-        if (r === CLOSE) {
-          this.closing = true;
-          return undefined;
-        }
-        if (r) return r;
-        // Out of parsed events: parse what the body already holds, if anything.
-        const b = nextBuffered(this.body);
-        if (!b) return undefined;
-        this.feed(b);
-      }
-    } catch (e) {
-      this.done = true;
-      throw e;
-    }
-  }
-
-  /** At [DONE]: stop reading the body (without destroying it, so its tail can drain) and end. */
-  private async close(): Promise<IteratorReturnResult<undefined>> {
-    await this.body.return?.();
-    return DONE;
-  }
-
-  async return(): Promise<IteratorReturnResult<undefined>> {
-    if (!this.done) {
-      this.done = true;
-      await this.body.return?.();
-    }
-    return DONE;
-  }
-
-  private feed(r: IteratorResult<Buffer>): void {
-    if (r.done) {
+  event(ev: SSEEvent): ChatCompletionChunk | undefined {
+    const chunk = decodeEvent(ev, this.deployment);
+    if (chunk === "done") {
       this.ended = true;
-      this.events = this.sse.finish();
-    } else this.events = this.sse.push(r.value);
-    this.at = 0;
+      return undefined;
+    }
+    if (!this.finished && chunk.choices.some((c) => c?.finish_reason)) this.finished = true;
+    return chunk;
   }
 
-  /** The next result from what is already parsed, or undefined when more body is needed. */
-  private take(): IteratorResult<ChatCompletionChunk, undefined> | typeof CLOSE | undefined {
-    if (this.done) return DONE;
-    while (this.at < this.events.length) {
-      const chunk = decodeEvent(this.events[this.at++]!, this.deployment);
-      if (chunk === "done") {
-        this.done = true;
-        this.events = [];
-        return CLOSE;
-      }
-      if (!this.finished && chunk.choices.some((c) => c?.finish_reason)) this.finished = true;
-      return { done: false, value: chunk };
-    }
-    if (!this.ended) return undefined;
-    this.done = true;
+  bodyEnded(): void {
     // Servers that omit [DONE] are tolerated once the completion finished; a
     // stream that just stops mid-answer is a truncation.
     if (!this.finished) throw new StratumError("UpstreamProtocol", `upstream ${this.deployment} stream ended before completion`);
-    return DONE;
-  }
-
-  private async pull(): Promise<IteratorResult<ChatCompletionChunk, undefined>> {
-    try {
-      for (;;) {
-        this.feed(await this.body.next());
-        const out = this.take();
-        if (out === CLOSE) return await this.close();
-        if (out) return out;
-      }
-    } catch (e) {
-      this.done = true;
-      throw e;
-    }
   }
 }
 
@@ -214,7 +118,7 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
       // Usage is always requested so accounting is exact; the gateway decides what to forward.
       const body = JSON.stringify(withoutStratum({ ...req, stream: true, stream_options: { ...req.stream_options, include_usage: true } }));
       const res = await requestStream(up.get(ctx.connectTimeoutMs), chatPath, streamBase, body, ctx, name);
-      return eventStream(res, (chunks) => new OpenAIStreamDecoder(chunks, name), name);
+      return eventStream(res, (chunks) => new SseChunkStream(chunks, new OpenAIChunkTranslator(name), MAX_EVENT_BYTES), name);
     },
 
     async embed(req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
