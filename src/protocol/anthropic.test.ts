@@ -12,12 +12,12 @@ import {
   anthropicToChatRequest,
   chatCompletionToAnthropic,
   chatRequestToAnthropic,
-  decodeAnthropicStream,
+  AnthropicStreamTranslator,
   type AnthropicMessage,
   type AnthropicRequest,
 } from "./anthropic.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest } from "./openai.js";
-import { parseSSE, type SSEEvent } from "./sse.js";
+import { SseDecoder, type SSEEvent } from "./sse.js";
 import { StratumError } from "../core/errors.js";
 
 const weatherTool = { name: "get_weather", description: "Weather for a city", input_schema: { type: "object", properties: { city: { type: "string" } } } };
@@ -270,14 +270,9 @@ function encodeAll(chunks: ChatCompletionChunk[]): string {
   return out + enc.end();
 }
 
-async function* once(text: string): AsyncGenerator<string> {
-  yield text;
-}
-
 async function events(text: string): Promise<SSEEvent[]> {
-  const out: SSEEvent[] = [];
-  for await (const ev of parseSSE(once(text))) out.push(ev);
-  return out;
+  const decoder = new SseDecoder();
+  return [...decoder.push(text), ...decoder.finish()];
 }
 
 test("encoder emits the Anthropic event sequence with correct block indexes", async () => {
@@ -314,17 +309,21 @@ test("encoder emits the Anthropic event sequence with correct block indexes", as
   assert.deepEqual(empty.map((e) => e.event), ["message_start", "message_delta", "message_stop"]);
 });
 
-async function* asyncOf<T>(items: T[]): AsyncGenerator<T> {
-  for (const i of items) yield i;
-}
-
+/** An Anthropic SSE body through AnthropicStreamTranslator, as the provider reads it (up to message_stop). */
 async function decodeAll(text: string): Promise<ChatCompletionChunk[]> {
+  const translator = new AnthropicStreamTranslator("chatcmpl-x", "m");
   const out: ChatCompletionChunk[] = [];
-  for await (const c of decodeAnthropicStream(parseSSE(once(text)), "chatcmpl-x", "m")) out.push(c);
+  for (const ev of await events(text)) {
+    const got = translator.event(ev);
+    if (Array.isArray(got)) out.push(...got);
+    else if (got) out.push(got);
+    if (translator.ended) return out;
+  }
+  translator.bodyEnded();
   return out;
 }
 
-test("encoder -> parseSSE -> decodeAnthropicStream gives back the same text, tool calls, finish and usage", async () => {
+test("encoder -> SseDecoder -> AnthropicStreamTranslator gives back the same text, tool calls, finish and usage", async () => {
   const decoded = await decodeAll(encodeAll(CHUNKS));
   assert.deepEqual(decoded[0]!.choices[0]!.delta, { role: "assistant", content: "" });
   let text = "";
@@ -353,7 +352,7 @@ test("encoder -> parseSSE -> decodeAnthropicStream gives back the same text, too
   assert.deepEqual(last.usage, { prompt_tokens: 11, completion_tokens: 22, total_tokens: 33 });
 });
 
-test("decodeAnthropicStream: error events throw, truncated streams are UpstreamProtocol", async () => {
+test("AnthropicStreamTranslator: error events throw, truncated streams are UpstreamProtocol", async () => {
   const enc = new AnthropicStreamEncoder("m", 1);
   const overloaded = enc.push(chunk({ content: "a" })) + enc.error("overloaded_error", "Overloaded");
   await assert.rejects(decodeAll(overloaded), (e: unknown) => e instanceof StratumError && e.kind === "UpstreamError" && e.upstreamStatus === 529 && e.retryable);
@@ -363,10 +362,8 @@ test("decodeAnthropicStream: error events throw, truncated streams are UpstreamP
   await assert.rejects(decodeAll(invalid), (e: unknown) => e instanceof StratumError && e.upstreamStatus === 400 && !e.retryable);
   const truncated = new AnthropicStreamEncoder("m", 1).push(chunk({ content: "a" }));
   await assert.rejects(decodeAll(truncated), (e: unknown) => e instanceof StratumError && e.kind === "UpstreamProtocol");
-  await assert.rejects(
-    (async () => {
-      for await (const _ of decodeAnthropicStream(asyncOf([{ data: "{nope" }]), "i", "m"));
-    })(),
+  assert.throws(
+    () => new AnthropicStreamTranslator("i", "m").event({ data: "{nope" }),
     (e: unknown) => e instanceof StratumError && e.kind === "UpstreamProtocol",
   );
 });

@@ -710,15 +710,3 @@ export class AnthropicStreamTranslator {
     return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
   }
 }
-
-/** AnthropicStreamTranslator over an async iterable of events. */
-export async function* decodeAnthropicStream(events: AsyncIterable<SSEEvent>, id: string, model: string): AsyncGenerator<ChatCompletionChunk> {
-  const translator = new AnthropicStreamTranslator(id, model);
-  for await (const ev of events) {
-    const got = translator.event(ev);
-    if (Array.isArray(got)) yield* got;
-    else if (got) yield got;
-    if (translator.ended) return;
-  }
-  translator.bodyEnded();
-}

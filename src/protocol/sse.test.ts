@@ -1,15 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { parseSSE, sseData, sseEvent, SSE_DONE, type SSEEvent } from "./sse.js";
+import { SseDecoder, sseData, sseEvent, SSE_DONE, type SSEEvent } from "./sse.js";
 import { StratumError } from "../core/errors.js";
 
-async function* from(chunks: Array<Buffer | string>): AsyncGenerator<Buffer | string> {
-  for (const c of chunks) yield c;
-}
-
+/** Every event of a body that arrives in `chunks`, end of stream included. */
 async function collect(chunks: Array<Buffer | string>, max?: number): Promise<SSEEvent[]> {
+  const decoder = new SseDecoder(max);
   const out: SSEEvent[] = [];
-  for await (const ev of parseSSE(from(chunks), max)) out.push(ev);
+  for (const c of chunks) out.push(...decoder.push(c));
+  out.push(...decoder.finish());
   return out;
 }
 

@@ -12,29 +12,17 @@ const LF = 10;
 const CR = 13;
 
 /**
- * Parse an SSE byte/text stream into events. `data:` lines are joined with
+ * An incremental SSE parser: feed it body chunks, get the events each
+ * completes (synchronously, so a consumer on a hot path takes one async step
+ * per body chunk, not per event). `data:` lines are joined with
  * "\n"; `event:` names the event; comments, `id:` and `retry:` are ignored;
  * LF, CRLF and CR line endings are accepted, also when split across chunks.
  * An event (its pending line plus accumulated data) longer than
  * `maxEventBytes` (counted in UTF-16 units, = bytes for ASCII JSON) throws
  * UpstreamProtocol instead of growing without bound.
  * Deviation from the spec, on purpose: an unterminated final event is still
- * dispatched at end of stream, so a truncated payload surfaces as a JSON
- * error downstream rather than vanishing silently.
- */
-export async function* parseSSE(
-  body: AsyncIterable<Buffer | Uint8Array | string>,
-  maxEventBytes = 1 << 20,
-): AsyncGenerator<SSEEvent> {
-  const decoder = new SseDecoder(maxEventBytes);
-  for await (const chunk of body) yield* decoder.push(chunk);
-  yield* decoder.finish();
-}
-
-/**
- * The synchronous core of parseSSE: feed it body chunks, get the events each
- * completes. Consumers on a hot path use it directly, so that parsing and
- * decoding take one async step per body chunk instead of one per event.
+ * dispatched at end of stream (finish()), so a truncated payload surfaces as
+ * a JSON error downstream rather than vanishing silently.
  */
 export class SseDecoder {
   private readonly text = new TextDecoder("utf-8");
@@ -95,7 +83,7 @@ export class SseDecoder {
     return out;
   }
 
-  /** End of stream: dispatch an unterminated final event (see parseSSE). */
+  /** End of stream: dispatch an unterminated final event (see above). */
   finish(): SSEEvent[] {
     const tail = this.text.decode();
     if (tail) this.partial.push(tail);
