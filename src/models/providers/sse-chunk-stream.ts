@@ -32,7 +32,7 @@ export class SseChunkStream implements BufferedAsyncIterator<ChatCompletionChunk
   private several: ChatCompletionChunk[] | undefined;
   private severalAt = 0;
   /** The body ended (everything left is in `events`). */
-  private ended = false;
+  private bodyDone = false;
   private done = false;
   /** nextBuffered() reached the end event: the next next() stops reading the body. */
   private closing = false;
@@ -97,7 +97,7 @@ export class SseChunkStream implements BufferedAsyncIterator<ChatCompletionChunk
 
   private feed(r: IteratorResult<Buffer>): void {
     if (r.done) {
-      this.ended = true;
+      this.bodyDone = true;
       this.events = this.sse.finish();
     } else this.events = this.sse.push(r.value);
     this.at = 0;
@@ -126,7 +126,7 @@ export class SseChunkStream implements BufferedAsyncIterator<ChatCompletionChunk
         this.severalAt = 0;
       }
     }
-    if (!this.ended) return undefined;
+    if (!this.bodyDone) return undefined;
     this.done = true;
     this.translator.bodyEnded();
     return DONE;

@@ -110,7 +110,7 @@ export function requestStream(pool: Pool, path: string, headers: Record<string, 
  * frees the pool slot. Errors are always StratumErrors.
  */
 export function eventStream<T>(body: StreamBody, decode: (chunks: AsyncIterable<Buffer>) => AsyncIterator<T, undefined>, deployment: string): AsyncIterableIterator<T> & BufferedAsyncIterator<T> {
-  // The body's return() keeps the connection, so a decoder can stop at [DONE] and the tail still drains.
+  // The body's return() keeps the connection, so a decoder can stop at its end event (OpenAI's [DONE], Anthropic's message_stop) and the tail still drains.
   const gen = decode(body);
   let settled = false;
   const release = (clean: boolean) => {
