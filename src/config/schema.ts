@@ -58,17 +58,34 @@ export const ExtractiveProviderSchema = z.strictObject({
   minScore: z.number().min(0).default(0.1),
 });
 
+/** A local GGUF model run in process by llama.cpp (the optional package node-llama-cpp). */
+export const GgufProviderSchema = z.strictObject({
+  type: z.literal("gguf"),
+  /** The .gguf file (a relative path is taken from the working directory). */
+  modelPath: z.string().min(1),
+  /** Tokens of context per request (prompt and answer); at most the model's trained context. */
+  contextSize: z.number().int().positive().max(1_048_576).default(4096),
+  /** Requests generated at once, each on its own sequence of one context; more wait their turn. */
+  parallel: z.number().int().positive().max(64).default(1),
+  /** CPU threads for generation (default: llama.cpp's choice). */
+  threads: z.number().int().positive().max(256).optional(),
+  /** GPU backend: "auto" uses one when node-llama-cpp ships a build for it, false stays on the CPU. */
+  gpu: z.union([z.literal(false), z.enum(["auto", "cuda", "vulkan", "metal"])]).default("auto"),
+});
+
 export const ProviderSchema = z.discriminatedUnion("type", [
   OpenAIProviderSchema,
   AnthropicProviderSchema,
   SimProviderSchema,
   ExtractiveProviderSchema,
+  GgufProviderSchema,
 ]);
 export type ProviderConfig = z.infer<typeof ProviderSchema>;
 export type OpenAIProviderConfig = z.infer<typeof OpenAIProviderSchema>;
 export type AnthropicProviderConfig = z.infer<typeof AnthropicProviderSchema>;
 export type SimProviderConfig = z.infer<typeof SimProviderSchema>;
 export type ExtractiveProviderConfig = z.infer<typeof ExtractiveProviderSchema>;
+export type GgufProviderConfig = z.infer<typeof GgufProviderSchema>;
 
 export const TimeoutsSchema = z.strictObject({
   connectMs: ms(5_000),

@@ -4,6 +4,7 @@ import type { ProviderConfig } from "../../config/schema.js";
 import type { ChatProvider } from "../provider.js";
 import { createAnthropicProvider } from "./anthropic.js";
 import { createExtractiveProvider } from "./extractive.js";
+import { createGgufProvider } from "./gguf.js";
 import { createOpenAIProvider } from "./openai-compatible.js";
 import { createSimProvider } from "./sim.js";
 import { ExtractiveProviderSchema, SimProviderSchema } from "../../config/schema.js";
@@ -18,6 +19,8 @@ export function createProvider(name: string, cfg: ProviderConfig): ChatProvider 
       return createSimProvider(name, cfg);
     case "extractive":
       return createExtractiveProvider(name, cfg);
+    case "gguf":
+      return createGgufProvider(name, cfg);
   }
 }
 
