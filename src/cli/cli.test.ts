@@ -206,10 +206,17 @@ describe("stratum CLI", { concurrency: true }, () => {
       // Every problem in a file is reported at once, so one file covers both secret cases.
       const provider = join(dir, "provider.yaml");
       const secrets = join(dir, "secrets.yaml");
+      const model = join(dir, "model.yaml");
       writeFileSync(provider, "models:\n  - name: x\n    deployments:\n      - provider: nope\n");
       writeFileSync(secrets, "providers:\n  a:\n    type: openai\n    apiKey: ${STRATUM_TEST_MISSING_ENV_VAR}\n  b:\n    type: openai\n    apiKey: sk-123\n");
+      // Checked when the server is built, not by the schema: a gguf provider whose model file is missing.
+      writeFileSync(model, `providers:\n  local: { type: gguf, modelPath: ${join(dir, "missing.gguf")} }\n`);
       const env = { STRATUM_DATA_DIR: join(dir, "data") };
-      const [bad, sec] = await Promise.all([stratum(["serve", "--config", provider], env), stratum(["serve", "--config", secrets], env)]);
+      const [bad, sec, gguf] = await Promise.all([
+        stratum(["serve", "--config", provider], env),
+        stratum(["serve", "--config", secrets], env),
+        stratum(["serve", "--config", model], env),
+      ]);
 
       assert.equal(bad.code, 2, bad.stderr);
       assert.ok(bad.stderr.includes("models[0].deployments[0].provider"), bad.stderr);
@@ -219,7 +226,9 @@ describe("stratum CLI", { concurrency: true }, () => {
       assert.match(sec.stderr, /providers\.a\.apiKey: .*STRATUM_TEST_MISSING_ENV_VAR/);
       assert.match(sec.stderr, /providers\.b\.apiKey: .*env/, "a literal secret is refused, pointing at env references");
       assert.ok(!sec.stderr.includes("sk-123"), "the literal secret is not echoed");
-      for (const r of [bad, sec]) assert.doesNotMatch(r.stderr, /listening/);
+      assert.equal(gguf.code, 2, gguf.stderr);
+      assert.match(gguf.stderr, /providers\.local\.modelPath: no file at .*missing\.gguf/);
+      for (const r of [bad, sec, gguf]) assert.doesNotMatch(r.stderr, /listening/);
     });
   });
 });

@@ -42,7 +42,7 @@ export function registerIngestCommand(program: Command): void {
     .action(async (source: string, o: Omit<IngestOptions, "metadata"> & { meta: Record<string, string> }) => {
       const { config } = exitOnConfigError(() => loadConfig({ path: o.config }));
       const storage = await openStorage(config);
-      const models = createModelLayer(config);
+      const models = exitOnConfigError(() => createModelLayer(config));
       try {
         const k = createKnowledge(config, storage, models.service, new MemoryJobQueue());
         const bar = o.progress && !o.json && process.stderr.isTTY ? new SingleBar({ format: " {bar} {value}/{total} files | {source}", hideCursor: true }, Presets.shades_classic) : undefined;

@@ -1,7 +1,7 @@
 import type { Command } from "commander";
 import { compactHeap, createStratum, limitHeapGrowth } from "../app/index.js";
 import { loadConfig } from "../config/index.js";
-import { exitOnConfigError } from "./config-errors.js";
+import { exitOnConfigError, exitOnConfigErrorAsync } from "./config-errors.js";
 
 export function registerServeCommand(program: Command): void {
   program
@@ -11,7 +11,7 @@ export function registerServeCommand(program: Command): void {
     .action(async (opts: { config?: string }) => {
       const { config, path } = exitOnConfigError(() => loadConfig({ path: opts.config }));
       limitHeapGrowth(config.server.heapGrowthPercent);
-      const stratum = await createStratum({ config, adminKey: process.env.STRATUM_API_KEY || undefined });
+      const stratum = await exitOnConfigErrorAsync(() => createStratum({ config, adminKey: process.env.STRATUM_API_KEY || undefined }));
       if (config.server.heapGrowthPercent > 0) compactHeap(); // before listening: no request waits on it
       const url = await stratum.listen();
       if (stratum.generatedAdminKey) {

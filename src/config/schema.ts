@@ -67,7 +67,7 @@ export const GgufProviderSchema = z.strictObject({
   contextSize: z.number().int().positive().max(1_048_576).default(4096),
   /** Requests generated at once, each on its own sequence of one context; more wait their turn. */
   parallel: z.number().int().positive().max(64).default(1),
-  /** CPU threads for generation (default: llama.cpp's choice). */
+  /** CPU threads for generation (default: one fewer than the machine's cores, at least 1). */
   threads: z.number().int().positive().max(256).optional(),
   /** GPU backend: "auto" uses one when node-llama-cpp ships a build for it, false stays on the CPU. */
   gpu: z.union([z.literal(false), z.enum(["auto", "cuda", "vulkan", "metal"])]).default("auto"),

@@ -64,15 +64,14 @@ describe("gguf provider: a real GGUF model through Stratum", { skip: installed ?
     const corrupt = join(dir, "corrupt.gguf");
     const whole = readFileSync(modelPath);
     writeFileSync(corrupt, whole.subarray(0, Math.floor(whole.length * 0.8)));
-    // threads 1: on a 2-core machine llama.cpp's spinning worker threads would fight the event loop.
     srv = await startTestServer({
       providers: {
-        local: { type: "gguf", modelPath, gpu: false, threads: 1, contextSize: 1024, parallel: 2 },
+        local: { type: "gguf", modelPath, gpu: false, contextSize: 1024, parallel: 2 },
         solo: { type: "gguf", modelPath, gpu: false, threads: 1, contextSize: 512, parallel: 1 },
-        broken: { type: "gguf", modelPath: corrupt, gpu: false, threads: 1 },
+        broken: { type: "gguf", modelPath: corrupt, gpu: false },
       },
       models: [
-        { name: "tiny", deployments: [{ provider: "local" }], extractiveFallback: false },
+        { name: "tiny", deployments: [{ provider: "local" }], extractiveFallback: false, embeddings: true },
         { name: "tiny-solo", deployments: [{ provider: "solo" }], extractiveFallback: false },
         { name: "broken", deployments: [{ provider: "broken" }], extractiveFallback: false },
         { name: "broken-with-fallback", deployments: [{ provider: "broken" }] },
@@ -175,6 +174,25 @@ describe("gguf provider: a real GGUF model through Stratum", { skip: installed ?
     await assert.rejects(
       srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hi" }], response_format: { type: "json_object" } }),
       (e: { status?: number; param?: string }) => e.status === 400 && e.param === "response_format",
+    );
+  });
+
+  test("embeddings: one unit vector per input, the same for the same text, base64 alike, usage in tokens", async () => {
+    const res = await srv.client().embeddings.create({ model: "tiny", input: ["the cat sat", "a model of the sky", "the cat sat"] });
+    assert.equal(res.data.length, 3);
+    const [a, b, c] = res.data.map((d) => d.embedding);
+    assert.equal(a!.length, 32); // the tiny model's embedding width
+    assert.ok(Math.abs(Math.hypot(...a!) - 1) < 1e-5);
+    assert.deepEqual(a, c);
+    assert.notDeepEqual(a, b);
+    assert.ok(res.usage.prompt_tokens >= 6, `${res.usage.prompt_tokens} tokens`);
+    const b64 = await srv.client().embeddings.create({ model: "tiny", input: "the cat sat", encoding_format: "base64" });
+    const raw = Buffer.from(b64.data[0]!.embedding as unknown as string, "base64");
+    const floats = Array.from({ length: raw.length / 4 }, (_, i) => raw.readFloatLE(i * 4));
+    floats.forEach((x, i) => assert.ok(Math.abs(x - a![i]!) < 1e-6));
+    await assert.rejects(
+      srv.client().embeddings.create({ model: "tiny", input: "x", dimensions: 8 }),
+      (e: { status?: number; param?: string }) => e.status === 400 && e.param === "dimensions",
     );
   });
 

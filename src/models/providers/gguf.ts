@@ -5,16 +5,29 @@
 // start; calls wait for it. One llama.cpp context holds `parallel` sequences;
 // a request takes a free one (or waits its turn), clears it, generates with the
 // model's own chat template, and gives it back. Usage is llama.cpp's own count
-// of the tokens it evaluated and sampled.
+// of the tokens it evaluated and sampled. Embeddings (for an alias with
+// `embeddings: true`) come from a second context, made on first use.
 import { randomUUID } from "node:crypto";
 import { closeSync, existsSync, openSync, readSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { resolve as resolvePath } from "node:path";
 import { ConfigError } from "../../config/index.js";
 import type { GgufProviderConfig } from "../../config/schema.js";
 import { StratumError } from "../../core/errors.js";
 import { PushQueue } from "../../core/push-queue.js";
-import { contentText, maxOutputTokens, type ChatCompletion, type ChatCompletionChunk, type ChatRequest, type FinishReason, type Usage } from "../../protocol/openai.js";
+import {
+  contentText,
+  maxOutputTokens,
+  type ChatCompletion,
+  type ChatCompletionChunk,
+  type ChatRequest,
+  type EmbeddingRequest,
+  type EmbeddingResponse,
+  type FinishReason,
+  type Usage,
+} from "../../protocol/openai.js";
 import type { CallContext, ChatProvider } from "../provider.js";
+import { embeddingInputs, floatsToBase64 } from "./embedding-wire.js";
 
 const PACKAGE = "node-llama-cpp";
 /** llama.cpp's server default; OpenAI's 1.0 is too random for most small local models. */
@@ -32,11 +45,17 @@ interface Llama {
 interface Model {
   readonly trainContextSize: number;
   readonly tokenizer: unknown;
-  createContext(opts: { contextSize: number; sequences: number; threads?: number }): Promise<Context>;
+  tokenize(text: string): unknown[];
+  createContext(opts: { contextSize: number; sequences: number; threads: number }): Promise<Context>;
+  createEmbeddingContext(opts: { contextSize: number; threads: number }): Promise<EmbeddingContext>;
   dispose(): Promise<void>;
 }
 interface Context {
   getSequence(): Sequence;
+  dispose(): Promise<void>;
+}
+interface EmbeddingContext {
+  getEmbeddingFor(input: string | readonly number[]): Promise<{ readonly vector: readonly number[] }>;
   dispose(): Promise<void>;
 }
 interface Sequence {
@@ -81,6 +100,7 @@ interface Loaded {
   model: Model;
   context: Context;
   contextSize: number;
+  threads: number;
   LlamaChat: NodeLlamaCpp["LlamaChat"];
 }
 
@@ -100,18 +120,24 @@ const packageInstalled: PackageCheck = () => {
 
 export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPackage: PackageCheck = packageInstalled): ChatProvider {
   const modelPath = resolvePath(cfg.modelPath);
+  if (!existsSync(modelPath)) throw new ConfigError("Invalid configuration", [`providers.${name}.modelPath: no file at ${modelPath}`]);
+  // node-llama-cpp 3.22 never settles loading a file that is not GGUF at all: refuse it here.
+  const header = ggufHeader(modelPath);
+  if (header) throw new ConfigError("Invalid configuration", [`providers.${name}.modelPath: ${modelPath} ${header}`]);
   if (!hasPackage()) {
     throw new ConfigError(`Provider "${name}" (type gguf) needs the optional package ${PACKAGE}, which is not installed.`, [
       `install it next to Stratum: npm i ${PACKAGE}@^3.22`,
     ]);
   }
-  if (!existsSync(modelPath)) throw new ConfigError("Invalid configuration", [`providers.${name}.modelPath: no file at ${modelPath}`]);
-  // node-llama-cpp 3.22 never settles loading a file that is not GGUF at all: refuse it here.
-  const header = ggufHeader(modelPath);
-  if (header) throw new ConfigError("Invalid configuration", [`providers.${name}.modelPath: ${modelPath} ${header}`]);
 
   const loading = load(cfg, modelPath);
   loading.catch(() => {}); // reported to every call that waits for it
+  const loadedModel = () =>
+    loading.catch((e: unknown) => {
+      throw new StratumError("UpstreamUnreachable", `gguf provider "${name}": the model ${modelPath} did not load: ${messageOf(e)}`, { cause: e });
+    });
+  let embedding: Promise<EmbeddingContext> | undefined;
+  let embedQueue: Promise<unknown> = Promise.resolve();
   const slots = new SequenceSlots(loading.then((l) => Array.from({ length: cfg.parallel }, () => l.context.getSequence())));
 
   /**
@@ -120,9 +146,7 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
    */
   async function begin(req: ChatRequest, ctx: CallContext): Promise<Turn> {
     refuseUnsupported(name, req);
-    const loaded = await loading.catch((e: unknown) => {
-      throw new StratumError("UpstreamUnreachable", `gguf provider "${name}": the model ${modelPath} did not load: ${messageOf(e)}`, { cause: e });
-    });
+    const loaded = await loadedModel();
     const seq = await slots.acquire(ctx);
     const chat = new loaded.LlamaChat({ contextSequence: seq, autoDisposeSequence: false });
     const turn: Turn = { seq, chat, history: toHistory(req), room: 0 };
@@ -222,9 +246,21 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
       return out;
     },
 
+    async embed(req, ctx) {
+      const loaded = await loadedModel();
+      // Its own context, made on first use (a chat-only deployment never pays for it); one input at a time.
+      embedding ??= loaded.model.createEmbeddingContext({ contextSize: loaded.contextSize, threads: loaded.threads });
+      const ec = await embedding;
+      const inputs = embeddingInputs(req.input);
+      const run = embedQueue.then(() => embedAll(name, loaded, ec, inputs, req, ctx));
+      embedQueue = run.catch(() => {});
+      return run;
+    },
+
     async close() {
       const l = await loading.catch(() => undefined);
       if (!l) return;
+      await (await embedding?.catch(() => undefined))?.dispose();
       await l.context.dispose();
       await l.model.dispose();
       await l.llama.dispose();
@@ -239,8 +275,38 @@ async function load(cfg: GgufProviderConfig, modelPath: string): Promise<Loaded>
   const llama = await mod.getLlama({ gpu: cfg.gpu, build: "never", logLevel: "error", progressLogs: false });
   const model = await llama.loadModel({ modelPath });
   const contextSize = Math.min(cfg.contextSize, model.trainContextSize);
-  const context = await model.createContext({ contextSize, sequences: cfg.parallel, ...(cfg.threads ? { threads: cfg.threads } : {}) });
-  return { llama, model, context, contextSize, LlamaChat: mod.LlamaChat };
+  // One core is left to the event loop: llama.cpp's worker threads spin while they wait, and on a
+  // 2-core machine two of them made a tiny model 100x slower (170 ms a token instead of 1).
+  const threads = cfg.threads ?? Math.max(1, availableParallelism() - 1);
+  const context = await model.createContext({ contextSize, sequences: cfg.parallel, threads });
+  return { llama, model, context, contextSize, threads, LlamaChat: mod.LlamaChat };
+}
+
+/** OpenAI's embeddings response: unit vectors (as OpenAI's and llama.cpp's server's are), usage in tokens. */
+async function embedAll(name: string, loaded: Loaded, ec: EmbeddingContext, inputs: Array<string | number[]>, req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
+  let tokens = 0;
+  const data: EmbeddingResponse["data"] = [];
+  for (const [index, input] of inputs.entries()) {
+    if (ctx.signal.aborted) throw abortedError(ctx.signal.reason);
+    const n = typeof input === "string" ? loaded.model.tokenize(input).length : input.length;
+    if (n > loaded.contextSize) {
+      throw new StratumError("InvalidRequest", `Input ${index} is ${n} tokens; gguf provider "${name}"'s context holds ${loaded.contextSize}.`, { param: "input", code: "context_length_exceeded" });
+    }
+    tokens += n;
+    const vec = unit((await ec.getEmbeddingFor(input)).vector);
+    if (req.dimensions !== undefined && req.dimensions !== vec.length) {
+      throw new StratumError("InvalidRequest", `gguf provider "${name}"'s model makes ${vec.length}-dimensional embeddings; dimensions ${req.dimensions} cannot be served.`, { param: "dimensions" });
+    }
+    data.push({ object: "embedding", index, embedding: req.encoding_format === "base64" ? floatsToBase64(vec) : vec });
+  }
+  return { object: "list", data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
+}
+
+function unit(v: readonly number[]): number[] {
+  let norm = 0;
+  for (const x of v) norm += x * x;
+  norm = Math.sqrt(norm) || 1;
+  return Array.from(v, (x) => x / norm);
 }
 
 /** Free sequences of the context, and the requests waiting for one, in order. */

@@ -5,7 +5,8 @@ import { StratumError } from "../../core/errors.js";
 import type { ChatCompletionChunk, ChatRequest } from "../../protocol/openai.js";
 import { countPromptTokens, countTokens } from "../tokenizer.js";
 import { signalCallContext, type CallContext } from "../provider.js";
-import { createSimProvider, embedText, floatsToBase64, generateSimText, placeholderFor } from "./sim.js";
+import { createSimProvider, embedText, generateSimText, placeholderFor } from "./sim.js";
+import { floatsToBase64 } from "./embedding-wire.js";
 
 const cfg = (over: Record<string, unknown> = {}) => SimProviderSchema.parse({ type: "sim", ...over });
 const ctx = (signal: AbortSignal = new AbortController().signal): CallContext => signalCallContext(signal, 1000, "t");

@@ -20,6 +20,7 @@ import {
   type ToolCall,
 } from "../../protocol/openai.js";
 import { countPromptTokens, countTokens } from "../tokenizer.js";
+import { embeddingInputs, floatsToBase64 } from "./embedding-wire.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 
 // ---------------------------------------------------------------- hashing ---
@@ -324,19 +325,6 @@ export function embedText(input: string | readonly number[], dims: number, seed 
   return out;
 }
 
-/** OpenAI's base64 embedding encoding: float32 little-endian bytes. */
-export function floatsToBase64(vec: readonly number[]): string {
-  const buf = Buffer.allocUnsafe(vec.length * 4);
-  for (let i = 0; i < vec.length; i++) buf.writeFloatLE(vec[i]!, i * 4);
-  return buf.toString("base64");
-}
-
-/** Normalise the four OpenAI input shapes to a list of texts / token arrays. */
-export function embeddingInputs(input: EmbeddingRequest["input"]): Array<string | number[]> {
-  if (typeof input === "string") return [input];
-  if (input.length > 0 && typeof input[0] === "number") return [input as number[]];
-  return input as Array<string | number[]>;
-}
 
 export const MAX_DIMENSIONS = 8192;
 
