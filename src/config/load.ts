@@ -4,7 +4,7 @@ import { resolve } from "node:path";
 import { lazyModule } from "../core/lazy-module.js";
 import type { z } from "zod";
 import { formatFieldPath } from "../core/field-path.js";
-import { ConfigSchema, PipelineSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
+import { ConfigSchema, ModelAliasSchema, PipelineSchema, type Config, type ConfigInput, type ModelAliasConfig } from "./schema.js";
 
 const yaml = lazyModule<typeof import("yaml")>("yaml");
 
@@ -96,10 +96,10 @@ function withBuiltins(cfg: Config): Config {
   const builtins: ModelAliasConfig[] = [];
   const has = (n: string) => cfg.models.some((m) => m.name === n);
   if (!has("extractive")) {
-    builtins.push({ name: "extractive", deployments: [{ provider: "extractive", model: "extractive", weight: 1 }], fallbacks: [], extractiveFallback: false, embeddings: false });
+    builtins.push(ModelAliasSchema.parse({ name: "extractive", deployments: [{ provider: "extractive", model: "extractive" }], extractiveFallback: false }));
   }
   if (!has("sim")) {
-    builtins.push({ name: "sim", deployments: [{ provider: "sim", model: "sim", weight: 1 }], fallbacks: [], extractiveFallback: true, embeddings: true });
+    builtins.push(ModelAliasSchema.parse({ name: "sim", deployments: [{ provider: "sim", model: "sim" }], embeddings: true }));
   }
   // The built-in "assistant" pipeline, unless the name is taken.
   const pipelines = cfg.pipelines.some((p) => p.name === "assistant") || has("assistant") ? cfg.pipelines : [...cfg.pipelines, PipelineSchema.parse({

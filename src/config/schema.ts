@@ -100,6 +100,8 @@ export const DeploymentSchema = z.strictObject({
   weight: z.number().positive().default(1),
   maxConcurrent: z.number().int().positive().optional(),
   timeouts: TimeoutsSchema.partial().optional(),
+  /** For `routing: complexity`: whether this deployment serves simple or complex requests first. */
+  tier: z.enum(["simple", "complex"]).optional(),
 });
 
 export const ModelAliasSchema = z.strictObject({
@@ -111,6 +113,20 @@ export const ModelAliasSchema = z.strictObject({
   extractiveFallback: z.boolean().default(true),
   /** Whether the alias can serve embeddings. */
   embeddings: z.boolean().default(false),
+  /**
+   * The order deployments are tried in. weighted: random, by weight. latency: random, by weight
+   * divided by each deployment's recent time to first response, so a deployment twice as slow gets
+   * half the share. complexity: requests scored simple (below `complexityThreshold`) try the
+   * `tier: simple` deployments first (the small, cheap model), the others the `tier: complex` ones;
+   * the rest of the alias's deployments stay behind them as failover.
+   */
+  routing: z.enum(["weighted", "latency", "complexity"]).default("weighted"),
+  complexityThreshold: z.number().min(0).max(1).default(0.3),
+}).superRefine((m, ctx) => {
+  if (m.routing !== "complexity") return;
+  for (const tier of ["simple", "complex"] as const) {
+    if (!m.deployments.some((d) => d.tier === tier)) ctx.addIssue({ code: "custom", path: ["deployments"], message: `routing: complexity needs a deployment with tier: ${tier}` });
+  }
 });
 export type ModelAliasConfig = z.infer<typeof ModelAliasSchema>;
 

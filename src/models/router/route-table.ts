@@ -1,9 +1,12 @@
 // Model aliases resolved to live deployments (provider instance + breaker +
 // bulkhead + timeouts), and the fallback chain of each alias.
-import type { Config, RetryConfig } from "../../config/schema.js";
+import type { Config, ModelAliasConfig, RetryConfig } from "../../config/schema.js";
+import type { ChatRequest } from "../../protocol/openai.js";
 import type { ChatProvider } from "../provider.js";
 import { Bulkhead } from "./bulkhead.js";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
+import { scoreComplexity } from "./complexity.js";
+import { RecentLatency } from "./recent-latency.js";
 
 export interface Deployment {
   /** Stable id used in metrics, logs and errors: `alias/provider:model`. */
@@ -16,6 +19,10 @@ export interface Deployment {
   breaker: CircuitBreaker;
   bulkhead: Bulkhead;
   timeouts: { connectMs: number; firstTokenMs: number; totalMs: number };
+  /** For complexity routing. */
+  tier: "simple" | "complex" | undefined;
+  /** Recent time to first response of successful chat attempts; kept only under latency routing. */
+  latency: RecentLatency | undefined;
 }
 
 interface AliasEntry {
@@ -24,7 +31,12 @@ interface AliasEntry {
   fallbacks: string[];
   extractiveFallback: boolean;
   embeddings: boolean;
+  routing: ModelAliasConfig["routing"];
+  complexityThreshold: number;
 }
+
+/** What complexity routing reads of a request. */
+export type RoutedRequest = Pick<ChatRequest, "messages" | "tools" | "response_format">;
 
 /** The built-in extractive alias; the last resort of every fallback chain that allows it. */
 export const EXTRACTIVE_ALIAS = "extractive";
@@ -55,6 +67,8 @@ export class RouteTable {
           breaker: new CircuitBreaker(config.router.circuitBreaker, (s) => onCircuitChange(id, s)),
           bulkhead: new Bulkhead(dc.maxConcurrent ?? Infinity),
           timeouts: { ...config.router.timeouts, ...dc.timeouts },
+          tier: dc.tier,
+          latency: m.routing === "latency" ? new RecentLatency() : undefined,
         } satisfies Deployment;
       });
       this.aliases.set(m.name, {
@@ -63,6 +77,8 @@ export class RouteTable {
         fallbacks: m.fallbacks,
         extractiveFallback: m.extractiveFallback,
         embeddings: m.embeddings || deployments.some((d) => d.provider.embed !== undefined),
+        routing: m.routing,
+        complexityThreshold: m.complexityThreshold,
       });
     }
   }
@@ -102,23 +118,53 @@ export class RouteTable {
     return out;
   }
 
-  /** Deployments of an alias in weighted-random order (weighted sampling without replacement). */
-  pickOrder(alias: string, random: () => number = Math.random): Deployment[] {
-    const ds = this.aliases.get(alias)?.deployments ?? [];
-    if (ds.length <= 1) return ds;
-    const pool = [...ds];
-    const out: Deployment[] = [];
-    while (pool.length) {
-      let total = 0;
-      for (const d of pool) total += d.weight;
-      let r = random() * total;
-      let i = 0;
-      for (; i < pool.length - 1; i++) {
-        r -= pool[i]!.weight;
-        if (r < 0) break;
-      }
-      out.push(pool.splice(i, 1)[0]!);
+  /**
+   * Deployments of an alias in the order to try them, by the alias's `routing`: weighted-random;
+   * weighted-random with weights divided by recent latency; or, for a chat request, the tier its
+   * complexity score asks for first (weighted-random within each tier).
+   */
+  pickOrder(alias: string, req?: RoutedRequest, random: () => number = Math.random): Deployment[] {
+    const entry = this.aliases.get(alias);
+    const ds = entry?.deployments ?? [];
+    if (!entry || ds.length <= 1) return ds;
+    if (entry.routing === "latency") return weightedOrder(ds, latencyWeights(ds), random);
+    if (entry.routing === "complexity" && req) {
+      const tier = scoreComplexity(req) >= entry.complexityThreshold ? "complex" : "simple";
+      const first = ds.filter((d) => d.tier === tier);
+      const rest = ds.filter((d) => d.tier !== tier);
+      return [...weightedOrder(first, first.map((d) => d.weight), random), ...weightedOrder(rest, rest.map((d) => d.weight), random)];
     }
-    return out;
+    return weightedOrder(ds, ds.map((d) => d.weight), random);
   }
+}
+
+/** Weighted sampling without replacement. */
+function weightedOrder(ds: Deployment[], weights: number[], random: () => number): Deployment[] {
+  if (ds.length <= 1) return ds;
+  const pool = ds.map((d, i) => ({ d, w: weights[i]! }));
+  const out: Deployment[] = [];
+  while (pool.length) {
+    let total = 0;
+    for (const p of pool) total += p.w;
+    let r = random() * total;
+    let i = 0;
+    for (; i < pool.length - 1; i++) {
+      r -= pool[i]!.w;
+      if (r < 0) break;
+    }
+    out.push(pool.splice(i, 1)[0]!.d);
+  }
+  return out;
+}
+
+/**
+ * Weight / recent latency. A deployment without a success yet counts as fast as the fastest
+ * (so it is tried and measured); with none measured, the weights stand as they are.
+ */
+function latencyWeights(ds: Deployment[]): number[] {
+  let fastest = Infinity;
+  for (const d of ds) if (d.latency?.value !== undefined) fastest = Math.min(fastest, d.latency.value);
+  if (fastest === Infinity) return ds.map((d) => d.weight);
+  // A floor of 0.1 ms: sub-millisecond figures of a loopback upstream are noise, not a 10x difference.
+  return ds.map((d) => d.weight / Math.max(0.1, d.latency?.value ?? fastest));
 }

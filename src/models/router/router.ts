@@ -8,7 +8,7 @@ import { clientClosed, StratumError, toStratumError, type AttemptFailure, type E
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
 import { AttemptContext } from "./attempt-context.js";
 import { fullJitterBackoff, sleep } from "./backoff.js";
-import type { Deployment, RouteTable } from "./route-table.js";
+import type { Deployment, RoutedRequest, RouteTable } from "./route-table.js";
 import { recordAttemptSpan, withModelCallSpan } from "./attempt-span.js";
 
 export interface Attempt {
@@ -71,7 +71,7 @@ export class Router {
   }
 
   async chat(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<ChatCompletion>> {
-    return this.run(alias, opts, "chat", (d, scope) => oneShot(d, scope, () => d.provider.chat({ ...req, model: d.model }, scope.ctx)));
+    return this.run(alias, opts, "chat", (d, scope) => oneShot(d, scope, () => d.provider.chat({ ...req, model: d.model }, scope.ctx)), req);
   }
 
   /**
@@ -101,7 +101,7 @@ export class Router {
           d.bulkhead.release();
         }
       }
-    });
+    }, req);
   }
 
   async embed(alias: string, req: EmbeddingRequest, opts: RouteOptions): Promise<Routed<EmbeddingResponse>> {
@@ -194,8 +194,9 @@ export class Router {
     return relayed;
   }
 
-  private run<T>(alias: string, opts: RouteOptions, kind: "chat" | "embed", call: (d: Deployment, scope: AttemptScope) => Promise<T>): Promise<Routed<T>> {
-    return withModelCallSpan(alias, kind, opts.trace, (callTrace) => this.attemptAll(alias, opts, kind, call, callTrace));
+  /** `req`: the chat request, which complexity routing scores (none for embeddings). */
+  private run<T>(alias: string, opts: RouteOptions, kind: "chat" | "embed", call: (d: Deployment, scope: AttemptScope) => Promise<T>, req?: RoutedRequest): Promise<Routed<T>> {
+    return withModelCallSpan(alias, kind, opts.trace, (callTrace) => this.attemptAll(alias, opts, kind, call, callTrace, req));
   }
 
   private async attemptAll<T>(
@@ -204,6 +205,7 @@ export class Router {
     kind: "chat" | "embed",
     call: (d: Deployment, scope: AttemptScope) => Promise<T>,
     callTrace: Context | undefined,
+    req: RoutedRequest | undefined,
   ): Promise<Routed<T>> {
     const chain = this.table.chain(alias, kind);
     const record = (a: Attempt) => this.record(attempts, a, callTrace);
@@ -212,7 +214,7 @@ export class Router {
     const attempts: Attempt[] = [];
 
     for (const link of chain) {
-      for (const d of this.table.pickOrder(link)) {
+      for (const d of this.table.pickOrder(link, req)) {
         if (kind === "embed" && !d.provider.embed) continue;
         for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
           if (opts.signal.aborted) throw clientGone(opts.signal.reason);
@@ -229,7 +231,9 @@ export class Router {
           const t0 = performance.now();
           try {
             const result = await call(d, scope);
-            record({ deployment: d.id, alias: link, outcome: "success", durationMs: performance.now() - t0 });
+            const durationMs = performance.now() - t0;
+            if (kind === "chat") d.latency?.observe(durationMs);
+            record({ deployment: d.id, alias: link, outcome: "success", durationMs });
             return { result, alias: link, deployment: d, attempts };
           } catch (e) {
             if (opts.signal.aborted) {
