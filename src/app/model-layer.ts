@@ -2,7 +2,9 @@
 // model service. The server adds hooks (metrics, logs) and the cache; the CLI
 // uses it bare (embeddings while ingesting).
 import type { Config } from "../config/schema.js";
-import { createProviders, ModelService, Router, RouteTable, type Attempt, type CircuitState, type InFlightCoalescer, type ModelServiceHooks, type ResponseCache, type Served } from "../models/index.js";
+import { ConfigError } from "../config/index.js";
+import { MemorySemanticCacheStore } from "../data/index.js";
+import { createProviders, ModelService, Router, RouteTable, SemanticCache, type Attempt, type CircuitState, type InFlightCoalescer, type ModelServiceHooks, type ResponseCache, type Served } from "../models/index.js";
 import type { ChatCompletion } from "../protocol/openai.js";
 
 export interface ModelLayerOptions {
@@ -25,11 +27,33 @@ export function createModelLayer(config: Config, opts: ModelLayerOptions = {}): 
   const providers = createProviders(config.providers);
   const table = new RouteTable(config, providers, opts.onCircuitChange);
   const router = new Router(table, opts.onAttempt ? { onAttempt: opts.onAttempt } : {});
+  const semantic = semanticCache(config, table, router);
   return {
     table,
-    service: new ModelService(router, opts.cache, opts.serviceHooks, opts.coalescer),
+    service: new ModelService(router, opts.cache, opts.serviceHooks, opts.coalescer, semantic),
     close: async () => {
       await Promise.all([...providers.values()].map((p) => p.close?.()));
     },
   };
+}
+
+/** The semantic cache when the config asks for one (the exact cache must be on too). */
+function semanticCache(config: Config, table: RouteTable, router: Router): SemanticCache | undefined {
+  const c = config.cache;
+  if (!c.enabled || !c.semantic) return undefined;
+  const alias = c.semantic.embeddingModel;
+  if (!table.has(alias) || !table.servesEmbeddings(alias)) {
+    throw new ConfigError("Invalid configuration", [`cache.semantic.embeddingModel: "${alias}" is not a model alias that serves embeddings (embeddings: true)`]);
+  }
+  return new SemanticCache(
+    new MemorySemanticCacheStore(c.semantic.maxEntries),
+    async (text, signal) => {
+      // Through the router: the embedding model's retries, breaker and fallbacks apply.
+      const { result } = await router.embed(alias, { model: alias, input: text }, { signal, requestId: "semantic-cache" });
+      const v = result.data[0]?.embedding;
+      if (!Array.isArray(v)) throw new Error(`semantic cache: ${alias} returned no float embedding`);
+      return v;
+    },
+    { threshold: c.semantic.threshold, ttlMs: c.ttlSeconds * 1000, maxTemperature: c.maxTemperature },
+  );
 }

@@ -5,6 +5,7 @@
 // are reused for their hashes).
 import type { Config, PipelineConfig } from "../config/schema.js";
 import type { Logger } from "../ops/logger.js";
+import { servedFromCache } from "../models/index.js";
 import { PriceTable } from "../ops/pricing.js";
 import type { Pipeline } from "../pipelines/index.js";
 import { RegistryService } from "../registry/index.js";
@@ -37,7 +38,7 @@ export async function createVersionServing(d: {
   rollouts.onChange(forget);
   const prices = new PriceTable(config.pricing);
   const cost = (served: { priceKey: { provider: string; model: string } | undefined; servedBy: string; cache: string }, usage: { prompt_tokens: number; completion_tokens: number } | undefined) =>
-    usage && served.cache !== "hit" ? prices.cost(prices.priceOf(served.priceKey?.provider, served.priceKey?.model, served.servedBy), usage.prompt_tokens, usage.completion_tokens) : 0;
+    usage && !servedFromCache(served) ? prices.cost(prices.priceOf(served.priceKey?.provider, served.priceKey?.model, served.servedBy), usage.prompt_tokens, usage.completion_tokens) : 0;
   const shadow = new ShadowRunner(rollouts, cost, log);
   const seeded = await registry.seedPipelines(config.pipelines, log);
   versioned = new VersionedPipelines({ registry, rollouts, shadow, build: d.buildPipeline, cost, log });

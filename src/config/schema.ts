@@ -494,6 +494,20 @@ export const ConfigSchema = z
         store: z.enum(["memory", "sqlite", "redis"]).default("memory"),
         /** Requests with temperature above this are not cached (outputs are meant to vary). */
         maxTemperature: z.number().min(0).max(2).default(2),
+        /**
+         * Also answer paraphrases: a request equal to an earlier one but for its last user message,
+         * which means nearly the same (cosine similarity of the two embeddings at least `threshold`).
+         * Entries live in memory, per replica.
+         */
+        semantic: z
+          .strictObject({
+            /** An alias that serves embeddings; it embeds each cacheable request's last user message. */
+            embeddingModel: z.string().min(1),
+            /** 0.95 takes near-paraphrases only; lower values risk answering a different question. */
+            threshold: z.number().min(0.5).max(1).default(0.95),
+            maxEntries: z.number().int().positive().default(2_000),
+          })
+          .optional(),
       })
       .prefault({}),
     limits: z

@@ -5,6 +5,7 @@ export { SqliteKeyStore } from "./sqlite/key-store.js";
 export { SqliteUsageStore } from "./sqlite/usage-store.js";
 export { SqliteCacheStore } from "./sqlite/cache-store.js";
 export { MemoryCacheStore } from "./memory/cache-store.js";
+export { MemorySemanticCacheStore } from "./memory/semantic-cache-store.js";
 export { MemoryRateLimitStore } from "./memory/rate-limit-store.js";
 export {
   createPgPool,

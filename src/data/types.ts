@@ -70,6 +70,18 @@ export interface CacheStore<V = unknown> {
   clear(prefix?: string): Promise<void>;
 }
 
+/**
+ * Answers filed under a partition (an exact key: tenant, model, everything but the text matched
+ * by meaning) and a unit vector; a lookup returns the most similar live entry of the partition.
+ */
+export interface SemanticCacheStore<V = unknown> {
+  /** The entry of `partition` whose vector has the highest dot product with `vector`, if at least `minScore`. */
+  nearest(partition: string, vector: Float32Array, minScore: number): Promise<{ value: V; score: number } | undefined>;
+  add(partition: string, vector: Float32Array, value: V, ttlMs: number): Promise<void>;
+  /** Drop every partition that starts with the prefix (e.g. one tenant). */
+  clear(prefix?: string): Promise<void>;
+}
+
 export interface WindowResult {
   allowed: boolean;
   limit: number;

@@ -5,7 +5,7 @@ import { SpanStatusCode, type Span } from "@opentelemetry/api";
 import { StratumError } from "../core/errors.js";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { BudgetConfig, Limits } from "../config/schema.js";
-import { answeredByFallback, type Served } from "../models/index.js";
+import { answeredByFallback, servedFromCache, type Served } from "../models/index.js";
 import type { Usage } from "../protocol/openai.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { PriceTable } from "../ops/pricing.js";
@@ -103,7 +103,7 @@ export class ChatFlow {
       const promptTokens = usage?.prompt_tokens ?? 0;
       const completionTokens = usage?.completion_tokens ?? 0;
       // Cached answers are free upstream; they are recorded at zero cost.
-      const cost = served && served.cache !== "hit" ? this.d.prices.cost(this.d.prices.priceOf(served.priceKey?.provider, served.priceKey?.model, model), promptTokens, completionTokens) : 0;
+      const cost = served && !servedFromCache(served) ? this.d.prices.cost(this.d.prices.priceOf(served.priceKey?.provider, served.priceKey?.model, model), promptTokens, completionTokens) : 0;
       const estimate = ticket.promptEstimate();
       ticket.admission.addTokens(completionTokens + (estimate ? promptTokens - estimate : 0));
       if (promptTokens) this.d.metrics.tokens.inc({ model, direction: "in" }, promptTokens);
@@ -124,7 +124,7 @@ export class ChatFlow {
         completionTokens,
         costUsd: cost,
         status: out.status,
-        cached: served?.cache === "hit",
+        cached: served !== undefined && servedFromCache(served),
         stream: out.stream,
         latencyMs: performance.now() - ticket.startedAt,
       });

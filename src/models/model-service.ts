@@ -8,9 +8,11 @@ import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest
 import { Coalescer, type InFlightCoalescer } from "../core/coalescer.js";
 import { tapIterator } from "../core/tap-iterator.js";
 import type { ResponseCache } from "./cache/response-cache.js";
+import type { SemanticCache, SemanticProbe } from "./cache/semantic-cache.js";
 import type { Attempt, Routed, RouteOptions, Router } from "./router/router.js";
 
-export type CacheStatus = "hit" | "miss" | "coalesced" | "bypass";
+/** hit: the exact cache; semantic: the semantic cache (a paraphrase answered before). */
+export type CacheStatus = "hit" | "semantic" | "miss" | "coalesced" | "bypass";
 
 export interface ServeContext {
   tenant: string;
@@ -34,6 +36,11 @@ export interface Served<T> {
   cache: CacheStatus;
 }
 
+/** The answer came from a cache: no upstream was called, so nothing is paid for it. */
+export function servedFromCache(served: { cache: string }): boolean {
+  return served.cache === "hit" || served.cache === "semantic";
+}
+
 /** A fallback answered: the alias that served is not the one first tried (cache hits have no attempts). */
 export function answeredByFallback(served: Served<unknown>): boolean {
   const first = served.attempts[0]?.alias;
@@ -52,6 +59,7 @@ export class ModelService {
     private readonly cache: ResponseCache | undefined,
     private readonly hooks: ModelServiceHooks = {},
     private readonly coalescer: InFlightCoalescer<Served<ChatCompletion>> = new Coalescer<Served<ChatCompletion>>(),
+    private readonly semantic?: SemanticCache,
   ) {}
 
   hasModel(alias: string): boolean {
@@ -71,21 +79,29 @@ export class ModelService {
     const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
     if (key && this.cache) {
       const hit = await this.cachedAnswer(key);
-      if (hit) {
-        this.hooks.onCache?.("hit");
-        return { result: hit, servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache: "hit" };
-      }
+      if (hit) return this.fromCache(alias, hit, "hit");
+    }
+    const meaning = await this.semanticLookup(alias, req, ctx);
+    if (meaning?.hit) return this.fromCache(alias, meaning.hit, "semantic");
+    const remember = (answer: ChatCompletion) => {
+      if (key) this.cache!.set(key, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
+      if (meaning) this.semantic!.add(meaning.probe, meaning.vector, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
+    };
+    if (key) {
       const { value, shared } = await this.coalescer.run(key, ctx.signal, async (signal) => {
         // A new object, not `{ ...ctx, signal }`: spreading then setting a key costs ~4 µs on Node 20.
         const served = await this.route(alias, req, { signal, requestId: ctx.requestId, trace: ctx.trace }, "miss");
-        this.cache!.set(key, served.result).catch((e: unknown) => this.hooks.onCacheError?.(e));
+        remember(served.result);
         return served;
       });
       this.hooks.onCache?.(shared ? "coalesced" : "miss");
       return shared ? { ...value, cache: "coalesced" } : value;
     }
-    this.hooks.onCache?.("bypass");
-    return this.route(alias, req, ctx, "bypass");
+    const status = meaning ? "miss" : "bypass";
+    this.hooks.onCache?.(status);
+    const served = await this.route(alias, req, ctx, status);
+    remember(served.result);
+    return served;
   }
 
   /** Resolves at the first chunk (failover happens before it). */
@@ -93,14 +109,19 @@ export class ModelService {
     const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
     if (key && this.cache) {
       const hit = await this.cachedAnswer(key);
-      if (hit) {
-        this.hooks.onCache?.("hit");
-        return { result: replay(hit), servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache: "hit" };
-      }
+      if (hit) return { ...this.fromCache(alias, hit, "hit"), result: replay(hit) };
     }
-    this.hooks.onCache?.(key ? "miss" : "bypass");
-    const served = fromRouted(await this.router.stream(alias, req, ctx), key ? "miss" : "bypass");
-    if (key && this.cache) served.result = this.cacheWhileStreaming(key, served.result);
+    const meaning = await this.semanticLookup(alias, req, ctx);
+    if (meaning?.hit) return { ...this.fromCache(alias, meaning.hit, "semantic"), result: replay(meaning.hit) };
+    const status = key || meaning ? "miss" : "bypass";
+    this.hooks.onCache?.(status);
+    const served = fromRouted(await this.router.stream(alias, req, ctx), status);
+    if (status === "miss") {
+      served.result = this.rememberStreamed(served.result, (answer) => {
+        if (key) this.cache!.set(key, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
+        if (meaning) this.semantic!.add(meaning.probe, meaning.vector, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
+      });
+    }
     return served;
   }
 
@@ -125,15 +146,38 @@ export class ModelService {
     return fromRouted(await this.router.chat(alias, req, opts), cache);
   }
 
-  /** Pass chunks through untouched; store the assembled answer only if the stream completed. */
-  private cacheWhileStreaming(key: string, source: AsyncIterable<ChatCompletionChunk>): AsyncIterable<ChatCompletionChunk> {
+  /** Pass chunks through untouched; hand over the assembled answer only if the stream completed. */
+  private rememberStreamed(source: AsyncIterable<ChatCompletionChunk>, remember: (answer: ChatCompletion) => void): AsyncIterable<ChatCompletionChunk> {
     const acc = new ChunkAccumulator();
     return tapIterator(source, {
       value: (chunk) => (acc.push(chunk), chunk),
       end: () => {
-        if (acc.finished && acc.usage) this.cache!.set(key, acc.toCompletion(acc.usage)).catch((e: unknown) => this.hooks.onCacheError?.(e));
+        if (acc.finished && acc.usage) remember(acc.toCompletion(acc.usage));
       },
     });
+  }
+
+  private fromCache(alias: string, answer: ChatCompletion, cache: "hit" | "semantic"): Served<ChatCompletion> {
+    this.hooks.onCache?.(cache);
+    return { result: answer, servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache };
+  }
+
+  /**
+   * The semantic cache's answer, or what the answer is to be filed under. Undefined when the
+   * request is not matched by meaning; an embedding that fails is a miss, never a failed request.
+   */
+  private async semanticLookup(alias: string, req: ChatRequest, ctx: ServeContext): Promise<{ probe: SemanticProbe; vector: Float32Array; hit?: ChatCompletion } | undefined> {
+    const probe = ctx.noCache ? undefined : this.semantic?.probeFor(ctx.tenant, alias, req);
+    if (!probe) return undefined;
+    try {
+      const vector = await this.semantic!.vectorOf(probe, ctx.signal);
+      const hit = await this.semantic!.nearest(probe, vector);
+      return hit ? { probe, vector, hit } : { probe, vector };
+    } catch (e) {
+      if (ctx.signal.aborted) throw e;
+      this.hooks.onCacheError?.(e);
+      return undefined;
+    }
   }
 }
 

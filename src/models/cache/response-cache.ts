@@ -41,9 +41,7 @@ export class ResponseCache {
   /** The cache key, or undefined when this request must not be cached. */
   keyFor(tenant: string, alias: string, req: ChatRequest): string | undefined {
     if ((req.temperature ?? 1) > this.opts.maxTemperature) return undefined;
-    const picked: Record<string, unknown> = { model: alias };
-    for (const f of KEY_FIELDS) if (req[f] !== undefined && req[f] !== null) picked[f] = req[f];
-    return `${tenant}:${sha256(stableStringify(picked))}`;
+    return `${tenant}:${requestHash(alias, req, req.messages)}`;
   }
 
   get(key: string): Promise<ChatCompletion | undefined> {
@@ -53,6 +51,13 @@ export class ResponseCache {
   set(key: string, value: ChatCompletion): Promise<void> {
     return this.store.set(key, value, this.opts.ttlMs);
   }
+}
+
+/** A hash of what changes the answer: the alias, `messages` (given separately) and the sampling fields. */
+export function requestHash(alias: string, req: ChatRequest, messages: ChatRequest["messages"]): string {
+  const picked: Record<string, unknown> = { model: alias, messages };
+  for (const f of KEY_FIELDS) if (f !== "messages" && req[f] !== undefined && req[f] !== null) picked[f] = req[f];
+  return sha256(stableStringify(picked));
 }
 
 /** JSON with object keys sorted, so logically equal requests hash equally. */
