@@ -47,6 +47,13 @@ export function answeredByFallback(served: Served<unknown>): boolean {
   return first !== undefined && served.servedBy !== first;
 }
 
+/** A semantic cache lookup: the answer found, else what a fresh one is to be filed under. */
+interface SemanticLookup {
+  probe: SemanticProbe;
+  vector: Float32Array;
+  hit?: ChatCompletion;
+}
+
 export interface ModelServiceHooks {
   onCache?(status: CacheStatus): void;
   /** A cache write failed; the request itself is unaffected. */
@@ -81,17 +88,14 @@ export class ModelService {
       const hit = await this.cachedAnswer(key);
       if (hit) return this.fromCache(alias, hit, "hit");
     }
-    const meaning = await this.semanticLookup(alias, req, ctx);
+    // No await at all without a semantic cache: the default hot path stays as it was.
+    const meaning = this.semantic ? await this.semanticLookup(alias, req, ctx) : undefined;
     if (meaning?.hit) return this.fromCache(alias, meaning.hit, "semantic");
-    const remember = (answer: ChatCompletion) => {
-      if (key) this.cache!.set(key, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
-      if (meaning) this.semantic!.add(meaning.probe, meaning.vector, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
-    };
     if (key) {
       const { value, shared } = await this.coalescer.run(key, ctx.signal, async (signal) => {
         // A new object, not `{ ...ctx, signal }`: spreading then setting a key costs ~4 µs on Node 20.
         const served = await this.route(alias, req, { signal, requestId: ctx.requestId, trace: ctx.trace }, "miss");
-        remember(served.result);
+        this.remember(key, meaning, served.result);
         return served;
       });
       this.hooks.onCache?.(shared ? "coalesced" : "miss");
@@ -100,7 +104,7 @@ export class ModelService {
     const status = meaning ? "miss" : "bypass";
     this.hooks.onCache?.(status);
     const served = await this.route(alias, req, ctx, status);
-    remember(served.result);
+    this.remember(key, meaning, served.result);
     return served;
   }
 
@@ -111,16 +115,13 @@ export class ModelService {
       const hit = await this.cachedAnswer(key);
       if (hit) return { ...this.fromCache(alias, hit, "hit"), result: replay(hit) };
     }
-    const meaning = await this.semanticLookup(alias, req, ctx);
+    const meaning = this.semantic ? await this.semanticLookup(alias, req, ctx) : undefined;
     if (meaning?.hit) return { ...this.fromCache(alias, meaning.hit, "semantic"), result: replay(meaning.hit) };
     const status = key || meaning ? "miss" : "bypass";
     this.hooks.onCache?.(status);
     const served = fromRouted(await this.router.stream(alias, req, ctx), status);
     if (status === "miss") {
-      served.result = this.rememberStreamed(served.result, (answer) => {
-        if (key) this.cache!.set(key, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
-        if (meaning) this.semantic!.add(meaning.probe, meaning.vector, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
-      });
+      served.result = this.rememberStreamed(served.result, (answer) => this.remember(key, meaning, answer));
     }
     return served;
   }
@@ -157,6 +158,12 @@ export class ModelService {
     });
   }
 
+  /** Files a fresh answer in the exact and the semantic cache, whichever apply; a failed write is reported, never the request's failure. */
+  private remember(key: string | undefined, meaning: SemanticLookup | undefined, answer: ChatCompletion): void {
+    if (key) this.cache!.set(key, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
+    if (meaning) this.semantic!.add(meaning.probe, meaning.vector, answer).catch((e: unknown) => this.hooks.onCacheError?.(e));
+  }
+
   private fromCache(alias: string, answer: ChatCompletion, cache: "hit" | "semantic"): Served<ChatCompletion> {
     this.hooks.onCache?.(cache);
     return { result: answer, servedBy: alias, deployment: undefined, priceKey: undefined, attempts: [], cache };
@@ -166,7 +173,7 @@ export class ModelService {
    * The semantic cache's answer, or what the answer is to be filed under. Undefined when the
    * request is not matched by meaning; an embedding that fails is a miss, never a failed request.
    */
-  private async semanticLookup(alias: string, req: ChatRequest, ctx: ServeContext): Promise<{ probe: SemanticProbe; vector: Float32Array; hit?: ChatCompletion } | undefined> {
+  private async semanticLookup(alias: string, req: ChatRequest, ctx: ServeContext): Promise<SemanticLookup | undefined> {
     const probe = ctx.noCache ? undefined : this.semantic?.probeFor(ctx.tenant, alias, req);
     if (!probe) return undefined;
     try {

@@ -249,7 +249,11 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
     async embed(req, ctx) {
       const loaded = await loadedModel();
       // Its own context, made on first use (a chat-only deployment never pays for it); one input at a time.
-      embedding ??= loaded.model.createEmbeddingContext({ contextSize: loaded.contextSize, threads: loaded.threads });
+      if (!embedding) {
+        const made = loaded.model.createEmbeddingContext({ contextSize: loaded.contextSize, threads: loaded.threads });
+        made.catch(() => (embedding = undefined)); // the next call tries again
+        embedding = made;
+      }
       const ec = await embedding;
       const inputs = embeddingInputs(req.input);
       const run = embedQueue.then(() => embedAll(name, loaded, ec, inputs, req, ctx));
