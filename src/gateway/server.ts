@@ -22,6 +22,7 @@ import { memoryRoutes } from "./routes/memory.js";
 import { embeddingsRoute } from "./routes/embeddings.js";
 import { healthRoutes } from "./routes/health.js";
 import { anthropicError, messagesRoute } from "./routes/messages.js";
+import { responsesRoute } from "./routes/responses.js";
 import { modelsRoute } from "./routes/models.js";
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -92,6 +93,7 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   modelsRoute(app, g);
   chatCompletionsRoute(app, g);
   messagesRoute(app, g);
+  responsesRoute(app, g);
   embeddingsRoute(app, g);
   adminRoutes(app, g);
   collectionRoutes(app, g);
