@@ -1,12 +1,14 @@
 // The two other clients most applications reach an OpenAI-compatible server
 // with, unmodified, against Stratum over real HTTP: LangChain's ChatOpenAI and
-// OpenAIEmbeddings, and the Vercel AI SDK with its OpenAI-compatible provider.
+// OpenAIEmbeddings, and the Vercel AI SDK with its OpenAI-compatible provider
+// (chat completions) and its OpenAI provider (the Responses API).
 // Text, streaming, usage, tool calls, structured output and embeddings, with
 // sim-upstream behind an OpenAI-compatible provider (openai-compat.test.ts
 // does the same with the official `openai` SDK).
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
+import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { embedMany, generateObject, generateText, jsonSchema, streamText, tool } from "ai";
 import { startSim, startTestServer, simProvider, type TestServer } from "../testing/harness.js";
@@ -133,6 +135,33 @@ describe("LangChain and the Vercel AI SDK, unmodified, against Stratum", () => {
       assert.equal(r.embeddings.length, 2);
       assert.equal(r.embeddings[0]!.length, 64);
       assert.notDeepEqual(r.embeddings[0], r.embeddings[1]);
+    });
+  });
+
+  describe("Vercel AI SDK (ai + @ai-sdk/openai, which speaks the Responses API)", () => {
+    const openai = () => createOpenAI({ baseURL: `${srv.url}/v1`, apiKey: srv.adminKey });
+
+    test("generateText and streamText go through /v1/responses", async () => {
+      const r = await generateText({ model: openai()("gpt-test"), prompt: "Say something", maxRetries: 0 });
+      assert.ok(r.text.length > 0);
+      assert.ok(r.response.id.startsWith("resp_"), r.response.id);
+      assert.equal(r.usage.outputTokens, OUTPUT_TOKENS);
+      const s = streamText({ model: openai()("gpt-test"), prompt: "Stream something", maxRetries: 0 });
+      let text = "";
+      for await (const t of s.textStream) text += t;
+      assert.ok(text.length > 0);
+      assert.equal((await s.usage).outputTokens, OUTPUT_TOKENS);
+    });
+
+    test("tools through the Responses API", async () => {
+      const r = await generateText({
+        model: openai()("gpt-test"),
+        prompt: "Use get_weather for Paris",
+        tools: { get_weather: tool({ description: "Weather for a city", inputSchema: jsonSchema<{ city: string }>(WEATHER) }) },
+        maxRetries: 0,
+      });
+      assert.equal(r.toolCalls[0]?.toolName, "get_weather");
+      assert.equal(typeof (r.toolCalls[0]!.input as { city: string }).city, "string");
     });
   });
 });
