@@ -22,6 +22,20 @@ export function nextBuffered<T>(it: AsyncIterator<T, undefined>): IteratorResult
 }
 
 /**
+ * `next()` of an iterator that holds what it received: its next result at once
+ * if it has one (rejected if that is its failure), else `wait()`.
+ */
+export function nextOrWait<T>(it: BufferedAsyncIterator<T>, wait: () => Promise<IteratorResult<T, undefined>>): Promise<IteratorResult<T, undefined>> {
+  try {
+    const r = it.nextBuffered();
+    if (r) return Promise.resolve(r);
+  } catch (e) {
+    return Promise.reject(e);
+  }
+  return wait();
+}
+
+/**
  * `nextBuffered(it)` through the handlers a wrapper's `it.next().then(onResult, onError)` uses,
  * so both ways out of the wrapper map results and errors alike.
  */

@@ -5,7 +5,7 @@
 // come first, then the error; after `end()` they come, then done. A consumer
 // that stops early (`return()`) drops what is left and tells the producer
 // through `onReturn`, so it can stop producing.
-import type { BufferedAsyncIterator } from "./buffered-iterator.js";
+import { nextOrWait, type BufferedAsyncIterator } from "./buffered-iterator.js";
 
 export class PushQueue<T> implements BufferedAsyncIterator<T>, AsyncIterable<T> {
   private items: T[] = [];
@@ -53,13 +53,7 @@ export class PushQueue<T> implements BufferedAsyncIterator<T>, AsyncIterable<T> 
   }
 
   next(): Promise<IteratorResult<T, undefined>> {
-    try {
-      const r = this.nextBuffered();
-      if (r) return Promise.resolve(r);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => (this.waiting = { resolve, reject }));
+    return nextOrWait(this, () => new Promise((resolve, reject) => (this.waiting = { resolve, reject })));
   }
 
   return(): Promise<IteratorResult<T, undefined>> {

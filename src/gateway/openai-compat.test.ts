@@ -2,24 +2,17 @@
 // sim-upstream as the upstream behind an OpenAI-compatible provider.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { startSim, startTestServer, simProvider, type TestServer } from "../testing/harness.js";
+import { startSimGateway, type TestServer } from "../testing/harness.js";
 import type { SimUpstream } from "../sim/server.js";
 
 describe("OpenAI-compatible API with the official SDK", () => {
   let sim: SimUpstream;
   let srv: TestServer;
+  let close: () => Promise<void>;
   before(async () => {
-    sim = await startSim({ outputTokens: 12 });
-    srv = await startTestServer({
-      providers: { up: simProvider(sim) },
-      models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], embeddings: true }],
-      cache: { enabled: false },
-    });
+    ({ sim, srv, close } = await startSimGateway({ outputTokens: 12 }));
   });
-  after(async () => {
-    await srv.close();
-    await sim.close();
-  });
+  after(() => close());
 
   test("lists models", async () => {
     const list = await srv.client().models.list();

@@ -11,7 +11,7 @@ import { ChatOpenAI, OpenAIEmbeddings } from "@langchain/openai";
 import { createOpenAI } from "@ai-sdk/openai";
 import { createOpenAICompatible } from "@ai-sdk/openai-compatible";
 import { embedMany, generateObject, generateText, jsonSchema, streamText, tool } from "ai";
-import { startSim, startTestServer, simProvider, type TestServer } from "../testing/harness.js";
+import { startSimGateway, type TestServer } from "../testing/harness.js";
 import type { SimUpstream } from "../sim/server.js";
 
 const OUTPUT_TOKENS = 12;
@@ -25,18 +25,11 @@ const WEATHER = {
 describe("LangChain and the Vercel AI SDK, unmodified, against Stratum", () => {
   let sim: SimUpstream;
   let srv: TestServer;
+  let close: () => Promise<void>;
   before(async () => {
-    sim = await startSim({ outputTokens: OUTPUT_TOKENS });
-    srv = await startTestServer({
-      providers: { up: simProvider(sim) },
-      models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], embeddings: true }],
-      cache: { enabled: false },
-    });
+    ({ sim, srv, close } = await startSimGateway({ outputTokens: OUTPUT_TOKENS }));
   });
-  after(async () => {
-    await srv.close();
-    await sim.close();
-  });
+  after(() => close());
 
   describe("LangChain (@langchain/openai)", () => {
     const chat = () => new ChatOpenAI({ model: "gpt-test", apiKey: srv.adminKey, configuration: { baseURL: `${srv.url}/v1` }, maxRetries: 0 });

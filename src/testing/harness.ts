@@ -63,6 +63,27 @@ export async function startSim(opts: SimUpstreamOptions = {}): Promise<SimUpstre
   return startSimUpstream({ port: 0, ...opts });
 }
 
+/**
+ * sim-upstream behind Stratum as the model `gpt-test` (embeddings on, response cache off): the
+ * fixture of the client-compatibility tests.
+ */
+export async function startSimGateway(simOpts: SimUpstreamOptions = {}): Promise<{ sim: SimUpstream; srv: TestServer; close(): Promise<void> }> {
+  const sim = await startSim(simOpts);
+  const srv = await startTestServer({
+    providers: { up: simProvider(sim) },
+    models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], embeddings: true }],
+    cache: { enabled: false },
+  });
+  return {
+    sim,
+    srv,
+    async close() {
+      await srv.close();
+      await sim.close();
+    },
+  };
+}
+
 /** Config for an OpenAI-compatible provider pointing at a sim upstream. */
 export function simProvider(sim: SimUpstream) {
   return { type: "openai" as const, baseUrl: `${sim.url}/v1` };

@@ -5,7 +5,7 @@
 // Iterating to the end, or `return()`, never drops the connection: the owner
 // decides with drain() (let the tail arrive so the keep-alive connection goes
 // back to the pool) or destroy().
-import type { BufferedAsyncIterator } from "../../core/buffered-iterator.js";
+import { nextOrWait, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import type { StratumError } from "../../core/errors.js";
 import type { BodySink, CallHandle } from "./upstream-call.js";
 
@@ -56,14 +56,8 @@ export class StreamBody implements BodySink, AsyncIterableIterator<Buffer>, Buff
     this.takeWaiter()?.reject(err);
   }
 
-  next(): Promise<IteratorResult<Buffer>> {
-    try {
-      const r = this.nextBuffered();
-      if (r) return Promise.resolve(r);
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    return new Promise((resolve, reject) => (this.waiter = { resolve, reject }));
+  next(): Promise<IteratorResult<Buffer, undefined>> {
+    return nextOrWait(this, () => new Promise((resolve, reject) => (this.waiter = { resolve, reject })));
   }
 
   /** A buffer already received, the end, or the failure; undefined while waiting for the socket. */
