@@ -8,12 +8,16 @@ import {
   createRedis,
   MemoryCacheStore,
   MemoryRateLimitStore,
+  MemorySemanticCacheStore,
   RedisCacheStore,
   RedisCoalescer,
   RedisRateLimitStore,
+  RedisSemanticCacheStore,
   RedisSpendCounter,
   SqliteCacheStore,
+  SqliteSemanticCacheStore,
   type CacheStore,
+  type SemanticCacheStore,
   type RateLimitStore,
   type Redis,
   type SpendCounter,
@@ -28,6 +32,8 @@ export interface HotState {
   rateLimits: RateLimitStore;
   /** The response cache's store (undefined when the cache is off). */
   cache: CacheStore<ChatCompletion> | undefined;
+  /** The semantic cache's store (undefined unless `cache.semantic` is set and the cache is on). */
+  semanticCache: SemanticCacheStore<ChatCompletion> | undefined;
   /** Cross-replica coalescing (undefined: the model layer coalesces in process). */
   coalescer: InFlightCoalescer<Served<ChatCompletion>> | undefined;
   /** Shared daily spend (undefined: kept in process, seeded from the usage store). */
@@ -44,11 +50,14 @@ export interface HotState {
 
 export function openHotState(config: Config, storage: Storage, log: Logger): HotState {
   const c = config.cache;
+  const semantic = c.enabled ? c.semantic : undefined;
   if (c.store !== "redis") {
     const rateLimits = new MemoryRateLimitStore();
+    const sqlite = c.store === "sqlite" ? storage.sqlite : undefined;
     return {
       rateLimits,
-      cache: !c.enabled ? undefined : c.store === "sqlite" && storage.sqlite ? new SqliteCacheStore<ChatCompletion>(storage.sqlite, c.maxEntries) : new MemoryCacheStore<ChatCompletion>(c.maxEntries),
+      cache: !c.enabled ? undefined : sqlite ? new SqliteCacheStore<ChatCompletion>(sqlite, c.maxEntries) : new MemoryCacheStore<ChatCompletion>(c.maxEntries),
+      semanticCache: !semantic ? undefined : sqlite ? new SqliteSemanticCacheStore<ChatCompletion>(sqlite, semantic.maxEntries) : new MemorySemanticCacheStore<ChatCompletion>(semantic.maxEntries),
       coalescer: undefined,
       spend: undefined,
       jobs: new MemoryJobQueue(),
@@ -66,6 +75,7 @@ export function openHotState(config: Config, storage: Storage, log: Logger): Hot
   return {
     rateLimits,
     cache: c.enabled ? new RedisCacheStore<ChatCompletion>(redis, { log }) : undefined,
+    semanticCache: semantic ? new RedisSemanticCacheStore<ChatCompletion>(redis) : undefined,
     coalescer,
     spend: new RedisSpendCounter(redis),
     jobs: new RedisStreamQueue(redis, { onError: (err: unknown) => log.error({ err }, "job queue error") }),

@@ -3,7 +3,7 @@
 // uses it bare (embeddings while ingesting).
 import type { Config } from "../config/schema.js";
 import { ConfigError } from "../config/index.js";
-import { MemorySemanticCacheStore } from "../data/index.js";
+import { MemorySemanticCacheStore, type SemanticCacheStore } from "../data/index.js";
 import { createProviders, ModelService, Router, RouteTable, SemanticCache, type Attempt, type CircuitState, type InFlightCoalescer, type ModelServiceHooks, type ResponseCache, type Served } from "../models/index.js";
 import type { ChatCompletion } from "../protocol/openai.js";
 
@@ -14,6 +14,8 @@ export interface ModelLayerOptions {
   serviceHooks?: ModelServiceHooks;
   /** Cross-replica coalescing; in process by default. */
   coalescer?: InFlightCoalescer<Served<ChatCompletion>>;
+  /** Where semantic cache entries live when `cache.semantic` is set; in process by default. */
+  semanticStore?: SemanticCacheStore<ChatCompletion>;
 }
 
 export interface ModelLayer {
@@ -27,7 +29,7 @@ export function createModelLayer(config: Config, opts: ModelLayerOptions = {}): 
   const providers = createProviders(config.providers);
   const table = new RouteTable(config, providers, opts.onCircuitChange);
   const router = new Router(table, opts.onAttempt ? { onAttempt: opts.onAttempt } : {});
-  const semantic = semanticCache(config, table, router);
+  const semantic = semanticCache(config, table, router, opts.semanticStore);
   return {
     table,
     service: new ModelService(router, opts.cache, opts.serviceHooks, opts.coalescer, semantic),
@@ -38,7 +40,7 @@ export function createModelLayer(config: Config, opts: ModelLayerOptions = {}): 
 }
 
 /** The semantic cache when the config asks for one (the exact cache must be on too). */
-function semanticCache(config: Config, table: RouteTable, router: Router): SemanticCache | undefined {
+function semanticCache(config: Config, table: RouteTable, router: Router, store: SemanticCacheStore<ChatCompletion> | undefined): SemanticCache | undefined {
   const c = config.cache;
   if (!c.enabled || !c.semantic) return undefined;
   const alias = c.semantic.embeddingModel;
@@ -46,7 +48,7 @@ function semanticCache(config: Config, table: RouteTable, router: Router): Seman
     throw new ConfigError("Invalid configuration", [`cache.semantic.embeddingModel: "${alias}" is not a model alias that serves embeddings (embeddings: true)`]);
   }
   return new SemanticCache(
-    new MemorySemanticCacheStore(c.semantic.maxEntries),
+    store ?? new MemorySemanticCacheStore(c.semantic.maxEntries),
     async (text, signal) => {
       // Through the router: the embedding model's retries, breaker and fallbacks apply.
       const { result } = await router.embed(alias, { model: alias, input: text }, { signal, requestId: "semantic-cache" });

@@ -75,6 +75,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
     },
     ...(cache ? { cache } : {}),
     ...(hot.coalescer ? { coalescer: hot.coalescer } : {}),
+    ...(hot.semanticCache ? { semanticStore: hot.semanticCache } : {}),
     serviceHooks: {
       onCache: (s) => metrics.cacheLookups.inc({ result: s }),
       onCacheError: (err) => log.error({ err }, "response cache failed; serving without it"),

@@ -497,7 +497,8 @@ export const ConfigSchema = z
         /**
          * Also answer paraphrases: a request equal to an earlier one but for its last user message,
          * which means nearly the same (cosine similarity of the two embeddings at least `threshold`).
-         * Entries live in memory, per replica.
+         * Entries live where `store` puts the exact cache: memory, SQLite (survives restarts), or
+         * Redis (shared by replicas; at most 256 entries per partition, scanned per lookup).
          */
         semantic: z
           .strictObject({

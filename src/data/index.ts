@@ -6,6 +6,7 @@ export { SqliteUsageStore } from "./sqlite/usage-store.js";
 export { SqliteCacheStore } from "./sqlite/cache-store.js";
 export { MemoryCacheStore } from "./memory/cache-store.js";
 export { MemorySemanticCacheStore } from "./memory/semantic-cache-store.js";
+export { SqliteSemanticCacheStore } from "./sqlite/semantic-cache-store.js";
 export { MemoryRateLimitStore } from "./memory/rate-limit-store.js";
 export {
   createPgPool,
@@ -27,6 +28,7 @@ export {
   RedisRateLimitStore,
   RedisCacheStore,
   RedisCoalescer,
+  RedisSemanticCacheStore,
   RedisSpendCounter,
   MemorySpendCounter,
   CacheInvalidator,

@@ -2,9 +2,18 @@
 // same suite (PostgreSQL and Redis implementations join these lists).
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { MemoryCacheStore, MemoryRateLimitStore, openDatabase, SqliteCacheStore, SqliteKeyStore, SqliteUsageStore } from "./index.js";
-import type { CacheStore, KeyStore, RateLimitStore, UsageStore } from "./types.js";
-import { RedisCacheStore, RedisRateLimitStore } from "./redis/index.js";
+import {
+  MemoryCacheStore,
+  MemoryRateLimitStore,
+  MemorySemanticCacheStore,
+  openDatabase,
+  SqliteCacheStore,
+  SqliteKeyStore,
+  SqliteSemanticCacheStore,
+  SqliteUsageStore,
+} from "./index.js";
+import type { CacheStore, KeyStore, RateLimitStore, SemanticCacheStore, UsageStore } from "./types.js";
+import { RedisCacheStore, RedisRateLimitStore, RedisSemanticCacheStore } from "./redis/index.js";
 import { assertTestRedisReachable, closeTestRedis, skipRedis, testRedis } from "../testing/redis.js";
 import { PgKeyStore, PgUsageStore } from "./postgres/index.js";
 import { consumeOne, takeSlot } from "../testing/rate-limits.js";
@@ -55,6 +64,69 @@ for (const [name, make] of cacheStores) {
     });
   });
 }
+
+const semanticStores: Array<[string, () => SemanticCacheStore<string>]> = [
+  ["memory", () => new MemorySemanticCacheStore(100)],
+  ["sqlite", () => new SqliteSemanticCacheStore(openDatabase(":memory:"), 100)],
+  ...(skipRedis ? [] : [["redis", () => new RedisSemanticCacheStore<string>(testRedis())] as [string, () => SemanticCacheStore<string>]]),
+];
+const unit = (...xs: number[]) => {
+  const n = Math.hypot(...xs);
+  return Float32Array.from(xs, (x) => x / n);
+};
+
+for (const [name, make] of semanticStores) {
+  describe(`SemanticCacheStore contract: ${name}`, () => {
+    test("the most similar live entry of the partition, if similar enough; expiry; other partitions apart", async () => {
+      const s = make();
+      await s.add("t:a", unit(1, 0), "east", 60_000);
+      await s.add("t:a", unit(0, 1), "north", 60_000);
+      await s.add("t:b", unit(1, 0), "other partition", 60_000);
+      const hit = await s.nearest("t:a", unit(1, 0.1), 0.9);
+      assert.equal(hit?.value, "east");
+      assert.ok(hit!.score > 0.99 && hit!.score <= 1.0001, String(hit!.score));
+      assert.equal(await s.nearest("t:a", unit(1, 1), 0.9), undefined, "45 degrees from both: below 0.9");
+      assert.equal(await s.nearest("t:c", unit(1, 0), 0), undefined);
+      assert.equal(await s.nearest("t:a", unit(1, 0, 0), 0), undefined, "another dimension never matches");
+      await s.add("t:a", unit(-1, 0), "west", 20);
+      await new Promise((r) => setTimeout(r, 40));
+      assert.equal(await s.nearest("t:a", unit(-1, 0), 0.5), undefined, "expired");
+      assert.equal((await s.nearest("t:a", unit(0, 1), 0.9))?.value, "north");
+    });
+    test("clear by prefix leaves other tenants alone, even with LIKE wildcards in partitions", async () => {
+      const s = make();
+      await s.add("t_1:x", unit(1, 0), "one", 60_000);
+      await s.add("t%1:y", unit(1, 0), "two", 60_000);
+      await s.clear("t_1:");
+      assert.equal(await s.nearest("t_1:x", unit(1, 0), 0), undefined);
+      assert.equal((await s.nearest("t%1:y", unit(1, 0), 0))?.value, "two");
+    });
+  });
+}
+
+describe("SemanticCacheStore: bounds", () => {
+  test("memory and SQLite keep at most maxEntries, the oldest dropped first", async () => {
+    const memory = new MemorySemanticCacheStore<string>(3);
+    for (const [i, v] of ["a", "b", "c", "d"].entries()) await memory.add("t:p", unit(1, i), v, 60_000);
+    assert.equal(memory.size, 3);
+    assert.equal((await memory.nearest("t:p", unit(1, 0), 0.999))?.value, undefined, "the oldest is gone");
+    const db = openDatabase(":memory:");
+    const sqlite = new SqliteSemanticCacheStore<string>(db, 50);
+    const dir = (i: number) => unit(Math.cos((i * 2 * Math.PI) / 400), Math.sin((i * 2 * Math.PI) / 400));
+    for (let i = 0; i < 400; i++) await sqlite.add("t:p", dir(i), `v${i}`, 60_000); // sweeps every 200 writes
+    const rows = (db.prepare("SELECT COUNT(*) AS n FROM semantic_cache").get() as { n: number }).n;
+    assert.ok(rows <= 50 + 200, `${rows} rows`);
+    assert.equal((await sqlite.nearest("t:p", dir(399), 0.999999))?.value, "v399");
+    assert.equal(await sqlite.nearest("t:p", dir(0), 0.999999), undefined, "the oldest were swept");
+  });
+
+  test("Redis keeps at most maxPerPartition entries per partition, newest first", { skip: skipRedis }, async () => {
+    const s = new RedisSemanticCacheStore<string>(testRedis(), { maxPerPartition: 2 });
+    for (const [i, v] of ["a", "b", "c"].entries()) await s.add("t:r", unit(1, i * 10), v, 60_000);
+    assert.equal(await s.nearest("t:r", unit(1, 0), 0.9999), undefined, "the oldest is gone");
+    assert.equal((await s.nearest("t:r", unit(1, 20), 0.9999))?.value, "c");
+  });
+});
 
 describe("CacheStore: memory LRU bound", () => {
   test("evicts the least recently used entry past maxEntries", async () => {

@@ -1,4 +1,5 @@
 import type { SemanticCacheStore } from "../types.js";
+import { nearestOf } from "../semantic-nearest.js";
 
 interface Entry<V> {
   partition: string;
@@ -19,21 +20,10 @@ export class MemorySemanticCacheStore<V> implements SemanticCacheStore<V> {
   constructor(private readonly maxEntries = 2_000) {}
 
   async nearest(partition: string, vector: Float32Array, minScore: number): Promise<{ value: V; score: number } | undefined> {
-    const entries = this.partitions.get(partition);
-    if (!entries) return undefined;
     const now = Date.now();
-    let best: Entry<V> | undefined;
-    let bestScore = -Infinity;
-    for (const e of entries) {
-      if (e.expiresAt <= now || e.vector.length !== vector.length) continue;
-      let dot = 0;
-      for (let i = 0; i < vector.length; i++) dot += e.vector[i]! * vector[i]!;
-      if (dot > bestScore) {
-        bestScore = dot;
-        best = e;
-      }
-    }
-    return best && bestScore >= minScore ? { value: best.value, score: bestScore } : undefined;
+    const live = (this.partitions.get(partition) ?? []).filter((e) => e.expiresAt > now);
+    const best = nearestOf(live, (e) => e.vector, vector, minScore);
+    return best && { value: best.entry.value, score: best.score };
   }
 
   async add(partition: string, vector: Float32Array, value: V, ttlMs: number): Promise<void> {

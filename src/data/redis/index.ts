@@ -5,3 +5,4 @@ export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./rate-lim
 export { CacheInvalidator, DEFAULT_MAX_VALUE_BYTES, RedisCacheStore, type CacheInvalidatorOptions, type RedisCacheStoreOptions } from "./cache-store.js";
 export { MemorySpendCounter, RedisSpendCounter, type SpendCounter } from "./spend-counter.js";
 export { RedisCoalescer, type RedisCoalescerOptions } from "./coalescer.js";
+export { RedisSemanticCacheStore } from "./semantic-cache-store.js";

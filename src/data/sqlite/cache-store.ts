@@ -1,5 +1,6 @@
 import type { CacheStore } from "../types.js";
 import type { SqliteDb } from "./database.js";
+import { likePrefix } from "./like-prefix.js";
 
 /** Response cache that survives restarts. Expired rows are skipped on read and swept on write. */
 export class SqliteCacheStore<V> implements CacheStore<V> {
@@ -29,8 +30,6 @@ export class SqliteCacheStore<V> implements CacheStore<V> {
     this.delStmt.run(key);
   }
   async clear(prefix = ""): Promise<void> {
-    // Escape LIKE wildcards so a prefix is matched literally.
-    const pat = prefix.replace(/[\\%_]/g, (c) => "\\" + c) + "%";
-    this.db.prepare("DELETE FROM response_cache WHERE key LIKE ? ESCAPE '\\'").run(pat);
+    this.db.prepare("DELETE FROM response_cache WHERE key LIKE ? ESCAPE '\\'").run(likePrefix(prefix));
   }
 }

@@ -41,4 +41,17 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX response_cache_expires ON response_cache (expires_at);
     `,
   },
+  {
+    version: 2,
+    sql: `
+      CREATE TABLE semantic_cache (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        partition TEXT NOT NULL,
+        vector BLOB NOT NULL,
+        value TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+      );
+      CREATE INDEX semantic_cache_partition ON semantic_cache (partition, id);
+    `,
+  },
 ];

@@ -2,8 +2,10 @@
 // sim-upstream, whose embeddings are bags of hashed words: the same words give
 // the same vector, shared words similar ones).
 import { after, before, describe, test } from "node:test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import assert from "node:assert/strict";
-import { MemorySemanticCacheStore } from "../../data/index.js";
 import { startSim, startTestServer, simProvider, type TestServer } from "../../testing/harness.js";
 import type { SimUpstream } from "../../sim/server.js";
 
@@ -83,6 +85,37 @@ describe("semantic cache", () => {
   });
 });
 
+describe("semantic cache on SQLite (cache.store: sqlite)", () => {
+  test("entries survive a restart: a paraphrase after it is still answered from the cache", async () => {
+    const sim = await startSim({ outputTokens: 6 });
+    const config = {
+      providers: { up: simProvider(sim) },
+      models: [{ name: MODEL, deployments: [{ provider: "up" }], embeddings: true }],
+      cache: { store: "sqlite" as const, semantic: { embeddingModel: MODEL, threshold: 0.9 } },
+    };
+    const dataDir = mkdtempSync(join(tmpdir(), "stratum-semantic-"));
+    const first = await startTestServer(config, { dataDir });
+    let answer: string | null;
+    try {
+      answer = (await first.client().chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "Where is the Louvre?" }] })).choices[0]!.message.content;
+    } finally {
+      await first.close();
+    }
+    const second = await startTestServer(config, { dataDir });
+    try {
+      const before = sim.stats().chat;
+      const r = await second.client().chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "where is the louvre" }] }).withResponse();
+      assert.equal(r.response.headers.get("x-stratum-cache"), "semantic");
+      assert.equal(r.data.choices[0]!.message.content, answer);
+      assert.equal(sim.stats().chat, before);
+    } finally {
+      await second.close();
+      await sim.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("semantic cache misconfigured or failing", () => {
   test("an embedding model that is unknown or serves no embeddings fails at start, naming the field", async () => {
     await assert.rejects(startTestServer({ cache: { semantic: { embeddingModel: "nope" } } }), /cache\.semantic\.embeddingModel: "nope" is not a model alias that serves embeddings/);
@@ -111,30 +144,5 @@ describe("semantic cache misconfigured or failing", () => {
       await srv.close();
       await sim.close();
     }
-  });
-});
-
-describe("MemorySemanticCacheStore", () => {
-  const unit = (...xs: number[]) => {
-    const n = Math.hypot(...xs);
-    return Float32Array.from(xs, (x) => x / n);
-  };
-
-  test("the nearest live entry of the partition, if similar enough; bounded, oldest out first", async () => {
-    const s = new MemorySemanticCacheStore<string>(3);
-    await s.add("t:a", unit(1, 0), "east", 60_000);
-    await s.add("t:a", unit(0, 1), "north", 60_000);
-    await s.add("t:b", unit(1, 0), "other partition", 60_000);
-    assert.deepEqual(await s.nearest("t:a", unit(1, 0.1), 0.9), { value: "east", score: (await s.nearest("t:a", unit(1, 0.1), 0.9))!.score });
-    assert.equal((await s.nearest("t:a", unit(1, 1), 0.9)), undefined, "45 degrees from both: below 0.9");
-    assert.equal(await s.nearest("t:c", unit(1, 0), 0), undefined);
-    await s.add("t:a", unit(-1, 0), "west", 1); // a fourth entry: "east", the oldest, goes
-    assert.equal(s.size, 3);
-    assert.equal((await s.nearest("t:a", unit(1, 0), 0.5))?.value, undefined);
-    await new Promise((r) => setTimeout(r, 5)); // "west" expired
-    assert.equal(await s.nearest("t:a", unit(-1, 0), 0.5), undefined);
-    await s.clear("t:b");
-    assert.equal(await s.nearest("t:b", unit(1, 0), 0), undefined);
-    assert.equal(s.size, 2);
   });
 });
