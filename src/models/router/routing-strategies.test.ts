@@ -110,7 +110,8 @@ describe("routing strategies over HTTP", () => {
   let large: SimUpstream;
   let srv: TestServer;
   before(async () => {
-    [fast, slow, small, large] = await Promise.all([startSim(), startSim({ ttftMs: 40 }), startSim(), startSim()]);
+    // 250 ms apart: a gap a loaded CI machine's event-loop stalls (tens of ms) cannot hide.
+    [fast, slow, small, large] = await Promise.all([startSim(), startSim({ ttftMs: 250 }), startSim(), startSim()]);
     srv = await startTestServer({
       providers: { fast: simProvider(fast), slow: simProvider(slow), small: simProvider(small), large: simProvider(large) },
       models: [
@@ -132,16 +133,18 @@ describe("routing strategies over HTTP", () => {
     return r.response.headers.get("x-stratum-deployment");
   };
 
-  test("latency: the upstream 40 ms slower gets a small share once both are measured", async () => {
+  test("latency: once both are measured, the upstream 250 ms slower gets a small share", async () => {
     const counts = new Map<string, number>();
-    for (let i = 0; i < 60; i++) {
+    let slowEver = 0;
+    for (let i = 0; i < 40; i++) {
       const d = (await servedBy("quick", `question ${i}`, i % 2 === 1))!;
-      counts.set(d, (counts.get(d) ?? 0) + 1);
+      if (d === "quick/slow:quick") slowEver++;
+      // The first 20 are the learning phase (cold connections, first measurements); the last 20 count.
+      if (i >= 20) counts.set(d, (counts.get(d) ?? 0) + 1);
     }
     const fastCount = counts.get("quick/fast:quick") ?? 0;
-    const slowCount = counts.get("quick/slow:quick") ?? 0;
-    assert.ok(slowCount >= 1, "the slow deployment was tried (and measured)");
-    assert.ok(fastCount >= 48, `fast served ${fastCount} of 60, slow ${slowCount}`);
+    assert.ok(slowEver >= 1, "the slow deployment was tried (and measured)");
+    assert.ok(fastCount >= 16, `fast served ${fastCount} of the last 20 (slow ${counts.get("quick/slow:quick") ?? 0})`);
   });
 
   test("complexity: simple questions go to the small model, demanding ones to the large one; failover still applies", async () => {
