@@ -16,6 +16,7 @@ import {
   type ToolCall,
   type Usage,
 } from "./openai.js";
+import { ChunkMaker } from "./chunks.js";
 import { sseEvent, type SSEEvent } from "./sse.js";
 
 // ---------------------------------------------------------------- schemas
@@ -633,7 +634,7 @@ interface StreamEvent {
  * throws; a stream ending early is UpstreamProtocol.
  */
 export class AnthropicStreamTranslator {
-  private readonly created = Math.floor(Date.now() / 1000);
+  private readonly make: ChunkMaker;
   private prompt = 0;
   private completion = 0;
   private stop: string | null = null;
@@ -641,10 +642,9 @@ export class AnthropicStreamTranslator {
   /** message_stop came. */
   ended = false;
 
-  constructor(
-    private readonly id: string,
-    private readonly model: string,
-  ) {}
+  constructor(id: string, model: string) {
+    this.make = new ChunkMaker(id, model);
+  }
 
   /** The chunks `ev` gives: none, one, or (at message_stop) the finish and usage chunks. */
   event(ev: SSEEvent): ChatCompletionChunk | ChatCompletionChunk[] | undefined {
@@ -660,24 +660,24 @@ export class AnthropicStreamTranslator {
         const u = d.message?.usage;
         this.prompt = promptTokensOf(u);
         this.completion = u?.output_tokens ?? 0;
-        return this.chunk({ role: "assistant", content: "" });
+        return this.make.delta({ role: "assistant", content: "" });
       }
       case "content_block_start": {
         const b = d.content_block;
         if (b?.type === "tool_use" && typeof d.index === "number") {
           const ti = this.toolIndex.size;
           this.toolIndex.set(d.index, ti);
-          return this.chunk({ tool_calls: [{ index: ti, id: b.id ?? "", type: "function", function: { name: b.name ?? "", arguments: "" } }] });
+          return this.make.delta({ tool_calls: [{ index: ti, id: b.id ?? "", type: "function", function: { name: b.name ?? "", arguments: "" } }] });
         }
-        if (b?.type === "text" && b.text) return this.chunk({ content: b.text });
+        if (b?.type === "text" && b.text) return this.make.delta({ content: b.text });
         return undefined;
       }
       case "content_block_delta": {
         const dl = d.delta;
-        if (dl?.type === "text_delta" && dl.text) return this.chunk({ content: dl.text });
+        if (dl?.type === "text_delta" && dl.text) return this.make.delta({ content: dl.text });
         if (dl?.type === "input_json_delta" && dl.partial_json) {
           const ti = this.toolIndex.get(d.index ?? -1);
-          if (ti !== undefined) return this.chunk({ tool_calls: [{ index: ti, function: { arguments: dl.partial_json } }] });
+          if (ti !== undefined) return this.make.delta({ tool_calls: [{ index: ti, function: { arguments: dl.partial_json } }] });
         }
         return undefined;
       }
@@ -691,8 +691,8 @@ export class AnthropicStreamTranslator {
       case "message_stop":
         this.ended = true;
         return [
-          this.chunk({}, finishReasonFromAnthropic(this.stop)),
-          { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage: usageFrom(this.prompt, this.completion) },
+          this.make.delta({}, finishReasonFromAnthropic(this.stop)),
+          this.make.usage(usageFrom(this.prompt, this.completion)),
         ];
       case "error":
         throw anthropicUpstreamError(d.error);
@@ -704,9 +704,5 @@ export class AnthropicStreamTranslator {
   /** The body ended: without message_stop, the answer is cut off. */
   bodyEnded(): void {
     if (!this.ended) throw new StratumError("UpstreamProtocol", "upstream stream ended before message_stop");
-  }
-
-  private chunk(delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk {
-    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
   }
 }

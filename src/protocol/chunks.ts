@@ -1,7 +1,26 @@
 // Conversions between a whole ChatCompletion and its stream of chunks: cached
 // answers replay as streams, and streamed answers are assembled for caching
 // and metering.
-import type { ChatCompletion, ChatCompletionChunk, FinishReason, ToolCall, Usage } from "./openai.js";
+import type { ChatCompletion, ChatCompletionChunk, ChunkDelta, FinishReason, ToolCall, Usage } from "./openai.js";
+
+/** The chunks of one streamed answer: one id, creation time and model for all of them. */
+export class ChunkMaker {
+  constructor(
+    readonly id: string,
+    readonly model: string,
+    readonly created = Math.floor(Date.now() / 1000),
+  ) {}
+
+  /** A chunk of the one choice: a delta, and the finish reason on the last. */
+  delta(delta: ChunkDelta, finish: FinishReason | null = null): ChatCompletionChunk {
+    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [{ index: 0, delta, finish_reason: finish }] };
+  }
+
+  /** The usage chunk that ends a stream (`stream_options.include_usage`): no choices. */
+  usage(usage: Usage): ChatCompletionChunk {
+    return { id: this.id, object: "chat.completion.chunk", created: this.created, model: this.model, choices: [], usage };
+  }
+}
 
 /** Split text into word-sized pieces (whitespace kept with the preceding word). */
 export function splitForStreaming(text: string, maxPieces = 512): string[] {
@@ -16,22 +35,15 @@ export function splitForStreaming(text: string, maxPieces = 512): string[] {
 }
 
 export function completionToChunks(c: ChatCompletion, includeUsage: boolean): ChatCompletionChunk[] {
-  const base = { id: c.id, object: "chat.completion.chunk" as const, created: c.created, model: c.model };
+  const make = new ChunkMaker(c.id, c.model, c.created);
   const choice = c.choices[0];
-  const chunks: ChatCompletionChunk[] = [
-    { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] },
-  ];
-  for (const piece of splitForStreaming(choice?.message.content ?? "")) {
-    chunks.push({ ...base, choices: [{ index: 0, delta: { content: piece }, finish_reason: null }] });
-  }
+  const chunks: ChatCompletionChunk[] = [make.delta({ role: "assistant", content: "" })];
+  for (const piece of splitForStreaming(choice?.message.content ?? "")) chunks.push(make.delta({ content: piece }));
   choice?.message.tool_calls?.forEach((tc, index) => {
-    chunks.push({
-      ...base,
-      choices: [{ index: 0, delta: { tool_calls: [{ index, id: tc.id, type: "function", function: { name: tc.function.name, arguments: tc.function.arguments } }] }, finish_reason: null }],
-    });
+    chunks.push(make.delta({ tool_calls: [{ index, id: tc.id, type: "function", function: { name: tc.function.name, arguments: tc.function.arguments } }] }));
   });
-  chunks.push({ ...base, choices: [{ index: 0, delta: {}, finish_reason: choice?.finish_reason ?? "stop" }] });
-  if (includeUsage) chunks.push({ ...base, choices: [], usage: c.usage });
+  chunks.push(make.delta({}, choice?.finish_reason ?? "stop"));
+  if (includeUsage) chunks.push(make.usage(c.usage));
   return chunks;
 }
 

@@ -1,6 +1,7 @@
 // POST /v1/chat/completions — OpenAI Chat Completions, JSON and SSE.
 import type { FastifyInstance } from "fastify";
 import { ChatRequestSchema, type ChatCompletionChunk, type ChatRequest } from "../../protocol/openai.js";
+import { ChunkMaker } from "../../protocol/chunks.js";
 import { jsonTextOf } from "../../protocol/raw-json.js";
 import { SSE_DONE, sseData } from "../../protocol/sse.js";
 import type { GatewayContext } from "../context.js";
@@ -61,8 +62,7 @@ function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
       },
       end(usage, acc) {
         if (!includeUsage) return SSE_DONE;
-        const last: ChatCompletionChunk = { id: acc.completionId || `chatcmpl-${requestId}`, object: "chat.completion.chunk", created: Math.floor(Date.now() / 1000), model: req.model, choices: [], usage: usage() };
-        return sseData(last) + SSE_DONE;
+        return sseData(new ChunkMaker(acc.completionId || `chatcmpl-${requestId}`, req.model).usage(usage())) + SSE_DONE;
       },
       error: (err) => sseData(err.body) + SSE_DONE,
     }),

@@ -14,6 +14,7 @@ import {
   type ChatRequest,
   type FinishReason,
 } from "../../protocol/openai.js";
+import { ChunkMaker } from "../../protocol/chunks.js";
 import { countPromptTokens, countTokens } from "../tokenizer.js";
 import type { ChatProvider } from "../provider.js";
 
@@ -380,18 +381,16 @@ export function createExtractiveProvider(name: string, cfg: ExtractiveProviderCo
 
     async stream(req, ctx) {
       const a = answer(req, ctx.signal);
-      const id = `chatcmpl-extractive-${Date.now().toString(36)}${(++seq).toString(36)}`;
-      const created = Math.floor(Date.now() / 1000);
-      const base = { id, object: "chat.completion.chunk" as const, created, model: req.model };
+      const make = new ChunkMaker(`chatcmpl-extractive-${Date.now().toString(36)}${(++seq).toString(36)}`, req.model);
       const pieces = a.text.match(/\s*\S+/g) ?? [];
       async function* chunks(): AsyncGenerator<ChatCompletionChunk> {
-        yield { ...base, choices: [{ index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }] };
+        yield make.delta({ role: "assistant", content: "" });
         for (const p of pieces) {
           if (ctx.signal.aborted) throw new StratumError("UpstreamTimeout", `extractive provider "${name}": request aborted`, { cause: ctx.signal.reason });
-          yield { ...base, choices: [{ index: 0, delta: { content: p }, finish_reason: null }] };
+          yield make.delta({ content: p });
         }
-        yield { ...base, choices: [{ index: 0, delta: {}, finish_reason: a.finishReason }] };
-        yield { ...base, choices: [], usage: usage(a) };
+        yield make.delta({}, a.finishReason);
+        yield make.usage(usage(a));
       }
       return chunks();
     },

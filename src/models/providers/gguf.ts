@@ -26,6 +26,7 @@ import {
   type FinishReason,
   type Usage,
 } from "../../protocol/openai.js";
+import { ChunkMaker } from "../../protocol/chunks.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { embeddingInputs, floatsToBase64 } from "./embedding-wire.js";
 
@@ -222,23 +223,15 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
 
     async stream(req, ctx) {
       const turn = await begin(req, ctx);
-      const id = `chatcmpl-gguf-${randomUUID()}`;
-      const created = Math.floor(Date.now() / 1000);
-      const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: FinishReason | null = null): ChatCompletionChunk => ({
-        id,
-        object: "chat.completion.chunk",
-        created,
-        model: req.model,
-        choices: [{ index: 0, delta, finish_reason: finish }],
-      });
+      const make = new ChunkMaker(`chatcmpl-gguf-${randomUUID()}`, req.model);
       // A reader that stops early (the client left) stops the generation.
       const readerLeft = new AbortController();
       const out = new PushQueue<ChatCompletionChunk>(() => readerLeft.abort(new Error("the stream's reader stopped")));
-      out.push(chunk({ role: "assistant", content: "" }));
-      run(turn, req, ctx, (text) => text && out.push(chunk({ content: text })), readerLeft.signal).then(
+      out.push(make.delta({ role: "assistant", content: "" }));
+      run(turn, req, ctx, (text) => text && out.push(make.delta({ content: text })), readerLeft.signal).then(
         (r) => {
-          out.push(chunk({}, r.finish));
-          out.push({ id, object: "chat.completion.chunk", created, model: req.model, choices: [], usage: r.usage });
+          out.push(make.delta({}, r.finish));
+          out.push(make.usage(r.usage));
           out.end();
         },
         (e: unknown) => out.fail(e),

@@ -13,12 +13,14 @@ import {
   type ChatCompletion,
   type ChatCompletionChunk,
   type ChatRequest,
+  type ChunkDelta,
   type EmbeddingRequest,
   type EmbeddingResponse,
   type FinishReason,
   type Tool,
   type ToolCall,
 } from "../../protocol/openai.js";
+import { ChunkMaker } from "../../protocol/chunks.js";
 import { countPromptTokens, countTokens } from "../tokenizer.js";
 import { embeddingInputs, floatsToBase64 } from "./embedding-wire.js";
 import type { CallContext, ChatProvider } from "../provider.js";
@@ -486,15 +488,8 @@ async function* simChunks(
   cfg: Pick<SimProviderConfig, "ttftMs" | "tokensPerSecond">,
   signal: AbortSignal,
 ): AsyncGenerator<ChatCompletionChunk> {
-  const id = simId("chatcmpl-sim-");
-  const created = Math.floor(Date.now() / 1000);
-  const chunk = (delta: ChatCompletionChunk["choices"][number]["delta"], finish: FinishReason | null = null): ChatCompletionChunk => ({
-    id,
-    object: "chat.completion.chunk",
-    created,
-    model,
-    choices: [{ index: 0, delta, finish_reason: finish }],
-  });
+  const make = new ChunkMaker(simId("chatcmpl-sim-"), model);
+  const chunk = (delta: ChunkDelta, finish?: FinishReason) => make.delta(delta, finish);
 
   if (cfg.ttftMs > 0) await abortableSleep(cfg.ttftMs, signal);
   else if (signal.aborted) throw abortError(signal);
@@ -516,12 +511,5 @@ async function* simChunks(
   }
   if (signal.aborted) throw abortError(signal);
   yield chunk({}, plan.finishReason);
-  yield {
-    id,
-    object: "chat.completion.chunk",
-    created,
-    model,
-    choices: [],
-    usage: { prompt_tokens: plan.promptTokens, completion_tokens: plan.completionTokens, total_tokens: plan.promptTokens + plan.completionTokens },
-  };
+  yield make.usage({ prompt_tokens: plan.promptTokens, completion_tokens: plan.completionTokens, total_tokens: plan.promptTokens + plan.completionTokens });
 }
