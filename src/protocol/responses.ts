@@ -198,10 +198,14 @@ export function chatCompletionToResponse(c: ChatCompletion, req: ResponsesReques
   const truncated = choice?.finish_reason === "length";
   const text = choice?.message.content;
   if (text || !choice?.message.tool_calls?.length) {
-    output.push({ type: "message", id: newId("msg"), status: truncated ? "incomplete" : "completed", role: "assistant", content: [{ type: "output_text", text: text ?? "", annotations: [] }] });
+    output.push(messageItem(text ?? "", truncated ? "incomplete" : "completed"));
   }
   for (const call of choice?.message.tool_calls ?? []) output.push(functionCall(call, "completed"));
   return responseObject(newId("resp"), c.created, req, output, { status: truncated ? "incomplete" : "completed", truncated, usage: c.usage });
+}
+
+function messageItem(text: string, status: MessageOutput["status"]): MessageOutput {
+  return { type: "message", id: newId("msg"), status, role: "assistant", content: [{ type: "output_text", text, annotations: [] }] };
 }
 
 function functionCall(call: Pick<ToolCall, "id"> & { function: { name: string; arguments: string } }, status: FunctionCallOutput["status"]): FunctionCallOutput {
@@ -267,7 +271,7 @@ export class ResponsesStreamEncoder {
     if (choice.finish_reason === "length") this.truncated = true;
     const text = choice.delta.content;
     if (text) {
-      if (this.open?.item.type !== "message") out += this.openItem({ type: "message", id: newId("msg"), status: "in_progress", role: "assistant", content: [{ type: "output_text", text: "", annotations: [] }] });
+      if (this.open?.item.type !== "message") out += this.openItem(messageItem("", "in_progress"));
       const item = this.open!.item as MessageOutput;
       item.content[0]!.text += text;
       out += this.event("response.output_text.delta", { item_id: item.id, output_index: this.open!.index, content_index: 0, delta: text });
@@ -289,7 +293,7 @@ export class ResponsesStreamEncoder {
   /** Closes what is open and completes the response with its usage. */
   end(usage: Usage): string {
     let out = this.startIfNeeded();
-    if (!this.output.length) out += this.openItem({ type: "message", id: newId("msg"), status: "in_progress", role: "assistant", content: [{ type: "output_text", text: "", annotations: [] }] });
+    if (!this.output.length) out += this.openItem(messageItem("", "in_progress"));
     out += this.closeOpen();
     const status = this.truncated ? "incomplete" : "completed";
     const response = responseObject(this.id, this.createdAt, this.req, this.output, { status, truncated: this.truncated, usage });

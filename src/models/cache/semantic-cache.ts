@@ -6,6 +6,7 @@
 // entry's partition, so a different prompt or conversation never shares
 // answers. Requests with tools are never matched: a tool call's arguments
 // depend on the exact words.
+import { unitVector } from "../../core/unit-vector.js";
 import type { SemanticCacheStore } from "../../data/types.js";
 import { contentText, type ChatCompletion, type ChatRequest } from "../../protocol/openai.js";
 import { requestHash } from "./response-cache.js";
@@ -47,12 +48,7 @@ export class SemanticCache {
 
   /** The probe's text as a unit vector. */
   async vectorOf(probe: SemanticProbe, signal: AbortSignal): Promise<Float32Array> {
-    const v = Float32Array.from(await this.embed(probe.text, signal));
-    let norm = 0;
-    for (const x of v) norm += x * x;
-    norm = Math.sqrt(norm) || 1;
-    for (let i = 0; i < v.length; i++) v[i]! /= norm;
-    return v;
+    return unitVector(await this.embed(probe.text, signal));
   }
 
   async nearest(probe: SemanticProbe, vector: Float32Array): Promise<ChatCompletion | undefined> {

@@ -8,13 +8,13 @@
 // of the tokens it evaluated and sampled. Embeddings (for an alias with
 // `embeddings: true`) come from a second context, made on first use.
 import { randomUUID } from "node:crypto";
-import { closeSync, existsSync, openSync, readSync } from "node:fs";
-import { availableParallelism } from "node:os";
+import { existsSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
 import { ConfigError } from "../../config/index.js";
 import type { GgufProviderConfig } from "../../config/schema.js";
 import { StratumError } from "../../core/errors.js";
 import { PushQueue } from "../../core/push-queue.js";
+import { unitVector } from "../../core/unit-vector.js";
 import {
   contentText,
   maxOutputTokens,
@@ -29,57 +29,21 @@ import {
 import { ChunkMaker } from "../../protocol/chunks.js";
 import type { CallContext, ChatProvider } from "../provider.js";
 import { embeddingInputs, floatsToBase64 } from "./embedding-wire.js";
-
-const PACKAGE = "node-llama-cpp";
+import {
+  ggufHeader,
+  loadGguf,
+  PACKAGE,
+  packageInstalled,
+  type EmbeddingContext,
+  type HistoryItem,
+  type LlamaChat,
+  type Loaded,
+  type PackageCheck,
+  type Sequence,
+} from "./gguf-binding.js";
+import { SequenceSlots } from "./sequence-slots.js";
 /** llama.cpp's server default; OpenAI's 1.0 is too random for most small local models. */
 const DEFAULT_TEMPERATURE = 0.8;
-
-// The part of node-llama-cpp used here, typed locally: the package (and so its types) may be absent.
-interface NodeLlamaCpp {
-  getLlama(opts: { gpu: GgufProviderConfig["gpu"]; build: "never"; logLevel: "error"; progressLogs: false }): Promise<Llama>;
-  LlamaChat: new (opts: { contextSequence: Sequence; autoDisposeSequence: false }) => LlamaChat;
-}
-interface Llama {
-  loadModel(opts: { modelPath: string }): Promise<Model>;
-  dispose(): Promise<void>;
-}
-interface Model {
-  readonly trainContextSize: number;
-  readonly tokenizer: unknown;
-  tokenize(text: string): unknown[];
-  createContext(opts: { contextSize: number; sequences: number; threads: number }): Promise<Context>;
-  createEmbeddingContext(opts: { contextSize: number; threads: number }): Promise<EmbeddingContext>;
-  dispose(): Promise<void>;
-}
-interface Context {
-  getSequence(): Sequence;
-  dispose(): Promise<void>;
-}
-interface EmbeddingContext {
-  getEmbeddingFor(input: string | readonly number[]): Promise<{ readonly vector: readonly number[] }>;
-  dispose(): Promise<void>;
-}
-interface Sequence {
-  readonly tokenMeter: { readonly usedInputTokens: number; readonly usedOutputTokens: number };
-  clearHistory(): Promise<void>;
-}
-type HistoryItem = { type: "system"; text: string } | { type: "user"; text: string } | { type: "model"; response: string[] };
-interface LlamaChat {
-  readonly chatWrapper: { generateContextState(o: { chatHistory: HistoryItem[] }): { contextText: { tokenize(tokenizer: unknown): unknown[] } } };
-  generateResponse(
-    history: HistoryItem[],
-    opts: {
-      maxTokens: number;
-      temperature: number;
-      topP?: number;
-      seed?: number;
-      customStopTriggers?: string[];
-      signal: AbortSignal;
-      onTextChunk(text: string): void;
-    },
-  ): Promise<{ response: string; metadata: { stopReason: string } }>;
-  dispose(opts: { disposeSequence: false }): void;
-}
 
 /** One request's hold on a sequence. */
 interface Turn {
@@ -96,28 +60,6 @@ interface Generated {
   usage: Usage;
 }
 
-interface Loaded {
-  llama: Llama;
-  model: Model;
-  context: Context;
-  contextSize: number;
-  threads: number;
-  LlamaChat: NodeLlamaCpp["LlamaChat"];
-}
-
-/**
- * Whether node-llama-cpp can be imported from here. A function so tests can
- * check the message a missing package gives without uninstalling it.
- */
-export type PackageCheck = () => boolean;
-const packageInstalled: PackageCheck = () => {
-  try {
-    import.meta.resolve(PACKAGE);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPackage: PackageCheck = packageInstalled): ChatProvider {
   const modelPath = resolvePath(cfg.modelPath);
@@ -131,7 +73,7 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
     ]);
   }
 
-  const loading = load(cfg, modelPath);
+  const loading = loadGguf(cfg, modelPath);
   loading.catch(() => {}); // reported to every call that waits for it
   const loadedModel = () =>
     loading.catch((e: unknown) => {
@@ -139,7 +81,10 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
     });
   let embedding: Promise<EmbeddingContext> | undefined;
   let embedQueue: Promise<unknown> = Promise.resolve();
-  const slots = new SequenceSlots(loading.then((l) => Array.from({ length: cfg.parallel }, () => l.context.getSequence())));
+  const slots = new SequenceSlots<Sequence>(
+    loading.then((l) => Array.from({ length: cfg.parallel }, () => l.context.getSequence())),
+    abortedError,
+  );
 
   /**
    * Everything before the first byte (failover still possible): the request is servable, the model
@@ -265,20 +210,6 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
   };
 }
 
-async function load(cfg: GgufProviderConfig, modelPath: string): Promise<Loaded> {
-  const specifier = PACKAGE; // a variable: the package's types are not needed (nor maybe present) at build time
-  const mod = (await import(specifier)) as NodeLlamaCpp;
-  // build "never": a missing prebuilt binary is an error here, not a download and a compile.
-  const llama = await mod.getLlama({ gpu: cfg.gpu, build: "never", logLevel: "error", progressLogs: false });
-  const model = await llama.loadModel({ modelPath });
-  const contextSize = Math.min(cfg.contextSize, model.trainContextSize);
-  // One core is left to the event loop: llama.cpp's worker threads spin while they wait, and on a
-  // 2-core machine two of them made a tiny model 100x slower (170 ms a token instead of 1).
-  const threads = cfg.threads ?? Math.max(1, availableParallelism() - 1);
-  const context = await model.createContext({ contextSize, sequences: cfg.parallel, threads });
-  return { llama, model, context, contextSize, threads, LlamaChat: mod.LlamaChat };
-}
-
 /** OpenAI's embeddings response: unit vectors (as OpenAI's and llama.cpp's server's are), usage in tokens. */
 async function embedAll(name: string, loaded: Loaded, ec: EmbeddingContext, inputs: Array<string | number[]>, req: EmbeddingRequest, ctx: CallContext): Promise<EmbeddingResponse> {
   let tokens = 0;
@@ -290,7 +221,7 @@ async function embedAll(name: string, loaded: Loaded, ec: EmbeddingContext, inpu
       throw new StratumError("InvalidRequest", `Input ${index} is ${n} tokens; gguf provider "${name}"'s context holds ${loaded.contextSize}.`, { param: "input", code: "context_length_exceeded" });
     }
     tokens += n;
-    const vec = unit((await ec.getEmbeddingFor(input)).vector);
+    const vec = Array.from(unitVector((await ec.getEmbeddingFor(input)).vector));
     if (req.dimensions !== undefined && req.dimensions !== vec.length) {
       throw new StratumError("InvalidRequest", `gguf provider "${name}"'s model makes ${vec.length}-dimensional embeddings; dimensions ${req.dimensions} cannot be served.`, { param: "dimensions" });
     }
@@ -299,54 +230,6 @@ async function embedAll(name: string, loaded: Loaded, ec: EmbeddingContext, inpu
   return { object: "list", data, model: req.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };
 }
 
-function unit(v: readonly number[]): number[] {
-  let norm = 0;
-  for (const x of v) norm += x * x;
-  norm = Math.sqrt(norm) || 1;
-  return Array.from(v, (x) => x / norm);
-}
-
-/** Free sequences of the context, and the requests waiting for one, in order. */
-class SequenceSlots {
-  private free: Sequence[] | undefined;
-  private readonly waiters: Array<{ take(s: Sequence): void; ctx: CallContext }> = [];
-
-  constructor(created: Promise<Sequence[]>) {
-    created.then(
-      (seqs) => {
-        this.free = [];
-        for (const s of seqs) this.release(s);
-      },
-      () => {}, // begin() reports the load failure before it asks for a slot
-    );
-  }
-
-  acquire(ctx: CallContext): Promise<Sequence> {
-    const s = this.free?.pop();
-    if (s) return Promise.resolve(s);
-    return new Promise((resolve, reject) => {
-      const w = {
-        ctx,
-        take: (seq: Sequence) => {
-          stop();
-          resolve(seq);
-        },
-      };
-      const stop = ctx.onAbort((why) => {
-        const i = this.waiters.indexOf(w);
-        if (i >= 0) this.waiters.splice(i, 1);
-        reject(abortedError(why));
-      });
-      this.waiters.push(w);
-    });
-  }
-
-  release(s: Sequence): void {
-    const next = this.waiters.shift();
-    if (next) next.take(s);
-    else this.free?.push(s);
-  }
-}
 
 /** Requests the provider cannot serve faithfully are refused, not half-served. */
 function refuseUnsupported(name: string, req: ChatRequest): void {
@@ -376,20 +259,6 @@ function generationError(name: string, e: unknown, ctx: CallContext): StratumErr
   if (e instanceof StratumError) return e;
   if (ctx.signal.aborted) return abortedError(ctx.signal.reason);
   return new StratumError("UpstreamError", `gguf provider "${name}": generation failed: ${messageOf(e)}`, { cause: e });
-}
-
-/** Why the file is not a GGUF model llama.cpp reads (undefined when its header is fine). */
-function ggufHeader(path: string): string | undefined {
-  const b = Buffer.alloc(8);
-  const fd = openSync(path, "r");
-  try {
-    if (readSync(fd, b, 0, 8, 0) < 8) return "is too short to be a GGUF model";
-  } finally {
-    closeSync(fd);
-  }
-  if (b.toString("latin1", 0, 4) !== "GGUF") return "is not a GGUF model (it does not start with GGUF)";
-  const version = b.readUInt32LE(4);
-  return version === 2 || version === 3 ? undefined : `has GGUF version ${version}; llama.cpp reads versions 2 and 3`;
 }
 
 const messageOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
