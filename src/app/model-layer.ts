@@ -3,7 +3,7 @@
 // uses it bare (embeddings while ingesting).
 import type { Config } from "../config/schema.js";
 import { ConfigError } from "../config/index.js";
-import { MemorySemanticCacheStore, type SemanticCacheStore } from "../data/index.js";
+import type { SemanticCacheStore } from "../data/index.js";
 import { createProviders, ModelService, Router, RouteTable, SemanticCache, type Attempt, type CircuitState, type InFlightCoalescer, type ModelServiceHooks, type ResponseCache, type Served } from "../models/index.js";
 import type { ChatCompletion } from "../protocol/openai.js";
 
@@ -14,7 +14,7 @@ export interface ModelLayerOptions {
   serviceHooks?: ModelServiceHooks;
   /** Cross-replica coalescing; in process by default. */
   coalescer?: InFlightCoalescer<Served<ChatCompletion>>;
-  /** Where semantic cache entries live when `cache.semantic` is set; in process by default. */
+  /** The semantic cache's store: hot state makes one when `cache.semantic` is set and the cache is on; without it there is no semantic cache (the CLI's embedding-only use). */
   semanticStore?: SemanticCacheStore<ChatCompletion>;
 }
 
@@ -39,16 +39,16 @@ export function createModelLayer(config: Config, opts: ModelLayerOptions = {}): 
   };
 }
 
-/** The semantic cache when the config asks for one (the exact cache must be on too). */
+/** The semantic cache over `store`, its embedding model checked. */
 function semanticCache(config: Config, table: RouteTable, router: Router, store: SemanticCacheStore<ChatCompletion> | undefined): SemanticCache | undefined {
   const c = config.cache;
-  if (!c.enabled || !c.semantic) return undefined;
+  if (!store || !c.semantic) return undefined;
   const alias = c.semantic.embeddingModel;
   if (!table.has(alias) || !table.servesEmbeddings(alias)) {
     throw new ConfigError("Invalid configuration", [`cache.semantic.embeddingModel: "${alias}" is not a model alias that serves embeddings (embeddings: true)`]);
   }
   return new SemanticCache(
-    store ?? new MemorySemanticCacheStore(c.semantic.maxEntries),
+    store,
     async (text, signal) => {
       // Through the router: the embedding model's retries, breaker and fallbacks apply.
       const { result } = await router.embed(alias, { model: alias, input: text }, { signal, requestId: "semantic-cache" });

@@ -22,6 +22,15 @@ const WEATHER = {
   additionalProperties: false,
 } as const;
 
+/** The AI SDK asked a question that names its one tool, get_weather. */
+const askForWeather = (model: Parameters<typeof generateText>[0]["model"]) =>
+  generateText({
+    model,
+    prompt: "Use get_weather for Paris",
+    tools: { get_weather: tool({ description: "Weather for a city", inputSchema: jsonSchema<{ city: string }>(WEATHER) }) },
+    maxRetries: 0,
+  });
+
 describe("LangChain and the Vercel AI SDK, unmodified, against Stratum", () => {
   let sim: SimUpstream;
   let srv: TestServer;
@@ -107,12 +116,7 @@ describe("LangChain and the Vercel AI SDK, unmodified, against Stratum", () => {
     });
 
     test("tools: the call comes back with its parsed input", async () => {
-      const r = await generateText({
-        model: stratum()("gpt-test"),
-        prompt: "Use get_weather for Paris",
-        tools: { get_weather: tool({ description: "Weather for a city", inputSchema: jsonSchema<{ city: string }>(WEATHER) }) },
-        maxRetries: 0,
-      });
+      const r = await askForWeather(stratum()("gpt-test"));
       assert.equal(r.toolCalls.length, 1);
       assert.equal(r.toolCalls[0]!.toolName, "get_weather");
       assert.equal(typeof (r.toolCalls[0]!.input as { city: string }).city, "string");
@@ -147,12 +151,7 @@ describe("LangChain and the Vercel AI SDK, unmodified, against Stratum", () => {
     });
 
     test("tools through the Responses API", async () => {
-      const r = await generateText({
-        model: openai()("gpt-test"),
-        prompt: "Use get_weather for Paris",
-        tools: { get_weather: tool({ description: "Weather for a city", inputSchema: jsonSchema<{ city: string }>(WEATHER) }) },
-        maxRetries: 0,
-      });
+      const r = await askForWeather(openai()("gpt-test"));
       assert.equal(r.toolCalls[0]?.toolName, "get_weather");
       assert.equal(typeof (r.toolCalls[0]!.input as { city: string }).city, "string");
     });
