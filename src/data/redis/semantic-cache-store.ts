@@ -1,8 +1,8 @@
 // Semantic cache entries shared by replicas: one Redis list per partition,
 // newest first, capped (LTRIM), expiring with its longest-lived entry (each
-// entry also carries its own expiry, checked on read). A
-// lookup reads the partition's list and scans it here (plain Redis has no
-// vector search), so the cap bounds what one lookup transfers.
+// entry also carries its own expiry, checked on read). A lookup reads the
+// partition's list and scans it here (plain Redis has no vector search), so
+// the cap bounds what one lookup transfers.
 import type { Redis } from "ioredis";
 import type { SemanticCacheStore } from "../types.js";
 import { nearestOf } from "../semantic-nearest.js";
