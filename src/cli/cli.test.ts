@@ -76,7 +76,7 @@ describe("stratum CLI", { concurrency: true }, () => {
     });
 
     test("create --json prints a key that works at once; list --json hides key and hash; revoke stops it within the cache TTL", async () => {
-      const created = await stratum(["keys", "create", "--tenant", "acme", "--name", "ci", "--rpm", "5", "--json"], env);
+      const created = await stratum(["keys", "create", "--tenant", "acme", "--name", "ci", "--rpm", "5", "--monthly-budget", "12.5", "--json"], env);
       assert.equal(created.code, 0, created.stderr);
       const rec = JSON.parse(created.stdout) as Json;
       assert.match(rec.key, /^sk-stratum-[A-Za-z0-9_-]{20,}$/);
@@ -85,6 +85,7 @@ describe("stratum CLI", { concurrency: true }, () => {
       assert.equal(rec.name, "ci");
       assert.equal(rec.role, "user");
       assert.equal(rec.limits.requestsPerMinute, 5);
+      assert.equal(rec.limits.monthlyBudgetUsd, 12.5);
 
       // The running server accepts the key immediately, with the limits set by the CLI.
       const body = { model: "sim", messages: [{ role: "user", content: "hi" }] };
@@ -173,12 +174,13 @@ describe("stratum CLI", { concurrency: true }, () => {
     });
     after(() => rmSync(dataDir, { recursive: true, force: true }));
 
-    test("unknown id, missing --tenant, invalid --rpm: non-zero exit and a clear message", async () => {
+    test("unknown id, missing --tenant, invalid --rpm or --monthly-budget: non-zero exit and a clear message", async () => {
       const env = { STRATUM_DATA_DIR: dataDir };
-      const [unknown, noTenant, badRpm] = await Promise.all([
+      const [unknown, noTenant, badRpm, badBudget] = await Promise.all([
         stratum(["keys", "revoke", "key_nope"], env),
         stratum(["keys", "create", "--json"], env),
         stratum(["keys", "create", "--tenant", "acme", "--rpm", "abc", "--json"], env),
+        stratum(["keys", "create", "--tenant", "acme", "--monthly-budget", "-3", "--json"], env),
       ]);
       assert.notEqual(unknown.code, 0);
       assert.match(unknown.stderr, /no active key with id key_nope/);
@@ -192,6 +194,10 @@ describe("stratum CLI", { concurrency: true }, () => {
       assert.match(badRpm.stderr, /--rpm/);
       assert.match(badRpm.stderr, /abc/);
       assert.equal(badRpm.stdout, "", "no key was created");
+
+      assert.notEqual(badBudget.code, 0);
+      assert.match(badBudget.stderr, /--monthly-budget must be a non-negative number, got "-3"/);
+      assert.equal(badBudget.stdout, "");
     });
   });
 

@@ -25,6 +25,14 @@ function positiveInt(flag: string) {
   };
 }
 
+function usd(flag: string) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number, got "${v}"`);
+    return n;
+  };
+}
+
 export function registerKeysCommand(program: Command): void {
   const keys = program.command("keys").description("manage API keys (hashed at rest; each belongs to a tenant)");
   keys
@@ -35,20 +43,17 @@ export function registerKeysCommand(program: Command): void {
     .option("--rpm <n>", "requests per minute", positiveInt("--rpm"))
     .option("--tpm <n>", "tokens per minute", positiveInt("--tpm"))
     .option("--concurrent <n>", "concurrent requests", positiveInt("--concurrent"))
-    .option("--daily-budget <usd>", "cost cap in USD per UTC day", (v: string) => {
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0) throw new Error(`--daily-budget must be a non-negative number, got "${v}"`);
-      return n;
-    })
+    .option("--daily-budget <usd>", "cost cap in USD per UTC day", usd("--daily-budget"))
+    .option("--monthly-budget <usd>", "cost cap in USD per UTC calendar month", usd("--monthly-budget"))
     .option("-c, --config <file>", "config file")
     .option("--json", "print JSON")
-    .action(async (o: { tenant: string; name?: string; admin?: boolean; rpm?: number; tpm?: number; concurrent?: number; dailyBudget?: number; config?: string; json?: boolean }) => {
+    .action(async (o: { tenant: string; name?: string; admin?: boolean; rpm?: number; tpm?: number; concurrent?: number; dailyBudget?: number; monthlyBudget?: number; config?: string; json?: boolean }) => {
       await withKeys(o, async (svc) => {
         const { key, record } = await svc.create({
           tenant: o.tenant,
           name: o.name,
           role: o.admin ? "admin" : "user",
-          limits: { requestsPerMinute: o.rpm, tokensPerMinute: o.tpm, concurrent: o.concurrent, dailyBudgetUsd: o.dailyBudget },
+          limits: { requestsPerMinute: o.rpm, tokensPerMinute: o.tpm, concurrent: o.concurrent, dailyBudgetUsd: o.dailyBudget, monthlyBudgetUsd: o.monthlyBudget },
         });
         if (o.json) process.stdout.write(JSON.stringify({ ...publicKeyView(record), key }) + "\n");
         else process.stdout.write(`created ${record.id} for tenant ${record.tenant}\n${key}\n(the key is shown once; only its hash is stored)\n`);

@@ -180,6 +180,8 @@ describe("config loading", () => {
     );
     throwsConfig(() => parseConfig({ budgets: { onExceeded: "downgrade" } }), "budgets.downgradeTo");
     throwsConfig(() => parseConfig({ budgets: { onExceeded: "downgrade", downgradeTo: "nowhere" } }), "budgets.downgradeTo", "nowhere");
+    throwsConfig(() => parseConfig({ budgets: { tenants: { acme: { monthlyUsd: -1 } } } }), "budgets.tenants.acme.monthlyUsd");
+    throwsConfig(() => parseConfig({ budgets: { perTenant: { weeklyUsd: 5 } } }), "budgets.perTenant", "weeklyUsd");
     throwsConfig(() => parseConfig({ server: { port: "8080" } }), "server.port");
     throwsConfig(() => parseConfig({ server: { port: 70000 } }), "server.port");
     throwsConfig(() => parseConfig({ cache: { enabled: "yes" } }), "cache.enabled");

@@ -173,9 +173,23 @@ export const LimitsSchema = z.strictObject({
 });
 export type Limits = z.infer<typeof LimitsSchema>;
 
-export const BudgetSchema = z.strictObject({
-  /** USD per key per UTC day. */
+const BudgetCapsSchema = z.strictObject({
+  /** USD per UTC day. */
   dailyUsd: z.number().nonnegative().optional(),
+  /** USD per UTC calendar month. */
+  monthlyUsd: z.number().nonnegative().optional(),
+});
+export type BudgetCaps = z.infer<typeof BudgetCapsSchema>;
+
+export const BudgetSchema = z.strictObject({
+  /** USD per key per UTC day (a key's own `dailyBudgetUsd` wins). */
+  dailyUsd: z.number().nonnegative().optional(),
+  /** USD per key per UTC calendar month (a key's own `monthlyBudgetUsd` wins). */
+  monthlyUsd: z.number().nonnegative().optional(),
+  /** Caps on the spend of all keys of a tenant together, for every tenant without its own entry in `tenants`. */
+  perTenant: BudgetCapsSchema.optional(),
+  /** Caps per named tenant; a field left out falls back to `perTenant`. */
+  tenants: z.record(z.string().min(1).max(64), BudgetCapsSchema).default({}),
   onExceeded: z.enum(["block", "downgrade"]).default("block"),
   /** The alias used instead when downgrading. */
   downgradeTo: z.string().optional(),

@@ -30,8 +30,8 @@ export {
   RedisCoalescer,
   RedisSemanticCacheStore,
   RedisSpendCounter,
-  MemorySpendCounter,
   CacheInvalidator,
   type Redis,
   type SpendCounter,
+  type SpendCounterId,
 } from "./redis/index.js";

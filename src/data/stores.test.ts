@@ -175,12 +175,15 @@ for (const [name, make] of usageStores) {
   describe(`UsageStore contract: ${name}`, () => {
     test("append in batches, cost since a time, summary", async () => {
       const s = await make();
-      const rec = (at: number, keyId: string, costUsd: number) => ({
-        requestId: `r${at}`, at, keyId, tenant: "t", user: null, model: "m", deployment: "d", promptTokens: 10, completionTokens: 5, costUsd, status: 200, cached: false, stream: false, latencyMs: 1,
+      const rec = (at: number, keyId: string, costUsd: number, tenant = "t") => ({
+        requestId: `r${at}`, at, keyId, tenant, user: null, model: "m", deployment: "d", promptTokens: 10, completionTokens: 5, costUsd, status: 200, cached: false, stream: false, latencyMs: 1,
       });
-      await s.append([rec(100, "k", 0.5), rec(200, "k", 0.25), rec(300, "other", 9)]);
-      assert.equal(await s.costSince("k", 0), 0.75);
-      assert.equal(await s.costSince("k", 150), 0.25);
+      await s.append([rec(100, "k", 0.5), rec(200, "k", 0.25), rec(300, "other", 9), rec(400, "k3", 2, "u")]);
+      assert.equal(await s.costSince({ kind: "key", id: "k" }, 0), 0.75);
+      assert.equal(await s.costSince({ kind: "key", id: "k" }, 150), 0.25);
+      assert.equal(await s.costSince({ kind: "tenant", id: "t" }, 0), 9.75, "every key of the tenant");
+      assert.equal(await s.costSince({ kind: "tenant", id: "t" }, 250), 9);
+      assert.equal(await s.costSince({ kind: "tenant", id: "k" }, 0), 0, "a key id is not a tenant");
       const sum = await s.summary({ since: 0 });
       const k = sum.find((r) => r.keyId === "k")!;
       assert.equal(k.requests, 2);

@@ -10,6 +10,8 @@ export interface ApiKeyLimits {
   concurrent?: number;
   /** USD per UTC day. */
   dailyBudgetUsd?: number;
+  /** USD per UTC calendar month. */
+  monthlyBudgetUsd?: number;
 }
 
 export interface ApiKeyRecord {
@@ -53,11 +55,17 @@ export interface UsageRecord {
   latencyMs: number;
 }
 
+/** Whose spend a budget caps: one API key, or every key of a tenant. */
+export interface SpendSubject {
+  kind: "key" | "tenant";
+  id: string;
+}
+
 export interface UsageStore {
   /** Append records (called in batches, off the request path). */
   append(records: readonly UsageRecord[]): Promise<void>;
-  /** Total cost of a key since a time (ms epoch). */
-  costSince(keyId: string, since: number): Promise<number>;
+  /** Total cost of a key's or a tenant's requests since a time (ms epoch). */
+  costSince(subject: SpendSubject, since: number): Promise<number>;
   /** Aggregates for reports. */
   summary(filter: { since: number; tenant?: string }): Promise<Array<{ keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number }>>;
 }

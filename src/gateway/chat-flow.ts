@@ -9,7 +9,8 @@ import { answeredByFallback, servedFromCache, type Served } from "../models/inde
 import type { Usage } from "../protocol/openai.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { PriceTable } from "../ops/pricing.js";
-import { utcDayStart, type UsageRecorder } from "../ops/usage-recorder.js";
+import type { UsageRecorder } from "../ops/usage-recorder.js";
+import { Budgets } from "./budgets.js";
 import type { Admission, LimitScope, RateLimiter } from "./limits/rate-limiter.js";
 
 /** What admission needs to know about a request, whatever its API. */
@@ -60,7 +61,10 @@ export interface Outcome {
 }
 
 export class ChatFlow {
-  constructor(private readonly d: ChatFlowDeps) {}
+  readonly budgets: Budgets;
+  constructor(private readonly d: ChatFlowDeps) {
+    this.budgets = new Budgets(d.budgets, d.usage, d.metrics);
+  }
 
   /** `span`: the request's root span, which account() ends. */
   async admit(key: ApiKeyRecord, req: AdmitRequest, requestId: string, span?: Span): Promise<Ticket> {
@@ -68,23 +72,10 @@ export class ChatFlow {
     if (!this.d.models.hasModel(requested)) {
       throw new StratumError("NotFound", `The model \`${requested}\` does not exist or you do not have access to it.`, { code: "model_not_found", param: "model" });
     }
-    let alias = requested;
-    let downgraded = false;
-    const budget = key.limits.dailyBudgetUsd ?? this.d.budgets.dailyUsd;
-    if (budget !== undefined) {
-      const spent = await this.d.usage.spentToday(key.id);
-      if (spent >= budget) {
-        if (this.d.budgets.onExceeded === "downgrade" && this.d.budgets.downgradeTo) {
-          alias = this.d.budgets.downgradeTo;
-          downgraded = true;
-        } else {
-          this.d.metrics.rateLimited.inc({ scope: "key", limit: "budget" });
-          throw new StratumError("BudgetExceeded", `Daily budget of $${budget.toFixed(4)} for this key is used up ($${spent.toFixed(4)} spent today). It resets at 00:00 UTC.`, {
-            retryAfterMs: utcDayStart() + 86_400_000 - Date.now(),
-          });
-        }
-      }
-    }
+    const caps = this.budgets.capsFor(key);
+    const downgradeTo = caps.length ? await this.budgets.admit(caps) : undefined;
+    const alias = downgradeTo ?? requested;
+    const downgraded = downgradeTo !== undefined;
     const scopes: LimitScope[] = [{ scope: "key", id: key.id, limits: { ...this.d.limits.perKey, ...definedLimits(key.limits) } }];
     if (req.user) scopes.push({ scope: "user", id: `${key.id}:${req.user}`, limits: this.d.limits.perUser });
     // Admission uses an estimate (no tokenizer on the hot path); account() corrects it with the real count.

@@ -2,6 +2,8 @@
 // against sim upstreams.
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { eventually, postJson, simProvider, startSim, startTestServer, type TestServer } from "../testing/harness.js";
@@ -267,6 +269,107 @@ describe("daily budgets", () => {
     assert.equal(next.headers.get("x-stratum-downgraded"), "budget");
     assert.equal(next.headers.get("x-stratum-model"), "extractive");
     assert.equal(next.json.object, "chat.completion");
+  });
+});
+
+type BudgetRow = { scope: "key" | "tenant"; id: string; period: "day" | "month"; limit_usd: number; spent_usd: number; resets_at: string };
+async function budgetRows(srv: TestServer, tenant?: string): Promise<BudgetRow[]> {
+  const res = await fetch(`${srv.url}/admin/budgets${tenant ? `?tenant=${tenant}` : ""}`, { headers: auth(srv.adminKey) });
+  assert.equal(res.status, 200);
+  return ((await res.json()) as { data: BudgetRow[] }).data;
+}
+
+/** Wait until a cap's spend reaches its limit (the request that spent it is accounted after its response). */
+async function budgetUsedUp(srv: TestServer, scope: BudgetRow["scope"], id: string, period: BudgetRow["period"]): Promise<BudgetRow> {
+  const row = await eventually(
+    async () => (await budgetRows(srv)).find((r) => r.scope === scope && r.id === id && r.period === period && r.spent_usd >= r.limit_usd),
+    3000,
+    `${scope} ${id} ${period} budget used up`,
+  );
+  return row!;
+}
+
+const nextUtcMonth = (t = Date.now()) => {
+  const d = new Date(t);
+  return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+};
+
+describe("budgets per tenant and per month", () => {
+  let sim: SimUpstream;
+  let srv: TestServer;
+  let dataDir: string;
+  const config = () => ({
+    providers: { up: simProvider(sim) },
+    models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], extractiveFallback: false }],
+    // $1 per token: one request uses up any cap below $1.
+    pricing: { "sim-model": { input: 1_000_000, output: 1_000_000 } },
+    cache: { enabled: false },
+    budgets: { perTenant: { dailyUsd: 0.5 }, tenants: { vip: { dailyUsd: 1_000_000 }, frugal: { monthlyUsd: 0.5 } } },
+  });
+  before(async () => {
+    sim = await startSim();
+    dataDir = mkdtempSync(join(tmpdir(), "stratum-budgets-"));
+    srv = await startTestServer(config(), { dataDir });
+  });
+  after(async () => {
+    await srv.close();
+    await sim.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  test("a key's monthly budget blocks until the first of next month", async () => {
+    const { id, key } = await newKey(srv, { tenant: "vip", limits: { monthlyBudgetUsd: 0.5 } });
+    assert.equal((await chat(srv, key, hello("gpt-test"))).status, 200);
+    const row = await budgetUsedUp(srv, "key", id, "month");
+    assert.equal(Date.parse(row.resets_at), nextUtcMonth());
+    const over = await chat(srv, key, hello("gpt-test"));
+    assert.equal(over.status, 429, over.text);
+    assertOpenAIError(over.json, "insufficient_quota", "budget_exceeded");
+    assert.match(over.json.error.message, /Monthly budget of \$0\.5000 for this key is used up/);
+    assert.match(over.json.error.message, new RegExp(`resets at ${new Date(nextUtcMonth()).toISOString()}`));
+    const seconds = assertRetryAfter(over.headers);
+    assert.ok(Math.abs(seconds - (nextUtcMonth() - Date.now()) / 1000) < 5, `Retry-After ${seconds} s is the time to the month's end`);
+  });
+
+  test("a tenant's daily cap holds across all its keys; other tenants and a named tenant's own cap are apart", async () => {
+    const a = await newKey(srv, { tenant: "t1" });
+    const b = await newKey(srv, { tenant: "t1" });
+    const other = await newKey(srv, { tenant: "t2" });
+    const vip = await newKey(srv, { tenant: "vip" });
+    assert.equal((await chat(srv, a.key, hello("gpt-test"))).status, 200);
+    await budgetUsedUp(srv, "tenant", "t1", "day");
+    for (const k of [a, b]) {
+      const over = await chat(srv, k.key, hello("gpt-test"));
+      assert.equal(over.status, 429, over.text);
+      assert.match(over.json.error.message, /Daily budget of \$0\.5000 for tenant "t1" is used up/);
+    }
+    assert.equal((await chat(srv, other.key, hello("gpt-test"))).status, 200, "t2 has its own default cap");
+    for (let i = 0; i < 3; i++) assert.equal((await chat(srv, vip.key, hello("gpt-test"))).status, 200, "vip's named cap replaces the default");
+    const t1 = await budgetRows(srv, "t1");
+    assert.deepEqual(t1.map((r) => [r.scope, r.id, r.period]), [["tenant", "t1", "day"]], "the caps on t1's keys: the tenant's daily one");
+    assert.ok(t1[0]!.spent_usd > 0.5);
+  });
+
+  test("a tenant's monthly spend survives a restart (seeded from SQLite)", async () => {
+    const { key } = await newKey(srv, { tenant: "frugal" });
+    assert.equal((await chat(srv, key, hello("gpt-test"))).status, 200);
+    const spent = await budgetUsedUp(srv, "tenant", "frugal", "month");
+    await srv.close();
+    srv = await startTestServer(config(), { dataDir });
+    const second = await newKey(srv, { tenant: "frugal" });
+    const over = await chat(srv, second.key, hello("gpt-test"));
+    assert.equal(over.status, 429, over.text);
+    assert.match(over.json.error.message, /Monthly budget of \$0\.5000 for tenant "frugal"/);
+    const after = (await budgetRows(srv, "frugal")).find((r) => r.period === "month")!;
+    assert.equal(after.spent_usd, spent.spent_usd, "the same spend, read back from the usage table");
+  });
+
+  test("bad budget values are refused with the field named", async () => {
+    for (const limits of [{ monthlyBudgetUsd: -1 }, { monthlyBudgetUsd: "5" }]) {
+      const r = await postJson(`${srv.url}/admin/keys`, { tenant: "x", limits }, auth(srv.adminKey));
+      assert.equal(r.status, 400, r.text);
+      assert.equal(r.json.error.param, "limits.monthlyBudgetUsd");
+    }
   });
 });
 

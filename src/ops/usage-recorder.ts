@@ -1,17 +1,32 @@
 // Usage accounting off the response path: records are queued in memory and
 // written in batches (one SQLite transaction per flush), so accounting never
-// slows or breaks a request. Daily spend per key is kept in memory (seeded
-// from the store once per key and day) for budget checks on the hot path.
-import type { SpendCounter, UsageRecord, UsageStore } from "../data/index.js";
+// slows or breaks a request. Budgets read spend tallies per key or tenant and
+// per UTC day or month: a tally is made the first time a budget asks for it
+// (seeded from the store plus the records not written yet) and kept current
+// by every record after that, so a server without budgets tallies nothing.
+import { utcWindow, type UtcPeriod } from "../core/utc-period.js";
+import type { SpendCounter, SpendCounterId, SpendSubject, UsageRecord, UsageStore } from "../data/index.js";
 import type { Logger } from "./logger.js";
 
-export function utcDayStart(t = Date.now()): number {
-  return t - (t % 86_400_000);
+interface Tally {
+  id: SpendCounterId;
+  start: number;
+  end: number;
+  usd: number;
+  seeded: Promise<void>;
 }
+
+const SUBJECT_KINDS = ["key", "tenant"] as const;
+const PERIODS: readonly UtcPeriod[] = ["day", "month"];
+
+const tallyKey = (kind: SpendSubject["kind"], id: string, period: UtcPeriod) => `${kind}\0${period}\0${id}`;
+const subjectOf = (r: UsageRecord, kind: SpendSubject["kind"]) => (kind === "key" ? r.keyId : r.tenant);
 
 export class UsageRecorder {
   private queue: UsageRecord[] = [];
-  private readonly spend = new Map<string, { day: number; usd: number; seeded: Promise<void> | undefined }>();
+  /** Batches handed to the store and not written yet. */
+  private readonly writing = new Set<readonly UsageRecord[]>();
+  private readonly tallies = new Map<string, Tally>();
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> = Promise.resolve();
   private closed = false;
@@ -23,7 +38,7 @@ export class UsageRecorder {
       flushIntervalMs?: number;
       maxBatch?: number;
       maxQueue?: number;
-      /** Shared daily spend (replicas): budgets then hold across processes. */
+      /** Shared spend counters (replicas): budgets then hold across processes. */
       spend?: SpendCounter;
     } = {},
   ) {}
@@ -34,12 +49,7 @@ export class UsageRecorder {
       this.log.warn({ requestId: r.requestId }, "usage record after shutdown; not stored");
       return;
     }
-    const s = this.entry(r.keyId, utcDayStart(r.at));
-    s.usd += r.costUsd;
-    const shared = this.opts.spend;
-    if (shared && r.costUsd > 0) {
-      void s.seeded!.then(() => shared.add(r.keyId, r.costUsd, r.at)).catch((e: unknown) => this.log.error({ err: e }, "shared spend counter update failed"));
-    }
+    if (this.tallies.size && r.costUsd > 0) this.tallySpend(r);
     if (this.queue.length >= (this.opts.maxQueue ?? 100_000)) {
       // The store is down or far behind: keep memory bounded, say so loudly.
       this.log.error({ dropped: 1 }, "usage queue full; dropping a usage record");
@@ -50,17 +60,21 @@ export class UsageRecorder {
     else this.timer ??= setTimeout(() => void this.flush(), this.opts.flushIntervalMs ?? 250);
   }
 
-  /** Today's spend for a key, including records not yet flushed (and, when shared, every replica's). */
-  async spentToday(keyId: string): Promise<number> {
-    const s = this.entry(keyId, utcDayStart());
-    await s.seeded;
-    if (!this.opts.spend) return s.usd;
+  /**
+   * What a key or a tenant spent in the current UTC day or month, including
+   * records not written yet (and, with shared counters, every replica's).
+   */
+  async spent(subject: SpendSubject, period: UtcPeriod): Promise<number> {
+    const t = this.tally(subject, period);
+    await t.seeded;
+    const shared = this.opts.spend;
+    if (!shared) return t.usd;
     try {
-      return await this.opts.spend.get(keyId);
+      return await shared.get(t.id, t.start);
     } catch (e) {
       // The shared counter is down: this replica's view is the best left.
       this.log.error({ err: e }, "shared spend counter unavailable; using this replica's count");
-      return s.usd;
+      return t.usd;
     }
   }
 
@@ -74,13 +88,17 @@ export class UsageRecorder {
     const batch = this.queue;
     if (!batch.length) return this.flushing;
     this.queue = [];
+    this.writing.add(batch);
     this.flushing = this.flushing.then(() =>
-      this.store.append(batch).catch((e: unknown) => {
-        // Keep the records for the next flush rather than losing them.
-        this.log.error({ err: e, records: batch.length }, "usage flush failed; will retry");
-        this.queue = batch.concat(this.queue);
-        if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), 1000);
-      }),
+      this.store
+        .append(batch)
+        .catch((e: unknown) => {
+          // Keep the records for the next flush rather than losing them.
+          this.log.error({ err: e, records: batch.length }, "usage flush failed; will retry");
+          this.queue = batch.concat(this.queue);
+          if (!this.closed) this.timer ??= setTimeout(() => void this.flush(), 1000);
+        })
+        .finally(() => this.writing.delete(batch)),
     );
     return this.flushing;
   }
@@ -94,23 +112,43 @@ export class UsageRecorder {
     if (this.queue.length) this.log.error({ records: this.queue.length }, "usage records could not be written before shutdown");
   }
 
-  private entry(keyId: string, day: number) {
-    let s = this.spend.get(keyId);
-    if (!s || s.day !== day) {
-      const fresh = { day, usd: 0, seeded: undefined as Promise<void> | undefined };
-      // Seed from what earlier runs (or other processes) recorded today; pending records here are added on top.
-      // A shared counter is seeded once (by whichever replica gets there first) from the same store.
-      const spend = this.opts.spend;
-      fresh.seeded = this.store
-        .costSince(keyId, day)
-        .then(async (usd) => {
-          fresh.usd += usd;
-          if (spend) await spend.seed(keyId, usd, day);
-        })
-        .catch((e: unknown) => this.log.error({ err: e }, "cannot read today's spend"));
-      s = fresh;
-      this.spend.set(keyId, s);
+  private tallySpend(r: UsageRecord): void {
+    const shared = this.opts.spend;
+    for (const kind of SUBJECT_KINDS) {
+      for (const period of PERIODS) {
+        const t = this.tallies.get(tallyKey(kind, subjectOf(r, kind), period));
+        if (!t || r.at < t.start || r.at >= t.end) continue;
+        t.usd += r.costUsd;
+        if (shared) void t.seeded.then(() => shared.add(t.id, r.costUsd, r.at)).catch((e: unknown) => this.log.error({ err: e }, "shared spend counter update failed"));
+      }
     }
-    return s;
+  }
+
+  private tally(subject: SpendSubject, period: UtcPeriod): Tally {
+    const now = Date.now();
+    const key = tallyKey(subject.kind, subject.id, period);
+    const known = this.tallies.get(key);
+    if (known && now >= known.start && now < known.end) return known;
+    for (const [k, t] of this.tallies) if (t.end <= now) this.tallies.delete(k);
+    const w = utcWindow(period, now);
+    // Records queued or being written are not in the store yet; records after this one are tallied as they come.
+    // (SQLite answers costSince at once, so nothing is counted twice; a PostgreSQL store may also see a batch
+    // that lands while it reads, which errs towards blocking early, never late.)
+    let pending = 0;
+    for (const batch of [this.queue, ...this.writing]) {
+      for (const r of batch) if (r.at >= w.start && r.at < w.end && subjectOf(r, subject.kind) === subject.id) pending += r.costUsd;
+    }
+    const fresh: Tally = { id: { subject, period }, start: w.start, end: w.end, usd: pending, seeded: Promise.resolve() };
+    const shared = this.opts.spend;
+    fresh.seeded = this.store
+      .costSince(subject, w.start)
+      .then(async (stored) => {
+        fresh.usd += stored;
+        // A shared counter is seeded once, by whichever replica gets there first, from the same store.
+        if (shared) await shared.seed(fresh.id, stored + pending, w.start);
+      })
+      .catch((e: unknown) => this.log.error({ err: e, subject, period }, "cannot read the spend recorded so far"));
+    this.tallies.set(key, fresh);
+    return fresh;
   }
 }

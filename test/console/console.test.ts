@@ -376,10 +376,15 @@ describe("web console in Chromium", () => {
     await page.getByLabel("Tenant").fill("acme");
     await page.getByLabel("Name").fill("console test");
     await page.getByLabel("Requests / minute").fill("120");
+    await page.getByLabel("Monthly budget (USD)").fill("25");
     await page.getByRole("button", { name: "Create key" }).click();
     const secret = (await page.locator("code.secret").textContent()) ?? "";
     assert.match(secret, /^sk-/);
     await page.getByRole("cell", { name: /120 req\/min/ }).waitFor();
+    // The new key's monthly budget, nothing spent yet, over its meter.
+    const row = page.getByRole("row").filter({ hasText: "console test" });
+    await row.getByRole("cell", { name: "$0 of $25.0000" }).waitFor();
+    assert.equal(await row.getByRole("meter", { name: /Monthly budget used by/ }).count(), 1);
     await shot(page, "keys-wide");
 
     const user = await browser.newContext({ viewport: WIDE });

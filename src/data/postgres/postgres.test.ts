@@ -156,8 +156,9 @@ if (postgresTestsEnabled) {
       const a = await store.summary({ since: 0, tenant: "a" });
       assert.equal(a.reduce((n, r) => n + r.requests, 0), 8_000);
       for (const r of a) for (const v of [r.requests, r.promptTokens, r.completionTokens, r.costUsd]) assert.equal(typeof v, "number");
-      assert.ok(Math.abs((await store.costSince("k1", 0)) - 6) < 1e-9);
-      assert.equal(await store.costSince("nobody", 0), 0);
+      assert.ok(Math.abs((await store.costSince({ kind: "key", id: "k1" }, 0)) - 6) < 1e-9);
+      assert.ok(Math.abs((await store.costSince({ kind: "tenant", id: "b" }, 0)) - 4) < 1e-9, "a third of 12,000 records at $0.001");
+      assert.equal(await store.costSince({ kind: "key", id: "nobody" }, 0), 0);
       await store.append([]);
     });
   });

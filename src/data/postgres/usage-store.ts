@@ -1,4 +1,4 @@
-import type { UsageRecord, UsageStore } from "../types.js";
+import type { SpendSubject, UsageRecord, UsageStore } from "../types.js";
 import { pgQuery, withTransaction, type PgPool } from "./pool.js";
 
 /** Rows per INSERT statement; larger batches are several statements in one transaction. */
@@ -56,11 +56,12 @@ export class PgUsageStore implements UsageStore {
     });
   }
 
-  async costSince(keyId: string, since: number): Promise<number> {
+  async costSince(subject: SpendSubject, since: number): Promise<number> {
+    const column = subject.kind === "key" ? "key_id" : "tenant";
     const { rows } = await pgQuery<{ c: number }>(
       this.pool,
-      "SELECT COALESCE(SUM(cost_usd), 0)::float8 AS c FROM usage WHERE key_id = $1 AND at >= $2",
-      [keyId, Math.ceil(since)],
+      `SELECT COALESCE(SUM(cost_usd), 0)::float8 AS c FROM usage WHERE ${column} = $1 AND at >= $2`,
+      [subject.id, Math.ceil(since)],
     );
     return rows[0]?.c ?? 0;
   }

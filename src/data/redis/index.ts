@@ -3,6 +3,6 @@
 export { createRedis, guard, keyPrefixOf, redisUnavailable, unlinkByPrefix, type CreateRedisOptions, type Redis } from "./client.js";
 export { RedisRateLimitStore, type RedisRateLimitStoreOptions } from "./rate-limit-store.js";
 export { CacheInvalidator, DEFAULT_MAX_VALUE_BYTES, RedisCacheStore, type CacheInvalidatorOptions, type RedisCacheStoreOptions } from "./cache-store.js";
-export { MemorySpendCounter, RedisSpendCounter, type SpendCounter } from "./spend-counter.js";
+export { RedisSpendCounter, type SpendCounter, type SpendCounterId } from "./spend-counter.js";
 export { RedisCoalescer, type RedisCoalescerOptions } from "./coalescer.js";
 export { RedisSemanticCacheStore } from "./semantic-cache-store.js";

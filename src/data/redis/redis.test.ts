@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { StratumError } from "../../core/errors.js";
 import { assertTestRedisReachable, closeTestRedis, skipRedis, testRedis, testRedisPrefix } from "../../testing/redis.js";
 import { consumeOne, takeSlot } from "../../testing/rate-limits.js";
+import { utcWindow } from "../../core/utc-period.js";
 import { CacheInvalidator, createRedis, RedisCacheStore, RedisRateLimitStore, RedisSpendCounter } from "./index.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -142,22 +143,31 @@ describe("Redis stores", { skip: skipRedis && "STRATUM_SKIP_REDIS=1" }, () => {
     invOther.close();
   });
 
-  test("spend counter: shared across clients, per UTC day, expires at the end of the day", async () => {
+  test("spend counters: shared across clients, per subject and UTC day or month, expiring when the window ends", async () => {
     const prefix = testRedisPrefix();
     const redis = testRedis(prefix);
     const a = new RedisSpendCounter(redis);
     const b = new RedisSpendCounter(testRedis(prefix));
+    const keyDay = { subject: { kind: "key", id: "key1" }, period: "day" } as const;
+    const keyMonth = { subject: { kind: "key", id: "key1" }, period: "month" } as const;
+    const tenantDay = { subject: { kind: "tenant", id: "key1" }, period: "day" } as const;
     const now = Date.now();
-    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).add("key1", 0.05, now)));
-    assert.ok(Math.abs((await b.get("key1", now)) - 1) < 1e-9);
-    assert.equal(await a.get("key1", now - 86_400_000), 0, "yesterday is separate");
-    assert.equal(await a.get("other", now), 0);
-    const day = now - (now % 86_400_000);
-    const pttl = await redis.pttl(`spend:${day}:key1`);
-    const untilEnd = day + 86_400_000 - Date.now();
+    await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? a : b).add(keyDay, 0.05, now)));
+    assert.ok(Math.abs((await b.get(keyDay, now)) - 1) < 1e-9);
+    assert.equal(await a.get(keyDay, now - 86_400_000), 0, "yesterday is separate");
+    assert.equal(await a.get(keyMonth, now), 0, "the month is its own counter, even on its first day");
+    assert.equal(await a.get(tenantDay, now), 0, "a tenant named like a key is another subject");
+    assert.equal(await a.get({ subject: { kind: "key", id: "other" }, period: "day" }, now), 0);
+    const day = utcWindow("day", now);
+    const pttl = await redis.pttl(`spend:day:${day.start}:key:key1`);
+    const untilEnd = day.end - Date.now();
     assert.ok(pttl > 0 && Math.abs(pttl - untilEnd) < 5000, `pttl ${pttl} vs ${untilEnd}`);
-    assert.ok(Math.abs((await a.seed("key1", 99, now)) - 1) < 1e-9, "seed does not overwrite");
-    assert.equal(await a.seed("key2", 2.5, now), 2.5);
+    await a.add(keyMonth, 3, now);
+    const month = utcWindow("month", now);
+    const monthTtl = await redis.pttl(`spend:month:${month.start}:key:key1`);
+    assert.ok(Math.abs(monthTtl - (month.end - Date.now())) < 5000, `month pttl ${monthTtl}`);
+    assert.ok(Math.abs((await a.seed(keyDay, 99, now)) - 1) < 1e-9, "seed does not overwrite");
+    assert.equal(await a.seed({ subject: { kind: "key", id: "key2" }, period: "day" }, 2.5, now), 2.5);
   });
 
   test("a dead Redis fails fast with cache_unavailable", async () => {

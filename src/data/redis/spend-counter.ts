@@ -1,26 +1,28 @@
-// Daily spend per API key, shared by every replica, for budget checks on the
-// hot path. One Redis key per (API key, UTC day), INCRBYFLOAT, expiring at the
-// end of that UTC day.
+// Spend per API key or tenant and per UTC day or month, shared by every
+// replica, for budget checks on the hot path. One Redis key per counter and
+// window, INCRBYFLOAT, expiring when its window ends.
 import type { Redis } from "ioredis";
+import { utcWindow, type UtcPeriod } from "../../core/utc-period.js";
+import type { SpendSubject } from "../types.js";
 import { guard } from "./client.js";
 
-const DAY_MS = 86_400_000;
-
-function dayStart(t: number): number {
-  return t - (t % DAY_MS);
+/** One budget's running total: whose spend, over which calendar period. */
+export interface SpendCounterId {
+  subject: SpendSubject;
+  period: UtcPeriod;
 }
 
-/** Daily (UTC) spend counters per API key. */
+/** Spend counters per subject and UTC window. */
 export interface SpendCounter {
-  /** Add `usd` to the key's spend for the UTC day containing `at` (default now); returns the new total. */
-  add(keyId: string, usd: number, at?: number): Promise<number>;
-  /** The key's spend for the UTC day containing `at` (default now); 0 when nothing was recorded. */
-  get(keyId: string, at?: number): Promise<number>;
+  /** Add `usd` to the counter's window containing `at` (default now); returns the new total. */
+  add(counter: SpendCounterId, usd: number, at?: number): Promise<number>;
+  /** The counter's total for the window containing `at` (default now); 0 when nothing was recorded. */
+  get(counter: SpendCounterId, at?: number): Promise<number>;
   /**
-   * Set the day's spend only if no counter exists yet (seeding from UsageStore
+   * Set the window's total only if no counter exists yet (seeding from UsageStore
    * after a cold start); returns the resulting total.
    */
-  seed(keyId: string, usd: number, at?: number): Promise<number>;
+  seed(counter: SpendCounterId, usd: number, at?: number): Promise<number>;
 }
 
 export class RedisSpendCounter implements SpendCounter {
@@ -32,58 +34,31 @@ export class RedisSpendCounter implements SpendCounter {
     this.ns = opts.namespace ?? "spend:";
   }
 
-  private key(keyId: string, day: number): string {
-    return `${this.ns}${day}:${keyId}`;
+  private key(c: SpendCounterId, at: number): { key: string; end: number } {
+    const w = utcWindow(c.period, at);
+    // The period is part of the name: a month and its first day start at the same instant.
+    return { key: `${this.ns}${c.period}:${w.start}:${c.subject.kind}:${c.subject.id}`, end: w.end };
   }
 
-  async add(keyId: string, usd: number, at = Date.now()): Promise<number> {
-    const day = dayStart(at);
-    const key = this.key(keyId, day);
+  async add(counter: SpendCounterId, usd: number, at = Date.now()): Promise<number> {
+    const { key, end } = this.key(counter, at);
     const res = await guard("spend add", async () => {
-      const out = await this.redis.multi().incrbyfloat(key, usd).pexpireat(key, day + DAY_MS).exec();
+      const out = await this.redis.multi().incrbyfloat(key, usd).pexpireat(key, end).exec();
       const err = out?.find(([e]) => e)?.[0];
       if (!out || err) throw err ?? new Error("transaction aborted");
       return out;
     });
-    const total = res[0]![1] as string;
-    return Number(total);
+    return Number(res[0]![1] as string);
   }
 
-  async get(keyId: string, at = Date.now()): Promise<number> {
-    const v = await guard("spend get", () => this.redis.get(this.key(keyId, dayStart(at))));
+  async get(counter: SpendCounterId, at = Date.now()): Promise<number> {
+    const v = await guard("spend get", () => this.redis.get(this.key(counter, at).key));
     return v === null ? 0 : Number(v);
   }
 
-  async seed(keyId: string, usd: number, at = Date.now()): Promise<number> {
-    const day = dayStart(at);
-    const key = this.key(keyId, day);
-    await guard("spend seed", () => this.redis.set(key, String(usd), "PXAT", day + DAY_MS, "NX"));
-    return this.get(keyId, at);
-  }
-}
-
-/** In-process SpendCounter (single replica; the embedded default's equivalent). */
-export class MemorySpendCounter implements SpendCounter {
-  private readonly totals = new Map<string, number>();
-
-  async add(keyId: string, usd: number, at = Date.now()): Promise<number> {
-    const day = dayStart(at);
-    this.sweep(day);
-    const k = `${day}:${keyId}`;
-    const v = (this.totals.get(k) ?? 0) + usd;
-    this.totals.set(k, v);
-    return v;
-  }
-  async get(keyId: string, at = Date.now()): Promise<number> {
-    return this.totals.get(`${dayStart(at)}:${keyId}`) ?? 0;
-  }
-  async seed(keyId: string, usd: number, at = Date.now()): Promise<number> {
-    const k = `${dayStart(at)}:${keyId}`;
-    if (!this.totals.has(k)) this.totals.set(k, usd);
-    return this.totals.get(k)!;
-  }
-  /** Drop days before yesterday. */
-  private sweep(today: number): void {
-    for (const k of this.totals.keys()) if (Number(k.slice(0, k.indexOf(":"))) < today - DAY_MS) this.totals.delete(k);
+  async seed(counter: SpendCounterId, usd: number, at = Date.now()): Promise<number> {
+    const { key, end } = this.key(counter, at);
+    await guard("spend seed", () => this.redis.set(key, String(usd), "PXAT", end, "NX"));
+    return this.get(counter, at);
   }
 }

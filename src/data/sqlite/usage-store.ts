@@ -1,9 +1,10 @@
-import type { UsageRecord, UsageStore } from "../types.js";
+import type { SpendSubject, UsageRecord, UsageStore } from "../types.js";
 import type { SqliteDb } from "./database.js";
 
 export class SqliteUsageStore implements UsageStore {
   private readonly insertMany;
-  private readonly costStmt;
+  private readonly costOfKey;
+  private readonly costOfTenant;
   constructor(private readonly db: SqliteDb) {
     const insert = db.prepare(
       `INSERT INTO usage (request_id, at, key_id, tenant, user, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
@@ -17,13 +18,15 @@ export class SqliteUsageStore implements UsageStore {
         insert.run(r.requestId, r.at, r.keyId, r.tenant, r.user, r.model, r.deployment, r.promptTokens, r.completionTokens, r.costUsd, r.status, r.cached ? 1 : 0, r.stream ? 1 : 0, r.latencyMs);
       }
     });
-    this.costStmt = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage WHERE key_id = ? AND at >= ?");
+    this.costOfKey = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage WHERE key_id = ? AND at >= ?");
+    this.costOfTenant = db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage WHERE tenant = ? AND at >= ?");
   }
   async append(records: readonly UsageRecord[]): Promise<void> {
     if (records.length) this.insertMany.immediate(records);
   }
-  async costSince(keyId: string, since: number): Promise<number> {
-    return (this.costStmt.get(keyId, since) as { c: number }).c;
+  async costSince(subject: SpendSubject, since: number): Promise<number> {
+    const stmt = subject.kind === "key" ? this.costOfKey : this.costOfTenant;
+    return (stmt.get(subject.id, since) as { c: number }).c;
   }
   async summary(filter: { since: number; tenant?: string }) {
     const rows = this.db

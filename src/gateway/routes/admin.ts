@@ -1,4 +1,4 @@
-// Admin API: keys and usage. Requires an admin key.
+// Admin API: keys, usage and budgets. Requires an admin key.
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { StratumError } from "../../core/errors.js";
@@ -16,6 +16,7 @@ const CreateKeySchema = z.strictObject({
       tokensPerMinute: z.number().int().positive().optional(),
       concurrent: z.number().int().positive().optional(),
       dailyBudgetUsd: z.number().nonnegative().optional(),
+      monthlyBudgetUsd: z.number().nonnegative().optional(),
     })
     .optional(),
 });
@@ -36,6 +37,16 @@ export function adminRoutes(app: FastifyInstance, g: GatewayContext): void {
     await g.authenticateAdmin(request);
     if (!(await g.keys.revoke(request.params.id))) throw new StratumError("NotFound", `No active key with id ${request.params.id}`, { param: "id" });
     return { id: request.params.id, revoked: true };
+  });
+  // Every cap on an active key or its tenant, with the spend of the current day or month against it.
+  app.get<{ Querystring: { tenant?: string } }>("/admin/budgets", async (request) => {
+    await g.authenticateAdmin(request);
+    const keys = await g.keys.list({ tenant: request.query.tenant });
+    const status = await g.flow.budgets.status(keys);
+    return {
+      object: "list",
+      data: status.map((s) => ({ scope: s.subject.kind, id: s.subject.id, period: s.period, limit_usd: s.limitUsd, spent_usd: s.spentUsd, resets_at: new Date(s.resetsAt).toISOString() })),
+    };
   });
   app.get<{ Querystring: { since?: string; tenant?: string } }>("/admin/usage", async (request) => {
     await g.authenticateAdmin(request);

@@ -1,5 +1,6 @@
-// Keys, rate limits and budgets (admin): every key with its limits, a form
-// to create one (the secret is shown once), revoke, and usage per key.
+// Keys, rate limits and budgets (admin): every key with its limits and its
+// budgets' spend (day and month, with meters), the tenants' budgets, a form to
+// create a key (the secret is shown once), revoke, and usage per key.
 import { useState } from "preact/hooks";
 import { api, type List } from "../api.js";
 import { fmtInt, fmtTime, fmtUsd } from "../format.js";
@@ -10,6 +11,7 @@ interface Limits {
   tokensPerMinute?: number;
   concurrent?: number;
   dailyBudgetUsd?: number;
+  monthlyBudgetUsd?: number;
 }
 interface Key {
   id: string;
@@ -30,6 +32,26 @@ interface UsageRow {
   costUsd: number;
 }
 
+interface BudgetRow {
+  scope: "key" | "tenant";
+  id: string;
+  period: "day" | "month";
+  limit_usd: number;
+  spent_usd: number;
+  resets_at: string;
+}
+
+/** Spend against one cap: "$0.4000 of $5.0000" over a meter that turns red when used up. */
+function BudgetCell({ row, label }: { row: BudgetRow | undefined; label: string }) {
+  if (!row) return <span class="muted">–</span>;
+  return (
+    <span title={`resets ${row.resets_at}`}>
+      {fmtUsd(row.spent_usd)} of {fmtUsd(row.limit_usd)}
+      <meter min={0} max={row.limit_usd || 1} high={row.limit_usd * 0.8} optimum={0} value={Math.min(row.limit_usd, row.spent_usd)} aria-label={label} />
+    </span>
+  );
+}
+
 const limitText = (l: Limits | null) =>
   [l?.requestsPerMinute ? `${l.requestsPerMinute} req/min` : "", l?.tokensPerMinute ? `${fmtInt(l.tokensPerMinute)} tok/min` : "", l?.concurrent ? `${l.concurrent} concurrent` : ""].filter(Boolean).join(", ") || "defaults";
 
@@ -37,6 +59,10 @@ export function KeysPage() {
   const [revoked, setRevoked] = useState(false);
   const keys = useAsync((signal) => api<List<Key>>("/admin/keys", { signal, query: { include_revoked: revoked ? "true" : undefined } }), [revoked]);
   const usage = useAsync((signal) => api<List<UsageRow>>("/admin/usage", { signal }), [], 15_000);
+  const budgets = useAsync((signal) => api<List<BudgetRow>>("/admin/budgets", { signal }), [], 15_000);
+  const budgetOf = (scope: BudgetRow["scope"], id: string, period: BudgetRow["period"]) => budgets.data?.data.find((b) => b.scope === scope && b.id === id && b.period === period);
+  const tenantBudgets = (budgets.data?.data ?? []).filter((b) => b.scope === "tenant");
+  const tenants = [...new Set(tenantBudgets.map((b) => b.id))].sort();
   const [error, setError] = useState<unknown>();
   const spend = new Map<string, { requests: number; tokens: number; cost: number }>();
   for (const r of usage.data?.data ?? []) {
@@ -71,7 +97,8 @@ export function KeysPage() {
                   <th scope="col">Tenant</th>
                   <th scope="col">Role</th>
                   <th scope="col">Limits</th>
-                  <th scope="col" class="num">Budget / day</th>
+                  <th scope="col" class="num">Budget today</th>
+                  <th scope="col" class="num">Budget this month</th>
                   <th scope="col" class="num">Spent 24 h</th>
                   <th scope="col" class="num">Requests 24 h</th>
                   <th scope="col">Created</th>
@@ -83,7 +110,6 @@ export function KeysPage() {
               <tbody>
                 {d.data.map((k) => {
                   const s = spend.get(k.id);
-                  const budget = k.limits?.dailyBudgetUsd;
                   return (
                     <tr key={k.id} class={k.revoked_at ? "revoked" : ""}>
                       <td>
@@ -95,11 +121,13 @@ export function KeysPage() {
                         <Badge kind={k.role === "admin" ? "warn" : ""}>{k.role}</Badge>
                       </td>
                       <td>{limitText(k.limits)}</td>
-                      <td class="num">{budget !== undefined ? fmtUsd(budget) : "–"}</td>
                       <td class="num">
-                        {fmtUsd(s?.cost ?? 0)}
-                        {budget ? <meter min={0} max={budget} value={Math.min(budget, s?.cost ?? 0)} aria-label={`Budget used by ${k.prefix}`} /> : null}
+                        <BudgetCell row={budgetOf("key", k.id, "day")} label={`Daily budget used by ${k.prefix}`} />
                       </td>
+                      <td class="num">
+                        <BudgetCell row={budgetOf("key", k.id, "month")} label={`Monthly budget used by ${k.prefix}`} />
+                      </td>
+                      <td class="num">{fmtUsd(s?.cost ?? 0)}</td>
                       <td class="num">{fmtInt(s?.requests ?? 0)}</td>
                       <td>{fmtTime(k.created_at)}</td>
                       <td>
@@ -119,20 +147,52 @@ export function KeysPage() {
           </div>
         )}
       </Loaded>
-      <CreateKey onCreated={keys.reload} />
+      {tenants.length ? (
+        <div class="table-wrap">
+          <table aria-label="Tenant budgets">
+            <caption>Tenant budgets (all keys of the tenant together)</caption>
+            <thead>
+              <tr>
+                <th scope="col">Tenant</th>
+                <th scope="col" class="num">Today</th>
+                <th scope="col" class="num">This month</th>
+              </tr>
+            </thead>
+            <tbody>
+              {tenants.map((t) => (
+                <tr key={t}>
+                  <td>{t}</td>
+                  <td class="num">
+                    <BudgetCell row={budgetOf("tenant", t, "day")} label={`Daily budget used by tenant ${t}`} />
+                  </td>
+                  <td class="num">
+                    <BudgetCell row={budgetOf("tenant", t, "month")} label={`Monthly budget used by tenant ${t}`} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : null}
+      <CreateKey
+        onCreated={() => {
+          keys.reload();
+          budgets.reload();
+        }}
+      />
     </section>
   );
 }
 
 function CreateKey({ onCreated }: { onCreated: () => void }) {
-  const [form, setForm] = useState({ tenant: "", name: "", role: "user", rpm: "", tpm: "", concurrent: "", budget: "" });
+  const [form, setForm] = useState({ tenant: "", name: "", role: "user", rpm: "", tpm: "", concurrent: "", budget: "", monthly: "" });
   const [created, setCreated] = useState<string | undefined>();
   const [error, setError] = useState<unknown>();
   const set = (k: keyof typeof form) => (e: Event) => setForm({ ...form, [k]: (e.currentTarget as HTMLInputElement).value });
   const num = (v: string) => (v.trim() === "" ? undefined : Number(v));
   const submit = async (e: Event) => {
     e.preventDefault();
-    const limits = { requestsPerMinute: num(form.rpm), tokensPerMinute: num(form.tpm), concurrent: num(form.concurrent), dailyBudgetUsd: num(form.budget) };
+    const limits = { requestsPerMinute: num(form.rpm), tokensPerMinute: num(form.tpm), concurrent: num(form.concurrent), dailyBudgetUsd: num(form.budget), monthlyBudgetUsd: num(form.monthly) };
     const given = Object.fromEntries(Object.entries(limits).filter(([, v]) => v !== undefined));
     try {
       const r = await api<{ key: string }>("/admin/keys", { body: { tenant: form.tenant, role: form.role, ...(form.name ? { name: form.name } : {}), ...(Object.keys(given).length ? { limits: given } : {}) } });
@@ -177,6 +237,10 @@ function CreateKey({ onCreated }: { onCreated: () => void }) {
         <label>
           Daily budget (USD)
           <input type="number" min={0} step="any" value={form.budget} onInput={set("budget")} />
+        </label>
+        <label>
+          Monthly budget (USD)
+          <input type="number" min={0} step="any" value={form.monthly} onInput={set("monthly")} />
         </label>
       </div>
       <ErrorNote error={error} />
