@@ -15,7 +15,15 @@ export interface NodeLlamaCpp {
 }
 export interface Llama {
   loadModel(opts: { modelPath: string }): Promise<Model>;
+  /** llama.cpp's grammar for any JSON value. */
+  getGrammarFor(type: "json"): Promise<Grammar>;
+  /** A grammar that only admits JSON matching the schema (node-llama-cpp's subset of JSON Schema). */
+  createGrammarForJsonSchema(schema: Record<string, unknown>): Promise<Grammar>;
   dispose(): Promise<void>;
+}
+/** A GBNF grammar that constrains sampling; opaque here. */
+export interface Grammar {
+  readonly grammar: string;
 }
 export interface Model {
   readonly trainContextSize: number;
@@ -48,6 +56,7 @@ export interface LlamaChat {
       topP?: number;
       seed?: number;
       customStopTriggers?: string[];
+      grammar?: Grammar;
       signal: AbortSignal;
       onTextChunk(text: string): void;
     },

@@ -165,16 +165,59 @@ describe("gguf provider: a real GGUF model through Stratum", { skip: installed ?
     assert.equal(ok.usage!.completion_tokens, 2);
   });
 
-  test("tools and JSON response formats are refused with a 400 naming the parameter", async () => {
+  test("tools are refused with a 400 naming the parameter", async () => {
     const tools = [{ type: "function" as const, function: { name: "lookup", parameters: { type: "object", properties: {} } } }];
     await assert.rejects(
       srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hi" }], tools }),
       (e: { status?: number; code?: string; param?: string }) => e.status === 400 && e.code === "unsupported_parameter" && e.param === "tools",
     );
+  });
+
+  test("json_schema: a grammar holds even a random-weight model to the schema, streamed or not", async () => {
+    const schema = {
+      type: "object",
+      properties: {
+        ok: { type: "boolean" },
+        color: { enum: ["red", "green", "blue"] },
+        sizes: { type: "array", items: { enum: ["s", "m", "l"] }, maxItems: 3 },
+      },
+      required: ["ok", "color", "sizes"],
+      additionalProperties: false,
+    };
+    const response_format = { type: "json_schema" as const, json_schema: { name: "pick", schema, strict: true } };
+    const check = (text: string) => {
+      const v = JSON.parse(text) as { ok: unknown; color: unknown; sizes: unknown[] };
+      assert.deepEqual(Object.keys(v).sort(), ["color", "ok", "sizes"], text);
+      assert.equal(typeof v.ok, "boolean");
+      assert.ok(["red", "green", "blue"].includes(v.color as string), text);
+      assert.ok(Array.isArray(v.sizes) && v.sizes.length <= 3 && v.sizes.every((x) => ["s", "m", "l"].includes(x as string)), text);
+    };
+    for (const temperature of [0, 1]) {
+      const res = await srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Pick a color" }], response_format, temperature, max_tokens: 200, seed: 7 });
+      assert.equal(res.choices[0]!.finish_reason, "stop");
+      check(res.choices[0]!.message.content!);
+    }
+    const stream = await srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Pick again" }], response_format, max_tokens: 200, stream: true });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    check(text);
+  });
+
+  test("json_object: the answer is JSON from its first character; a schema llama.cpp cannot compile is a 400", async () => {
+    // Unconstrained, random weights never start with "{"; any JSON may run to max_tokens, so only its start is certain.
+    const plain = await srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Some JSON please" }], max_tokens: 8, temperature: 0 });
+    assert.notEqual(plain.choices[0]!.message.content!.trimStart()[0], "{", "the check below would prove nothing");
+    const stream = await srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "Some JSON please" }], response_format: { type: "json_object" }, max_tokens: 8, temperature: 0, stream: true });
+    let text = "";
+    for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
+    assert.equal(text.trimStart()[0], "{", JSON.stringify(text));
+    const loop = { $defs: { a: { $ref: "#/$defs/a" } }, $ref: "#/$defs/a" };
     await assert.rejects(
-      srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hi" }], response_format: { type: "json_object" } }),
-      (e: { status?: number; param?: string }) => e.status === 400 && e.param === "response_format",
+      srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "hi" }], response_format: { type: "json_schema", json_schema: { name: "loop", schema: loop } }, stream: true }),
+      (e: { status?: number; param?: string; message?: string }) => e.status === 400 && (e.param ?? "").startsWith("response_format"),
     );
+    const after = await srv.client().chat.completions.create({ model: "tiny", messages: [{ role: "user", content: "still there?" }], max_tokens: 2 });
+    assert.equal(after.choices[0]!.finish_reason, "length", "the provider keeps serving");
   });
 
   test("embeddings: one unit vector per input, the same for the same text, base64 alike, usage in tokens", async () => {

@@ -5,8 +5,10 @@
 // start; calls wait for it. One llama.cpp context holds `parallel` sequences;
 // a request takes a free one (or waits its turn), clears it, generates with the
 // model's own chat template, and gives it back. Usage is llama.cpp's own count
-// of the tokens it evaluated and sampled. Embeddings (for an alias with
-// `embeddings: true`) come from a second context, made on first use.
+// of the tokens it evaluated and sampled. JSON response formats constrain
+// sampling with a llama.cpp grammar (any JSON, or JSON of the given schema).
+// Embeddings (for an alias with `embeddings: true`) come from a second
+// context, made on first use.
 import { randomUUID } from "node:crypto";
 import { existsSync } from "node:fs";
 import { resolve as resolvePath } from "node:path";
@@ -35,6 +37,7 @@ import {
   PACKAGE,
   packageInstalled,
   type EmbeddingContext,
+  type Grammar,
   type HistoryItem,
   type LlamaChat,
   type Loaded,
@@ -45,6 +48,9 @@ import { SequenceSlots } from "./sequence-slots.js";
 /** llama.cpp's server default; OpenAI's 1.0 is too random for most small local models. */
 const DEFAULT_TEMPERATURE = 0.8;
 
+/** Schemas whose grammars are kept (building one parses the schema and compiles GBNF). */
+const GRAMMAR_CACHE = 32;
+
 /** One request's hold on a sequence. */
 interface Turn {
   seq: Sequence;
@@ -52,6 +58,8 @@ interface Turn {
   history: HistoryItem[];
   /** Tokens of context left after the prompt. */
   room: number;
+  /** Constrains the answer to JSON (response_format json_object / json_schema). */
+  grammar: Grammar | undefined;
 }
 
 interface Generated {
@@ -85,6 +93,29 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
     loading.then((l) => Array.from({ length: cfg.parallel }, () => l.context.getSequence())),
     abortedError,
   );
+  const grammars = new Map<string, Promise<Grammar>>();
+
+  /** The grammar a JSON response format asks for; a schema llama.cpp cannot turn into one is the caller's 400. */
+  async function grammarFor(loaded: Loaded, format: ChatRequest["response_format"]): Promise<Grammar | undefined> {
+    if (!format || format.type === "text") return undefined;
+    const schema = format.type === "json_schema" ? format.json_schema.schema : undefined;
+    const key = schema ? JSON.stringify(schema) : "json";
+    let made = grammars.get(key);
+    if (!made) {
+      made = schema ? loaded.llama.createGrammarForJsonSchema(schema) : loaded.llama.getGrammarFor("json");
+      made.catch(() => grammars.delete(key));
+      if (grammars.size >= GRAMMAR_CACHE) grammars.delete(grammars.keys().next().value!);
+      grammars.set(key, made);
+    }
+    try {
+      return await made;
+    } catch (e) {
+      throw new StratumError("InvalidRequest", `gguf provider "${name}" cannot constrain its answer to this JSON schema: ${messageOf(e)}`, {
+        param: "response_format.json_schema.schema",
+        code: "unsupported_parameter",
+      });
+    }
+  }
 
   /**
    * Everything before the first byte (failover still possible): the request is servable, the model
@@ -95,8 +126,9 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
     const loaded = await loadedModel();
     const seq = await slots.acquire(ctx);
     const chat = new loaded.LlamaChat({ contextSequence: seq, autoDisposeSequence: false });
-    const turn: Turn = { seq, chat, history: toHistory(req), room: 0 };
+    const turn: Turn = { seq, chat, history: toHistory(req), room: 0, grammar: undefined };
     try {
+      turn.grammar = await grammarFor(loaded, req.response_format);
       await seq.clearHistory(); // each request is whole; the meter then counts exactly its tokens
       // The prompt as the model's chat template renders it must fit, with room for one token. One
       // that does not is refused (as OpenAI does), never shortened behind the client's back; the
@@ -124,7 +156,7 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
 
   /** Generates the turn's answer, then finishes it. `stop` aborts too (a stream's reader that left). */
   async function run(turn: Turn, req: ChatRequest, ctx: CallContext, onText: (text: string) => void, stop?: AbortSignal): Promise<Generated> {
-    const { seq, chat, history, room } = turn;
+    const { seq, chat, history, room, grammar } = turn;
     try {
       const before = { input: seq.tokenMeter.usedInputTokens, output: seq.tokenMeter.usedOutputTokens };
       const stops = typeof req.stop === "string" ? [req.stop] : (req.stop ?? []);
@@ -134,6 +166,7 @@ export function createGgufProvider(name: string, cfg: GgufProviderConfig, hasPac
         ...(req.top_p != null ? { topP: req.top_p } : {}),
         ...(req.seed != null ? { seed: req.seed } : {}),
         ...(stops.length ? { customStopTriggers: stops } : {}),
+        ...(grammar ? { grammar } : {}),
         signal: stop ? AbortSignal.any([ctx.signal, stop]) : ctx.signal,
         onTextChunk: onText,
       });
@@ -238,7 +271,6 @@ function refuseUnsupported(name: string, req: ChatRequest): void {
   };
   if (req.tools?.length) refuse("tools", "tools");
   if (req.messages.some((m) => m.role === "tool" || (m.role === "assistant" && m.tool_calls?.length))) refuse("messages", "tool calls in the conversation");
-  if (req.response_format && req.response_format.type !== "text") refuse("response_format", `response_format ${req.response_format.type}`);
 }
 
 /** OpenAI messages as node-llama-cpp's chat history (system and developer → system). */
