@@ -47,6 +47,9 @@ function writeConfig(dir: string, pgUrlEnv: string, schema: string, redisPrefix:
       redis: { url: "${STRATUM_REPLICA_REDIS}", keyPrefix: redisPrefix, commandTimeoutMs: redisTimeoutMs },
       retrieval: { sampleCollection: false },
       server: { drainTimeoutMs: 2000 },
+      // $1 a token on the built-in sim model, and a tenant whose daily budget one request uses up.
+      pricing: { sim: { input: 1_000_000, output: 1_000_000 } },
+      budgets: { tenants: { capped: { dailyUsd: 0.5 } } },
     }),
   );
   return file;
@@ -97,6 +100,25 @@ describe("replicas sharing PostgreSQL and Redis", { skip: !enabled && "STRATUM_S
     assert.deepEqual(others, [], "every request is served or refused by the limit");
     assert.equal(statuses.filter((s) => s === 200).length, 10, `statuses: ${statuses.join(",")}`);
     assert.equal(statuses.filter((s) => s === 429).length, 20, `statuses: ${statuses.join(",")}`);
+  });
+
+  test("a tenant's budget holds across replicas: spent through one, refused by the others", async () => {
+    const [a, b] = await Promise.all([0, 1].map(async () => (await call(replicas[0]!.url, "POST", "/admin/keys", ADMIN, { tenant: "capped" })).json.key as string));
+    const ask = (r: ServerProcess, key: string) => call(r.url, "POST", "/v1/chat/completions", key, { model: "sim", messages: [{ role: "user", content: "spend" }] });
+    assert.equal((await ask(replicas[0]!, a!)).status, 200);
+    // Accounting runs after the response; the shared counter then shows the spend to every replica.
+    await eventually(
+      async () => ((await call(replicas[2]!.url, "GET", "/admin/budgets?tenant=capped", ADMIN)).json.data as Json[]).some((d) => d.scope === "tenant" && d.spent_usd >= 0.5),
+      5_000,
+      "the tenant's spend on the shared counter",
+    );
+    for (const [r, key] of [[replicas[1]!, b!], [replicas[2]!, a!]] as const) {
+      const over = await ask(r, key);
+      assert.equal(over.status, 429, JSON.stringify(over.json));
+      assert.equal(over.json.error.code, "budget_exceeded");
+      assert.match(over.json.error.message, /tenant "capped"/);
+    }
+    assert.equal((await ask(replicas[1]!, ADMIN)).status, 200, "another tenant is not capped");
   });
 
   test("a key revoked on one replica stops working on the others at once (pub/sub, not the cache TTL)", async () => {
