@@ -85,6 +85,11 @@ export class Budgets {
   }
 }
 
+/** A budget as the API shows it (`GET /admin/budgets`, `GET /v1/me`). */
+export function budgetView(s: BudgetStatus) {
+  return { scope: s.subject.kind, id: s.subject.id, period: s.period, limit_usd: s.limitUsd, spent_usd: s.spentUsd, resets_at: new Date(s.resetsAt).toISOString() };
+}
+
 function describeOverrun(s: BudgetStatus): string {
   const whose = s.subject.kind === "key" ? "this key" : `tenant "${s.subject.id}"`;
   const period = s.period === "day" ? "Daily" : "Monthly";

@@ -329,6 +329,10 @@ describe("budgets per tenant and per month", () => {
     assert.match(over.json.error.message, new RegExp(`resets at ${new Date(nextUtcMonth()).toISOString()}`));
     const seconds = assertRetryAfter(over.headers);
     assert.ok(Math.abs(seconds - (nextUtcMonth() - Date.now()) / 1000) < 5, `Retry-After ${seconds} s is the time to the month's end`);
+    // The key itself can see its budgets and what it spent (vip's named tenant cap included).
+    const me = await fetch(`${srv.url}/v1/me`, { headers: auth(key) }).then((r) => r.json() as Promise<{ budgets: BudgetRow[] }>);
+    assert.deepEqual(me.budgets.map((b) => [b.scope, b.period, b.limit_usd]), [["key", "month", 0.5], ["tenant", "day", 1_000_000]]);
+    assert.equal(me.budgets[0]!.spent_usd, row.spent_usd);
   });
 
   test("a tenant's daily cap holds across all its keys; other tenants and a named tenant's own cap are apart", async () => {

@@ -3,6 +3,7 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { StratumError } from "../../core/errors.js";
 import { publicKeyView } from "../auth/key-service.js";
+import { budgetView } from "../budgets.js";
 import { validateBody } from "../validate.js";
 import type { GatewayContext } from "../context.js";
 
@@ -43,10 +44,7 @@ export function adminRoutes(app: FastifyInstance, g: GatewayContext): void {
     await g.authenticateAdmin(request);
     const keys = await g.keys.list({ tenant: request.query.tenant });
     const status = await g.flow.budgets.status(keys);
-    return {
-      object: "list",
-      data: status.map((s) => ({ scope: s.subject.kind, id: s.subject.id, period: s.period, limit_usd: s.limitUsd, spent_usd: s.spentUsd, resets_at: new Date(s.resetsAt).toISOString() })),
-    };
+    return { object: "list", data: status.map(budgetView) };
   });
   app.get<{ Querystring: { since?: string; tenant?: string } }>("/admin/usage", async (request) => {
     await g.authenticateAdmin(request);

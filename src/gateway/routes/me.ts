@@ -1,6 +1,8 @@
-// GET /v1/me: who the caller's key is (tenant, role) and which optional APIs
-// this server has, so a client (the web console) can show the right pages.
+// GET /v1/me: who the caller's key is (tenant, role, limits, and its budgets
+// with what was spent against them) and which optional APIs this server has,
+// so a client (the web console) can show the right pages.
 import type { FastifyInstance } from "fastify";
+import { budgetView } from "../budgets.js";
 import type { GatewayContext } from "../context.js";
 
 export function meRoute(app: FastifyInstance, g: GatewayContext): void {
@@ -13,6 +15,7 @@ export function meRoute(app: FastifyInstance, g: GatewayContext): void {
       name: key.name,
       role: key.role,
       limits: key.limits,
+      budgets: (await g.flow.budgets.status([key])).map(budgetView),
       features: { approvals: Boolean(g.approvals), evals: Boolean(g.evals) },
     };
   });
