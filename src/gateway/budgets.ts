@@ -22,21 +22,22 @@ export interface BudgetStatus extends BudgetCap {
   resetsAt: number;
 }
 
-/** The caps that apply to a key's requests. */
-export function budgetCaps(key: ApiKeyRecord, cfg: BudgetConfig): BudgetCap[] {
+const NO_CAPS: readonly BudgetCap[] = Object.freeze([]);
+
+/** The caps that apply to a key's requests (the same empty list, allocating nothing, when none do). */
+export function budgetCaps(key: ApiKeyRecord, cfg: BudgetConfig): readonly BudgetCap[] {
+  const named = Object.hasOwn(cfg.tenants, key.tenant) ? cfg.tenants[key.tenant] : undefined;
+  const tenant = named || cfg.perTenant ? { ...cfg.perTenant, ...named } : undefined;
+  const keyDay = key.limits.dailyBudgetUsd ?? cfg.dailyUsd;
+  const keyMonth = key.limits.monthlyBudgetUsd ?? cfg.monthlyUsd;
+  if (keyDay === undefined && keyMonth === undefined && tenant?.dailyUsd === undefined && tenant?.monthlyUsd === undefined) return NO_CAPS;
   const caps: BudgetCap[] = [];
-  const add = (subject: SpendSubject, period: UtcPeriod, limitUsd: number | undefined) => {
-    if (limitUsd !== undefined) caps.push({ subject, period, limitUsd });
-  };
   const keySubject: SpendSubject = { kind: "key", id: key.id };
-  add(keySubject, "day", key.limits.dailyBudgetUsd ?? cfg.dailyUsd);
-  add(keySubject, "month", key.limits.monthlyBudgetUsd ?? cfg.monthlyUsd);
-  const named = cfg.tenants[key.tenant];
-  if (named || cfg.perTenant) {
-    const tenantSubject: SpendSubject = { kind: "tenant", id: key.tenant };
-    add(tenantSubject, "day", named?.dailyUsd ?? cfg.perTenant?.dailyUsd);
-    add(tenantSubject, "month", named?.monthlyUsd ?? cfg.perTenant?.monthlyUsd);
-  }
+  const tenantSubject: SpendSubject = { kind: "tenant", id: key.tenant };
+  if (keyDay !== undefined) caps.push({ subject: keySubject, period: "day", limitUsd: keyDay });
+  if (keyMonth !== undefined) caps.push({ subject: keySubject, period: "month", limitUsd: keyMonth });
+  if (tenant?.dailyUsd !== undefined) caps.push({ subject: tenantSubject, period: "day", limitUsd: tenant.dailyUsd });
+  if (tenant?.monthlyUsd !== undefined) caps.push({ subject: tenantSubject, period: "month", limitUsd: tenant.monthlyUsd });
   return caps;
 }
 
@@ -48,7 +49,7 @@ export class Budgets {
   ) {}
 
   /** The caps on a key's requests (none: admission skips the check and its await). */
-  capsFor(key: ApiKeyRecord): BudgetCap[] {
+  capsFor(key: ApiKeyRecord): readonly BudgetCap[] {
     return budgetCaps(key, this.cfg);
   }
 

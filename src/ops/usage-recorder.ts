@@ -132,8 +132,8 @@ export class UsageRecorder {
     for (const [k, t] of this.tallies) if (t.end <= now) this.tallies.delete(k);
     const w = utcWindow(period, now);
     // Records queued or being written are not in the store yet; records after this one are tallied as they come.
-    // (SQLite answers costSince at once, so nothing is counted twice; a PostgreSQL store may also see a batch
-    // that lands while it reads, which errs towards blocking early, never late.)
+    // A batch can be counted twice if the tally starts between its write and its leaving `writing` (a few
+    // microtasks; with PostgreSQL, a read that overlaps the write): budgets then err towards blocking early, never late.
     let pending = 0;
     for (const batch of [this.queue, ...this.writing]) {
       for (const r of batch) if (r.at >= w.start && r.at < w.end && subjectOf(r, subject.kind) === subject.id) pending += r.costUsd;
