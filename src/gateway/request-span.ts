@@ -7,6 +7,7 @@ import { SpanKind, SpanStatusCode, trace, TraceFlags, type Context, type Span } 
 import type { FastifyReply, FastifyRequest } from "fastify";
 import type { ApiKeyRecord } from "../data/types.js";
 import type { GatewayContext } from "./context.js";
+import type { GatewayTracing } from "../tracing/index.js";
 import { toHttpError } from "./http-errors.js";
 
 export const TRACE_ID_HEADER = "x-stratum-trace-id";
@@ -21,10 +22,14 @@ export interface RequestTrace {
   traceId: string | undefined;
 }
 
-export async function withRequestSpan<T>(g: GatewayContext, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: (rt: RequestTrace | undefined) => Promise<T>): Promise<T> {
-  if (!g.tracing) return fn(undefined);
+export function withRequestSpan<T>(g: GatewayContext, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: (rt: RequestTrace | undefined) => Promise<T>): Promise<T> {
+  // Untraced: `fn`'s own promise, not one more async layer around it.
+  return g.tracing ? inRequestSpan(g.tracing, request, reply, key, fn) : fn(undefined);
+}
+
+async function inRequestSpan<T>(tracing: GatewayTracing, request: FastifyRequest, reply: FastifyReply, key: ApiKeyRecord, fn: (rt: RequestTrace | undefined) => Promise<T>): Promise<T> {
   const attributes = { "stratum.tenant": key.tenant, "stratum.key_id": key.id, "stratum.request_id": request.id, "http.route": request.routeOptions.url ?? "" };
-  const parent = g.tracing.requestContext();
+  const parent = tracing.requestContext();
   const span = tracer.startSpan("gateway.request", { kind: SpanKind.SERVER, attributes }, parent);
   const traceId = sampledTraceId(span);
   // Also on error replies; a streamed reply writes its own headers (serve-chat).

@@ -48,14 +48,16 @@ export async function serveChat(
   const ticket = await g.flow.admit(key, { model: req.model, user: req.user, estimatePromptTokens: () => estimatePromptTokens(req) }, request.id, root);
   const noCache = request.headers["cache-control"]?.includes("no-cache") ?? false;
   const sessionId = sessionIdOf(request);
+  // One shape for every request (absent fields undefined): conditional spreads cost a copy each and give
+  // the object a shape per combination, which makes every reader of it polymorphic.
   const ctx: TurnContext = {
     tenant: key.tenant,
     signal: g.clientSignal(reply),
     requestId: request.id,
     noCache,
-    ...(rt ? { trace: rt.context } : {}),
-    ...(sessionId ? { sessionId } : {}),
-    ...(req.user ? { user: req.user } : {}),
+    trace: rt?.context,
+    sessionId,
+    user: req.user,
   };
   const stream = req.stream === true;
   if (sessionId) root?.setAttribute("stratum.session_id", sessionId);

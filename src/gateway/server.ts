@@ -52,10 +52,12 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
   // JSON only: a text/plain body gets 415 instead of a confusing type error.
   app.removeContentTypeParser("text/plain");
 
+  // One listener for every response ('close' fires once per response): no closure or once-wrapper per request.
+  const requestEnded = () => g.requestEnded();
   app.addHook("onRequest", (request, reply, done) => {
     request.stratumStart = performance.now();
     g.requestStarted();
-    reply.raw.once("close", () => g.requestEnded());
+    reply.raw.on("close", requestEnded);
     reply.header("x-request-id", request.id);
     done();
   });

@@ -50,7 +50,13 @@ export class Orchestrator implements ChatBackend {
     return (this.resolver ? await this.resolver.resolve(name, ctx) : undefined) ?? this.pipelines.get(name);
   }
 
-  async complete(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
+  complete(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
+    // A plain model call (no pipeline, no session) is the structured call's own promise: no async layer here.
+    if (!ctx.sessionId && !this.isPipeline(name)) return this.structured.complete(name, req, ctx);
+    return this.completeTurn(name, req, ctx);
+  }
+
+  private async completeTurn(name: string, req: ChatRequest, ctx: TurnContext): Promise<Served<ChatCompletion>> {
     const pipeline = await this.pipelineFor(name, ctx);
     if (pipeline) return pipeline.complete(req, pipelineTurn(ctx));
     if (!ctx.sessionId) return this.structured.complete(name, req, ctx);

@@ -17,10 +17,19 @@ export class StructuredOutput {
   constructor(private readonly models: ModelService) {}
 
   /** A whole completion, validated (and retried once) when the request asks for JSON. */
-  async complete(name: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
-    const check = this.checkFor(req);
+  complete(name: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
+    let check: Check | undefined;
+    try {
+      check = this.checkFor(req);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // Plain text: the model's own promise, no async layer around it.
+    return check ? this.completeChecked(name, req, ctx, check) : this.models.complete(name, req, ctx);
+  }
+
+  private async completeChecked(name: string, req: ChatRequest, ctx: ServeContext, check: Check): Promise<Served<ChatCompletion>> {
     const first = await this.models.complete(name, req, ctx);
-    if (!check) return first;
     const text = answerText(first.result);
     const errors = check(text);
     if (errors.length === 0) return first;

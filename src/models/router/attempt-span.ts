@@ -30,13 +30,23 @@ export function recordAttemptSpan(a: Attempt, parent: Context | undefined): void
 }
 
 /** Runs `fn` inside a `model.call` span when the caller is traced; `fn` gets the span's context (for attempt spans). */
-export async function withModelCallSpan<T extends { alias: string; attempts: Attempt[]; deployment: { id: string } }>(
+export function withModelCallSpan<T extends { alias: string; attempts: Attempt[]; deployment: { id: string } }>(
   alias: string,
   kind: string,
   parent: Context | undefined,
   fn: (callTrace: Context | undefined) => Promise<T>,
 ): Promise<T> {
+  // Untraced: `fn`'s own promise, not one more async layer around it.
   if (!parent || !recordedSpan(parent)) return fn(undefined);
+  return inModelCallSpan(alias, kind, parent, fn);
+}
+
+async function inModelCallSpan<T extends { alias: string; attempts: Attempt[]; deployment: { id: string } }>(
+  alias: string,
+  kind: string,
+  parent: Context,
+  fn: (callTrace: Context | undefined) => Promise<T>,
+): Promise<T> {
   const span = tracer.startSpan("model.call", { attributes: { "stratum.alias": alias, "stratum.call": kind } }, parent);
   try {
     const r = await fn(trace.setSpan(parent, span));

@@ -6,7 +6,8 @@ import type { Context } from "@opentelemetry/api";
 import { nextBufferedThen, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { clientClosed, StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
-import { AttemptContext } from "./attempt-context.js";
+import type { AttemptContext } from "./attempt-context.js";
+import { AttemptScope } from "./attempt-scope.js";
 import { fullJitterBackoff, sleep } from "./backoff.js";
 import type { Deployment, RoutedRequest, RouteTable } from "./route-table.js";
 import { recordAttemptSpan, withModelCallSpan } from "./attempt-span.js";
@@ -39,24 +40,6 @@ export interface RouteOptions {
   trace?: Context;
 }
 
-interface AttemptScope {
-  /** Aborted with a StratumError reason on timeout, or the client's reason. */
-  ctx: AttemptContext;
-  /** The abort was the client leaving: not the deployment's failure. */
-  readonly clientLeft: boolean;
-  /**
-   * `p`, or a rejection with the abort reason as soon as the attempt is
-   * aborted, even if `p` never settles (a provider that ignores its signal).
-   * One race at a time.
-   */
-  race<T>(p: Promise<T>): Promise<T>;
-  armFirstToken(): void;
-  disarmFirstToken(): void;
-  dispose(): void;
-  /** The `model.call` span's context: attempt spans are its children. */
-  trace: Context | undefined;
-}
-
 /** Upstream statuses that mean the request itself is wrong: no deployment will accept it. */
 const CALLER_FAULT = new Set([400, 422]);
 
@@ -70,7 +53,7 @@ export class Router {
     return this.table;
   }
 
-  async chat(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<ChatCompletion>> {
+  chat(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<ChatCompletion>> {
     return this.run(alias, opts, "chat", (d, scope) => oneShot(d, scope, () => d.provider.chat({ ...req, model: d.model }, scope.ctx)), req);
   }
 
@@ -80,7 +63,7 @@ export class Router {
    * failure after it is thrown from the iterator (the gateway turns it into an
    * error event) and is never retried.
    */
-  async stream(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
+  stream(alias: string, req: ChatRequest, opts: RouteOptions): Promise<Routed<AsyncIterable<ChatCompletionChunk>>> {
     return this.run(alias, opts, "chat", async (d, scope) => {
       let handedOver = false;
       try {
@@ -104,7 +87,7 @@ export class Router {
     }, req);
   }
 
-  async embed(alias: string, req: EmbeddingRequest, opts: RouteOptions): Promise<Routed<EmbeddingResponse>> {
+  embed(alias: string, req: EmbeddingRequest, opts: RouteOptions): Promise<Routed<EmbeddingResponse>> {
     // run() only picks deployments whose provider has embed().
     return this.run(alias, opts, "embed", (d, scope) => oneShot(d, scope, () => d.provider.embed!({ ...req, model: d.model }, scope.ctx)));
   }
@@ -208,7 +191,6 @@ export class Router {
     req: RoutedRequest | undefined,
   ): Promise<Routed<T>> {
     const chain = this.table.chain(alias, kind);
-    const record = (a: Attempt) => this.record(attempts, a, callTrace);
     if (!chain.length) throw new StratumError("NotFound", `The model \`${alias}\` does not exist`, { code: "model_not_found", param: "model" });
     const retry = this.table.retry;
     const attempts: Attempt[] = [];
@@ -219,21 +201,21 @@ export class Router {
         for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
           if (opts.signal.aborted) throw clientGone(opts.signal.reason);
           if (!d.breaker.tryAcquire()) {
-            record({ deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
             break;
           }
           if (!d.bulkhead.tryAcquire()) {
             d.breaker.onCancel();
-            record({ deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
             break;
           }
-          const scope = this.scope(d, opts, callTrace);
+          const scope = new AttemptScope(d, opts.signal, opts.requestId, callTrace);
           const t0 = performance.now();
           try {
             const result = await call(d, scope);
             const durationMs = performance.now() - t0;
             if (kind === "chat") d.latency?.observe(durationMs);
-            record({ deployment: d.id, alias: link, outcome: "success", durationMs });
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "success", durationMs });
             return { result, alias: link, deployment: d, attempts };
           } catch (e) {
             if (opts.signal.aborted) {
@@ -242,7 +224,7 @@ export class Router {
             }
             const err = this.classify(e, scope.ctx);
             const failure: Attempt = { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message: err.message, durationMs: performance.now() - t0 };
-            record(failure);
+            this.record(attempts, callTrace, failure);
             if (countsAgainstCircuit(err)) d.breaker.onFailure();
             else d.breaker.onCancel();
             if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
@@ -261,66 +243,10 @@ export class Router {
     throw allFailed(alias, attempts);
   }
 
-  private record(attempts: Attempt[], a: Attempt, callTrace: Context | undefined): void {
+  private record(attempts: Attempt[], callTrace: Context | undefined, a: Attempt): void {
     attempts.push(a);
     recordAttemptSpan(a, callTrace);
     this.hooks.onAttempt?.(a);
-  }
-
-  /**
-   * The attempt's context, aborted when the client leaves or a timeout fires.
-   * Every abort of the attempt goes through `abort` here, so the race rejects
-   * from it directly instead of listening for it.
-   */
-  private scope(d: Deployment, opts: RouteOptions, callTrace: Context | undefined): AttemptScope {
-    const call = new AttemptContext(d.timeouts.connectMs, opts.requestId);
-    let rejectRace: ((reason: unknown) => void) | undefined;
-    const abort = (reason: unknown) => {
-      call.abort(reason); // the first abort wins; a later one changes nothing, and rejecting again is a no-op
-      rejectRace?.(call.reason);
-    };
-    const onClientAbort = () => abort(opts.signal.reason);
-    opts.signal.addEventListener("abort", onClientAbort, { once: true });
-    const total = setTimeout(() => abort(new StratumError("UpstreamTimeout", `${d.id}: no complete response within ${d.timeouts.totalMs} ms (total timeout)`)), d.timeouts.totalMs);
-    let firstToken: NodeJS.Timeout | undefined;
-    return {
-      ctx: call,
-      get clientLeft() {
-        // The client's reason won only if its abort came first.
-        return call.aborted && opts.signal.aborted && call.reason === opts.signal.reason;
-      },
-      trace: callTrace,
-      race<T>(p: Promise<T>): Promise<T> {
-        if (call.aborted) {
-          p.catch(() => {}); // the abandoned promise may still reject; it is handled here
-          return Promise.reject(call.reason);
-        }
-        return new Promise<T>((resolve, reject) => {
-          rejectRace = reject;
-          p.then(
-            (v) => {
-              rejectRace = undefined;
-              resolve(v);
-            },
-            (e: unknown) => {
-              rejectRace = undefined;
-              reject(e);
-            },
-          );
-        });
-      },
-      armFirstToken() {
-        firstToken = setTimeout(() => abort(new StratumError("UpstreamTimeout", `${d.id}: no first token within ${d.timeouts.firstTokenMs} ms`)), d.timeouts.firstTokenMs);
-      },
-      disarmFirstToken() {
-        clearTimeout(firstToken);
-      },
-      dispose() {
-        clearTimeout(total);
-        clearTimeout(firstToken);
-        opts.signal.removeEventListener("abort", onClientAbort);
-      },
-    };
   }
 
   /** Prefer the timeout reason we aborted with over whatever the provider threw. */
