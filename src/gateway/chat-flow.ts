@@ -62,6 +62,7 @@ export interface Outcome {
 
 export class ChatFlow {
   readonly budgets: Budgets;
+  private readonly keyScopes = new WeakMap<ApiKeyRecord, LimitScope>();
   constructor(private readonly d: ChatFlowDeps) {
     this.budgets = new Budgets(d.budgets, d.usage, d.metrics);
   }
@@ -76,12 +77,19 @@ export class ChatFlow {
     const downgradeTo = caps.length ? await this.budgets.admit(caps) : undefined;
     const alias = downgradeTo ?? requested;
     const downgraded = downgradeTo !== undefined;
-    const scopes: LimitScope[] = [{ scope: "key", id: key.id, limits: { ...this.d.limits.perKey, ...definedLimits(key.limits) } }];
-    if (req.user) scopes.push({ scope: "user", id: `${key.id}:${req.user}`, limits: this.d.limits.perUser });
+    const keyScope = this.keyScopes.get(key) ?? this.keyScopeOf(key);
+    const scopes: LimitScope[] = req.user ? [keyScope, { scope: "user", id: `${key.id}:${req.user}`, limits: this.d.limits.perUser }] : [keyScope];
     // Admission uses an estimate (no tokenizer on the hot path); account() corrects it with the real count.
     let estimate = 0;
     const admission = await this.d.limiter.admit(scopes, () => (estimate ||= req.estimatePromptTokens()));
     return { key, user: req.user ?? null, requested, alias, downgraded, admission, promptEstimate: () => estimate, startedAt: performance.now(), requestId, span };
+  }
+
+  /** A key's limit scope (config defaults under its own limits), made once per key record the auth cache hands out. */
+  private keyScopeOf(key: ApiKeyRecord): LimitScope {
+    const scope: LimitScope = { scope: "key", id: key.id, limits: { ...this.d.limits.perKey, ...definedLimits(key.limits) } };
+    this.keyScopes.set(key, scope);
+    return scope;
   }
 
   /** Meter, cost and record a finished request. Runs after the response is sent. */

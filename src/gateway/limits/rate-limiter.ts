@@ -23,7 +23,18 @@ export interface LimitScope {
   limits: Limits;
 }
 
+interface ScopeKeys {
+  rpm: string;
+  tpm: string;
+  conc: string;
+}
+
+/** No limit applies: nothing to count or free (shared, so frozen). */
+const NO_LIMITS: Admission = Object.freeze({ headers: Object.freeze({}) as Record<string, string>, addTokens: () => {}, release: () => {} });
+
 export class RateLimiter {
+  private readonly keys = new Map<string, ScopeKeys>();
+
   constructor(
     private readonly store: RateLimitStore,
     private readonly onReject: (scope: string, limit: string) => void = () => {},
@@ -39,46 +50,64 @@ export class RateLimiter {
    */
   async admit(scopes: LimitScope[], promptTokens: () => number): Promise<Admission> {
     const checks: LimitCheck[] = [];
-    const owners: Array<{ scope: LimitScope; what: Limit }> = [];
+    const owners: LimitScope[] = [];
+    const whats: Limit[] = [];
+    let slots: string[] | undefined;
     for (const s of scopes) {
       const { requestsPerMinute: rpm, tokensPerMinute: tpm, concurrent } = s.limits;
+      if (!rpm && !tpm && !concurrent) continue;
+      const keys = this.keysOf(s);
       if (rpm) {
-        checks.push({ kind: "window", key: `${s.scope}:${s.id}:rpm`, amount: 1, limit: rpm, windowMs: MINUTE });
-        owners.push({ scope: s, what: "requests" });
+        checks.push({ kind: "window", key: keys.rpm, amount: 1, limit: rpm, windowMs: MINUTE });
+        owners.push(s);
+        whats.push("requests");
       }
       if (tpm) {
-        checks.push({ kind: "window", key: `${s.scope}:${s.id}:tpm`, amount: Math.min(promptTokens(), tpm), limit: tpm, windowMs: MINUTE });
-        owners.push({ scope: s, what: "tokens" });
+        checks.push({ kind: "window", key: keys.tpm, amount: Math.min(promptTokens(), tpm), limit: tpm, windowMs: MINUTE });
+        owners.push(s);
+        whats.push("tokens");
       }
       if (concurrent) {
-        checks.push({ kind: "slot", key: `${s.scope}:${s.id}:conc`, limit: concurrent });
-        owners.push({ scope: s, what: "concurrent" });
+        checks.push({ kind: "slot", key: keys.conc, limit: concurrent });
+        owners.push(s);
+        whats.push("concurrent");
+        (slots ??= []).push(keys.conc);
       }
     }
-    const headers: Record<string, string> = {};
-    if (!checks.length) return { headers, addTokens: () => {}, release: () => {} };
+    if (!checks.length) return NO_LIMITS;
 
     const { admitted, results } = await this.store.admit(checks);
+    const headers: Record<string, string> = {};
     // Headers as the checks go, the key's over the user's, up to the first refusal.
     for (let i = 0; i < checks.length; i++) {
-      const { scope, what } = owners[i]!;
+      const scope = owners[i]!;
+      const what = whats[i]!;
       const r = results[i]!;
       if (what !== "concurrent" && (scope.scope === "key" || !headers[HEADER_NAMES[what].limit])) setHeaders(headers, what, r);
       if (!admitted && !r.allowed) this.reject(scope, what, r, headers);
     }
+    return new LimitedAdmission(this, scopes, headers, slots);
+  }
 
-    const slots = checks.filter((c) => c.kind === "slot").map((c) => c.key);
-    return {
-      headers,
-      addTokens: (n: number) => {
-        // Negative n corrects an admission estimate that was too high.
-        if (n === 0) return;
-        for (const s of scopes) if (s.limits.tokensPerMinute) this.store.add(`${s.scope}:${s.id}:tpm`, n, MINUTE).catch(this.onError);
-      },
-      release: () => {
-        for (const k of slots.splice(0)) this.store.release(k).catch(this.onError);
-      },
-    };
+  /** A counter update after admission; a failure is reported, never the request's. */
+  addTokens(key: string, n: number): void {
+    this.store.add(key, n, MINUTE).catch(this.onError);
+  }
+
+  release(slot: string): void {
+    this.store.release(slot).catch(this.onError);
+  }
+
+  /** The store keys of a scope's counters, made once per scope id (a bounded cache: ids repeat request after request). */
+  keysOf(s: LimitScope): ScopeKeys {
+    const id = `${s.scope}:${s.id}`;
+    let keys = this.keys.get(id);
+    if (!keys) {
+      if (this.keys.size >= 10_000) this.keys.clear();
+      keys = { rpm: `${id}:rpm`, tpm: `${id}:tpm`, conc: `${id}:conc` };
+      this.keys.set(id, keys);
+    }
+    return keys;
   }
 
   private reject(s: LimitScope, what: Limit, r: WindowResult, headers: Record<string, string>): never {
@@ -100,6 +129,28 @@ export class RateLimiter {
 }
 
 type Limit = "requests" | "tokens" | "concurrent";
+
+/** An admitted request's hold on its limits (a class: no closures per request). */
+class LimitedAdmission implements Admission {
+  constructor(
+    private readonly limiter: RateLimiter,
+    private readonly scopes: LimitScope[],
+    readonly headers: Record<string, string>,
+    private slots: string[] | undefined,
+  ) {}
+
+  addTokens(n: number): void {
+    // Negative n corrects an admission estimate that was too high.
+    if (n === 0) return;
+    for (const s of this.scopes) if (s.limits.tokensPerMinute) this.limiter.addTokens(this.limiter.keysOf(s).tpm, n);
+  }
+
+  release(): void {
+    const slots = this.slots;
+    this.slots = undefined;
+    if (slots) for (const k of slots) this.limiter.release(k);
+  }
+}
 
 // Header names as constants: names built per request (`x-ratelimit-limit-${what}`) cost ~1 µs.
 const HEADER_NAMES = {
