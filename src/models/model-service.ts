@@ -193,7 +193,7 @@ function fromRouted<T>(routed: Routed<T>, cache: CacheStatus): Served<T> {
     result: routed.result,
     servedBy: routed.alias,
     deployment: routed.deployment.id,
-    priceKey: { provider: routed.deployment.providerName, model: routed.deployment.model },
+    priceKey: routed.deployment.priceKey,
     attempts: routed.attempts,
     cache,
   };

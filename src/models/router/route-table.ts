@@ -19,6 +19,8 @@ export interface Deployment {
   breaker: CircuitBreaker;
   bulkhead: Bulkhead;
   timeouts: { connectMs: number; firstTokenMs: number; totalMs: number };
+  /** `provider` and `model` for the price table (one object per deployment, handed out with every answer). */
+  priceKey: { provider: string; model: string };
   /** For complexity routing. */
   tier: "simple" | "complex" | undefined;
   /** Recent time to first response of successful chat attempts; kept only under latency routing. */
@@ -67,6 +69,7 @@ export class RouteTable {
           breaker: new CircuitBreaker(config.router.circuitBreaker, (s) => onCircuitChange(id, s)),
           bulkhead: new Bulkhead(dc.maxConcurrent ?? Infinity),
           timeouts: { ...config.router.timeouts, ...dc.timeouts },
+          priceKey: Object.freeze({ provider: dc.provider, model }),
           tier: dc.tier,
           latency: m.routing === "latency" ? new RecentLatency() : undefined,
         } satisfies Deployment;
