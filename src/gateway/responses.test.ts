@@ -49,6 +49,8 @@ describe("Responses API with the official SDK", () => {
     assert.ok(r.usage!.input_tokens > 0);
     assert.equal(r.usage!.total_tokens, r.usage!.input_tokens + 12);
     assert.equal(sim.stats().chat, before + 1);
+    // Stratum's extension, as on chat completions.
+    assert.deepEqual((r as unknown as { stratum: unknown }).stratum, { served_by: MODEL, cache: "bypass", attempts: 1 });
 
     const cut = await srv.client().responses.create({ model: MODEL, input: "Say something", max_output_tokens: 5 });
     assert.equal(cut.status, "incomplete");
