@@ -90,6 +90,7 @@ describe("web console in Chromium", () => {
       providers: { llm: { type: "openai", baseUrl: `${llm.origin}/v1` } },
       models: [{ name: "gpt-test", deployments: [{ provider: "llm" }] }],
       cache: { enabled: false },
+      budgets: { tenants: { acme: { monthlyUsd: 100 } } },
       pipelines: [
         { name: "assistant", collection: "docs", route: "gpt-test", retrieval: { condense: "off" } },
         { name: "guarded", collection: "docs", route: "gpt-test", retrieval: { condense: "off" }, guardrails: { input: { pii: { action: "redact" }, injection: { action: "block" } } } },
@@ -385,6 +386,9 @@ describe("web console in Chromium", () => {
     const row = page.getByRole("row").filter({ hasText: "console test" });
     await row.getByRole("cell", { name: "$0 of $25.0000" }).waitFor();
     assert.equal(await row.getByRole("meter", { name: /Monthly budget used by/ }).count(), 1);
+    // acme's own monthly cap, for all its keys together.
+    const tenantRow = page.getByRole("table", { name: "Tenant budgets" }).getByRole("row").filter({ hasText: "acme" });
+    await tenantRow.getByRole("cell", { name: "$0 of $100.0000" }).waitFor();
     await shot(page, "keys-wide");
 
     const user = await browser.newContext({ viewport: WIDE });

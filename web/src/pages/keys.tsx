@@ -150,7 +150,9 @@ export function KeysPage() {
       {tenants.length ? (
         <div class="table-wrap">
           <table aria-label="Tenant budgets">
-            <caption>Tenant budgets (all keys of the tenant together)</caption>
+            <caption>
+              <strong>Tenant budgets</strong> <span class="muted">(all keys of the tenant together)</span>
+            </caption>
             <thead>
               <tr>
                 <th scope="col">Tenant</th>
