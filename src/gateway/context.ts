@@ -17,7 +17,7 @@ import type { MemoryStore, SessionStore } from "../sessions/index.js";
 import type { Logger } from "../ops/logger.js";
 import type { Metrics } from "../ops/metrics.js";
 import type { UsageRecorder } from "../ops/usage-recorder.js";
-import { authenticate, requireAdmin } from "./auth/authenticate.js";
+import { authenticate, presentedKey, requireAdmin } from "./auth/authenticate.js";
 import { connectionSignal } from "./client-signal.js";
 import type { KeyService } from "./auth/key-service.js";
 import type { ChatFlow } from "./chat-flow.js";
@@ -138,7 +138,18 @@ export class GatewayContext {
     return this.inFlightCount === 0 ? Promise.resolve() : new Promise((r) => this.idleWaiters.push(r));
   }
 
-  async authenticate(request: FastifyRequest): Promise<ApiKeyRecord> {
+  authenticate(request: FastifyRequest): Promise<ApiKeyRecord> {
+    // A key the cache holds: no async layers (every request of an active client takes this path).
+    const presented = presentedKey(request.headers);
+    const cached = presented === undefined ? undefined : this.keys.cachedActive(presented);
+    if (cached) {
+      request.stratumKey = cached;
+      return Promise.resolve(cached);
+    }
+    return this.authenticateSlowly(request);
+  }
+
+  private async authenticateSlowly(request: FastifyRequest): Promise<ApiKeyRecord> {
     const key = await authenticate(this.keys, request.headers);
     request.stratumKey = key;
     return key;

@@ -82,8 +82,17 @@ export class ModelService {
     return this.router.routes.names();
   }
 
-  async complete(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
+  complete(alias: string, req: ChatRequest, ctx: ServeContext): Promise<Served<ChatCompletion>> {
     const key = ctx.noCache ? undefined : this.cache?.keyFor(ctx.tenant, alias, req);
+    if (key === undefined && !this.semantic) {
+      // Nothing to look up or file: the route's own promise, no async layer around it.
+      this.hooks.onCache?.("bypass");
+      return this.route(alias, req, ctx, "bypass");
+    }
+    return this.completeCached(alias, req, ctx, key);
+  }
+
+  private async completeCached(alias: string, req: ChatRequest, ctx: ServeContext, key: string | undefined): Promise<Served<ChatCompletion>> {
     if (key && this.cache) {
       const hit = await this.cachedAnswer(key);
       if (hit) return this.fromCache(alias, hit, "hit");
@@ -143,8 +152,8 @@ export class ModelService {
     }
   }
 
-  private async route(alias: string, req: ChatRequest, opts: RouteOptions, cache: CacheStatus): Promise<Served<ChatCompletion>> {
-    return fromRouted(await this.router.chat(alias, req, opts), cache);
+  private route(alias: string, req: ChatRequest, opts: RouteOptions, cache: CacheStatus): Promise<Served<ChatCompletion>> {
+    return this.router.chat(alias, req, opts).then((routed) => fromRouted(routed, cache));
   }
 
   /** Pass chunks through untouched; hand over the assembled answer only if the stream completed. */

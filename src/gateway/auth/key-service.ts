@@ -60,6 +60,12 @@ export class KeyService {
     return { key, record };
   }
 
+  /** The active key record for a presented key when the cache holds it (no await: the common case). */
+  cachedActive(key: string): ApiKeyRecord | undefined {
+    const hit = this.cache.get(key);
+    return hit && hit.expires > Date.now() ? hit.record : undefined;
+  }
+
   /**
    * The active key record for a presented key, or undefined. The short-lived
    * cache is keyed by the presented key itself (already in memory as a header),

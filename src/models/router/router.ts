@@ -257,15 +257,27 @@ export class Router {
 }
 
 /** A single request/response attempt: success closes the breaker's books; slots are freed either way. */
-async function oneShot<T>(d: Deployment, scope: AttemptScope, call: () => Promise<T>): Promise<T> {
+function oneShot<T>(d: Deployment, scope: AttemptScope, call: () => Promise<T>): Promise<T> {
+  // A promise chain, not an async function with try/finally: one promise less a request.
+  let answer: Promise<T>;
   try {
-    const out = await scope.race(call());
-    d.breaker.onSuccess();
-    return out;
-  } finally {
-    scope.dispose();
-    d.bulkhead.release();
+    answer = call();
+  } catch (e) {
+    answer = Promise.reject(e); // a provider that throws instead of rejecting still frees its slots
   }
+  return scope.race(answer).then(
+    (out) => {
+      scope.dispose();
+      d.bulkhead.release();
+      d.breaker.onSuccess();
+      return out;
+    },
+    (e: unknown) => {
+      scope.dispose();
+      d.bulkhead.release();
+      throw e;
+    },
+  );
 }
 
 /** 4xx other than 408/429 are not the deployment's health problem. */
