@@ -102,6 +102,9 @@ describe("stratum CLI", { concurrency: true }, () => {
       assert.equal(mine.hash, undefined);
       assert.ok(!listed.stdout.includes(rec.key), "the key is never listed");
       assert.ok(!listed.stdout.includes(createHash("sha256").update(rec.key).digest("hex")), "nor its hash");
+      // The text listing shows the key's own limits and budgets.
+      const text = await stratum(["keys", "list", "--tenant", "acme"], env);
+      assert.match(text.stdout, new RegExp(`${rec.id} .* tenant=acme .* rpm=5 budget/month=\\$12\\.5  active`));
 
       const revoked = await stratum(["keys", "revoke", rec.id], env);
       assert.equal(revoked.code, 0, revoked.stderr);

@@ -5,6 +5,7 @@ import type { Command } from "commander";
 import { openStorage } from "../app/storage.js";
 import { loadStateConfig } from "../config/index.js";
 import { KeyService, publicKeyView } from "../gateway/index.js";
+import type { ApiKeyLimits } from "../data/types.js";
 import { exitOnConfigError } from "./config-errors.js";
 
 async function withKeys<T>(opts: { config?: string }, fn: (keys: KeyService) => Promise<T>): Promise<T> {
@@ -31,6 +32,17 @@ function usd(flag: string) {
     if (v.trim() === "" || !Number.isFinite(n) || n < 0) throw new Error(`${flag} must be a non-negative number, got "${v}"`);
     return n;
   };
+}
+
+/** A key's own limits for the listing, e.g. `rpm=60 budget/month=$100`; empty when it has none. */
+function limitsText(l: ApiKeyLimits): string {
+  const parts: string[] = [];
+  if (l.requestsPerMinute) parts.push(`rpm=${l.requestsPerMinute}`);
+  if (l.tokensPerMinute) parts.push(`tpm=${l.tokensPerMinute}`);
+  if (l.concurrent) parts.push(`concurrent=${l.concurrent}`);
+  if (l.dailyBudgetUsd !== undefined) parts.push(`budget/day=$${l.dailyBudgetUsd}`);
+  if (l.monthlyBudgetUsd !== undefined) parts.push(`budget/month=$${l.monthlyBudgetUsd}`);
+  return parts.join(" ");
 }
 
 export function registerKeysCommand(program: Command): void {
@@ -71,7 +83,8 @@ export function registerKeysCommand(program: Command): void {
         if (o.json) return void process.stdout.write(JSON.stringify(list) + "\n");
         if (!list.length) return void process.stdout.write("no keys\n");
         for (const k of list) {
-          process.stdout.write(`${k.id}  ${k.prefix}…  tenant=${k.tenant}  role=${k.role}  ${k.name ? `name=${k.name}  ` : ""}${k.revoked_at ? "REVOKED" : "active"}\n`);
+          const limits = limitsText(k.limits);
+          process.stdout.write(`${k.id}  ${k.prefix}…  tenant=${k.tenant}  role=${k.role}  ${k.name ? `name=${k.name}  ` : ""}${limits ? `${limits}  ` : ""}${k.revoked_at ? "REVOKED" : "active"}\n`);
         }
       });
     });
