@@ -54,4 +54,27 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
       CREATE INDEX semantic_cache_partition ON semantic_cache (partition, id);
     `,
   },
+  {
+    // Usage per UTC hour, key and model, kept with every batch of usage rows: reports and budget
+    // seeding read hours instead of scanning every request row (1M rows took 1.3 s on the event loop).
+    version: 3,
+    sql: `
+      CREATE TABLE usage_hourly (
+        hour INTEGER NOT NULL,
+        key_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        requests INTEGER NOT NULL,
+        prompt_tokens INTEGER NOT NULL,
+        completion_tokens INTEGER NOT NULL,
+        cost_usd REAL NOT NULL,
+        PRIMARY KEY (hour, key_id, model)
+      ) WITHOUT ROWID;
+      CREATE INDEX usage_hourly_key ON usage_hourly (key_id, hour);
+      CREATE INDEX usage_hourly_tenant ON usage_hourly (tenant, hour);
+      INSERT INTO usage_hourly (hour, key_id, model, tenant, requests, prompt_tokens, completion_tokens, cost_usd)
+        SELECT at - (at % 3600000), key_id, model, MAX(tenant), COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd)
+        FROM usage GROUP BY at - (at % 3600000), key_id, model;
+    `,
+  },
 ];

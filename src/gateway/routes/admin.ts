@@ -48,8 +48,10 @@ export function adminRoutes(app: FastifyInstance, g: GatewayContext): void {
   });
   app.get<{ Querystring: { since?: string; tenant?: string } }>("/admin/usage", async (request) => {
     await g.authenticateAdmin(request);
-    const since = request.query.since ? Date.parse(request.query.since) : Date.now() - 86_400_000;
-    if (!Number.isFinite(since)) throw new StratumError("InvalidRequest", "since must be an ISO date", { param: "since" });
+    const asked = request.query.since ? Date.parse(request.query.since) : Date.now() - 86_400_000;
+    if (!Number.isFinite(asked)) throw new StratumError("InvalidRequest", "since must be an ISO date", { param: "since" });
+    // From the start of that UTC hour: the SQLite store then answers from its hourly sums alone.
+    const since = asked - (((asked % 3_600_000) + 3_600_000) % 3_600_000);
     await g.usage.flush();
     return { object: "list", since: new Date(since).toISOString(), data: await g.usage.summary({ since, tenant: request.query.tenant }) };
   });
