@@ -8,6 +8,16 @@ import type { SqliteDb } from "./database.js";
 
 const HOUR_MS = 3_600_000;
 
+interface HourSum {
+  hour: number;
+  /** A row of the group: its key, model and tenant. */
+  r: UsageRecord;
+  requests: number;
+  prompt: number;
+  completion: number;
+  cost: number;
+}
+
 type SummaryRow = { keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number };
 
 /** The first hour boundary at or after `t`. */
@@ -31,17 +41,21 @@ export class SqliteUsageStore implements UsageStore {
     // Positional parameters: binding 14 named ones (and a copy of the record
     // to turn booleans into integers) cost 1–3 µs more a row, on the main thread.
     this.insertMany = db.transaction((rows: readonly UsageRecord[]) => {
-      const hours = new Map<string, { hour: number; r: UsageRecord; requests: number; prompt: number; completion: number; cost: number }>();
+      // Sums by hour, key and model in nested maps (no key string built per row).
+      const hours = new Map<number, Map<string, Map<string, HourSum>>>();
       for (const r of rows) {
         insert.run(r.requestId, r.at, r.keyId, r.tenant, r.user, r.model, r.deployment, r.promptTokens, r.completionTokens, r.costUsd, r.status, r.cached ? 1 : 0, r.stream ? 1 : 0, r.latencyMs);
         const hour = r.at - (r.at % HOUR_MS);
-        const k = `${hour}\0${r.keyId}\0${r.model}`;
-        const h = hours.get(k);
-        if (h) (h.requests += 1), (h.prompt += r.promptTokens), (h.completion += r.completionTokens), (h.cost += r.costUsd);
-        else hours.set(k, { hour, r, requests: 1, prompt: r.promptTokens, completion: r.completionTokens, cost: r.costUsd });
+        let keys = hours.get(hour);
+        if (!keys) hours.set(hour, (keys = new Map()));
+        let models = keys.get(r.keyId);
+        if (!models) keys.set(r.keyId, (models = new Map()));
+        const sum = models.get(r.model);
+        if (sum) (sum.requests += 1), (sum.prompt += r.promptTokens), (sum.completion += r.completionTokens), (sum.cost += r.costUsd);
+        else models.set(r.model, { hour, r, requests: 1, prompt: r.promptTokens, completion: r.completionTokens, cost: r.costUsd });
       }
       // A batch spans a few keys and models: a handful of upserts, not one per row.
-      for (const h of hours.values()) addToHour.run(h.hour, h.r.keyId, h.r.model, h.r.tenant, h.requests, h.prompt, h.completion, h.cost);
+      for (const keys of hours.values()) for (const models of keys.values()) for (const h of models.values()) addToHour.run(h.hour, h.r.keyId, h.r.model, h.r.tenant, h.requests, h.prompt, h.completion, h.cost);
     });
     this.hourCost = {
       key: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE key_id = ? AND hour >= ?"),
