@@ -17,6 +17,7 @@ import {
   PgKeyStore,
   PgUsageStore,
   pgQuery,
+  withTransaction,
   type PgMigration,
 } from "./index.js";
 
@@ -160,6 +161,17 @@ if (postgresTestsEnabled) {
       assert.ok(Math.abs((await store.costSince({ kind: "tenant", id: "b" }, 0)) - 4) < 1e-9, "a third of 12,000 records at $0.001");
       assert.equal(await store.costSince({ kind: "key", id: "nobody" }, 0), 0);
       await store.append([]);
+      // A key's or a tenant's spend (budget seeding) is read from an index alone, never the table.
+      await pgQuery(s.pool, "VACUUM ANALYZE usage"); // sets the visibility map an index-only scan relies on
+      await withTransaction(s.pool, async (client) => {
+        await client.query("SET LOCAL enable_seqscan = off");
+        await client.query("SET LOCAL enable_bitmapscan = off");
+        for (const column of ["key_id", "tenant"]) {
+          const { rows } = await client.query(`EXPLAIN (FORMAT JSON) SELECT COALESCE(SUM(cost_usd), 0)::float8 AS c FROM usage WHERE ${column} = $1 AND at >= $2`, ["b", 0]);
+          const plan = JSON.stringify(rows[0]);
+          assert.match(plan, /Index Only Scan/, `${column}: ${plan}`);
+        }
+      });
     });
   });
 }
