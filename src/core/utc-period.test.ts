@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { utcWindow } from "./utc-period.js";
+import { utcHourStart, utcWindow } from "./utc-period.js";
 
 test("utcWindow: a UTC day runs from midnight to midnight", () => {
   const t = Date.parse("2026-12-05T13:45:10.123Z");
@@ -22,4 +22,10 @@ test("utcWindow: calendar months, across the year's end and February", () => {
 test("utcWindow: times before 1970 still fall in their own day", () => {
   const t = Date.parse("1969-12-31T18:00:00Z");
   assert.deepEqual(utcWindow("day", t), { start: Date.parse("1969-12-31T00:00:00Z"), end: Date.parse("1970-01-01T00:00:00Z") });
+});
+
+test("utcHourStart: the hour's first instant, before 1970 too", () => {
+  assert.equal(utcHourStart(Date.parse("2026-12-05T13:45:10.123Z")), Date.parse("2026-12-05T13:00:00Z"));
+  assert.equal(utcHourStart(Date.parse("2026-12-05T13:00:00Z")), Date.parse("2026-12-05T13:00:00Z"));
+  assert.equal(utcHourStart(Date.parse("1969-12-31T23:30:00Z")), Date.parse("1969-12-31T23:00:00Z"));
 });

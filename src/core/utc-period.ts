@@ -11,11 +11,20 @@ export interface UtcWindow {
 }
 
 const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
+
+/** `t` rounded down to a multiple of `unit` (times before 1970 included). */
+const floorTo = (t: number, unit: number) => t - (((t % unit) + unit) % unit);
+
+/** The start of the UTC hour that contains `t`. */
+export function utcHourStart(t: number): number {
+  return floorTo(t, HOUR_MS);
+}
 
 /** The UTC day or calendar month that contains `t`. */
 export function utcWindow(period: UtcPeriod, t = Date.now()): UtcWindow {
   if (period === "day") {
-    const start = t - (((t % DAY_MS) + DAY_MS) % DAY_MS);
+    const start = floorTo(t, DAY_MS);
     return { start, end: start + DAY_MS };
   }
   const d = new Date(t);

@@ -25,7 +25,7 @@ export interface BudgetStatus extends BudgetCap {
 const NO_CAPS: readonly BudgetCap[] = Object.freeze([]);
 
 /** The caps that apply to a key's requests (the same empty list, allocating nothing, when none do). */
-export function budgetCaps(key: ApiKeyRecord, cfg: BudgetConfig): readonly BudgetCap[] {
+function budgetCaps(key: ApiKeyRecord, cfg: BudgetConfig): readonly BudgetCap[] {
   const named = Object.hasOwn(cfg.tenants, key.tenant) ? cfg.tenants[key.tenant] : undefined;
   const tenant = named || cfg.perTenant ? { ...cfg.perTenant, ...named } : undefined;
   const keyDay = key.limits.dailyBudgetUsd ?? cfg.dailyUsd;
@@ -72,7 +72,7 @@ export class Budgets {
     const seen = new Set<string>();
     const caps: BudgetCap[] = [];
     for (const key of keys) {
-      for (const c of budgetCaps(key, this.cfg)) {
+      for (const c of this.capsFor(key)) {
         const id = `${c.subject.kind}\0${c.subject.id}\0${c.period}`;
         if (!seen.has(id)) caps.push(c), seen.add(id);
       }

@@ -28,8 +28,8 @@ export interface StreamEncoder {
 }
 
 export interface ChatDialect {
-  /** The JSON response body for a whole completion. */
-  json(completion: ChatCompletion, served: { servedBy: string; cache: string; attempts: number }): unknown;
+  /** The JSON response body for a whole completion; `stratum`: Stratum's extension (how it was served, a pipeline's fields), for dialects that carry it. */
+  json(completion: ChatCompletion, stratum: Record<string, unknown>): unknown;
   stream(): StreamEncoder;
 }
 
@@ -86,7 +86,7 @@ export async function serveChat(
       }
     }
     g.flow.account(ticket, { served, status: 200, stream: false, usage: completion.usage });
-    const body = dialect.json(completion, { servedBy: served.servedBy, cache: served.cache, attempts: served.attempts.length });
+    const body = dialect.json(completion, { ...completion.stratum, served_by: served.servedBy, cache: served.cache, attempts: served.attempts.length });
     return reply.headers(responseHeaders(ticket, served, ctx, traceId)).send(body);
   }
 

@@ -3,10 +3,10 @@
 // reports read the hours, and the rows only for the part of an hour before a
 // `since` that is not on the hour: a report of a busy day reads a few thousand
 // sums instead of a million rows on the event loop.
+import { HOUR_MS, utcHourStart } from "../../core/utc-period.js";
 import type { SpendSubject, UsageRecord, UsageStore } from "../types.js";
 import type { SqliteDb } from "./database.js";
 
-const HOUR_MS = 3_600_000;
 
 interface HourSum {
   hour: number;
@@ -21,7 +21,7 @@ interface HourSum {
 type SummaryRow = { keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number };
 
 /** The first hour boundary at or after `t`. */
-const nextHour = (t: number) => Math.ceil(t / HOUR_MS) * HOUR_MS;
+const nextHour = (t: number) => (utcHourStart(t) === t ? t : utcHourStart(t) + HOUR_MS);
 
 export class SqliteUsageStore implements UsageStore {
   private readonly insertMany;
@@ -45,7 +45,7 @@ export class SqliteUsageStore implements UsageStore {
       const hours = new Map<number, Map<string, Map<string, HourSum>>>();
       for (const r of rows) {
         insert.run(r.requestId, r.at, r.keyId, r.tenant, r.user, r.model, r.deployment, r.promptTokens, r.completionTokens, r.costUsd, r.status, r.cached ? 1 : 0, r.stream ? 1 : 0, r.latencyMs);
-        const hour = r.at - (r.at % HOUR_MS);
+        const hour = utcHourStart(r.at);
         let keys = hours.get(hour);
         if (!keys) hours.set(hour, (keys = new Map()));
         let models = keys.get(r.keyId);

@@ -2,6 +2,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { StratumError } from "../../core/errors.js";
+import { utcHourStart } from "../../core/utc-period.js";
 import { publicKeyView } from "../auth/key-service.js";
 import { budgetView } from "../budgets.js";
 import { validateBody } from "../validate.js";
@@ -51,7 +52,7 @@ export function adminRoutes(app: FastifyInstance, g: GatewayContext): void {
     const asked = request.query.since ? Date.parse(request.query.since) : Date.now() - 86_400_000;
     if (!Number.isFinite(asked)) throw new StratumError("InvalidRequest", "since must be an ISO date", { param: "since" });
     // From the start of that UTC hour: the SQLite store then answers from its hourly sums alone.
-    const since = asked - (((asked % 3_600_000) + 3_600_000) % 3_600_000);
+    const since = utcHourStart(asked);
     await g.usage.flush();
     return { object: "list", since: new Date(since).toISOString(), data: await g.usage.summary({ since, tenant: request.query.tenant }) };
   });

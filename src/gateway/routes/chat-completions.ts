@@ -49,7 +49,7 @@ function upstreamText(chunk: ChatCompletionChunk, includeUsage: boolean): string
 function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
   const includeUsage = req.stream_options?.include_usage === true;
   return {
-    json: (c, s) => ({ ...c, stratum: { ...c.stratum, served_by: s.servedBy, cache: s.cache, attempts: s.attempts } }),
+    json: (c, stratum) => ({ ...c, stratum }),
     stream: () => ({
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) return ""; // the usage chunk goes last, in end()

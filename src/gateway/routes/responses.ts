@@ -20,8 +20,8 @@ export function responsesRoute(app: FastifyInstance, g: GatewayContext): void {
 
 function responsesDialect(r: ResponsesRequest): ChatDialect {
   return {
-    // Stratum's extension as on chat completions: who served it, from which cache, after how many attempts (and a pipeline's citations).
-    json: (c, s) => ({ ...chatCompletionToResponse(c, r), stratum: { ...c.stratum, served_by: s.servedBy, cache: s.cache, attempts: s.attempts } }),
+    // Stratum's extension as on chat completions.
+    json: (c, stratum) => ({ ...chatCompletionToResponse(c, r), stratum }),
     stream: () => {
       const encoder = new ResponsesStreamEncoder(r);
       return {
