@@ -10,10 +10,9 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { destination } from "pino";
 import { compactHeap, createStratum, limitHeapGrowth } from "../../src/app/index.js";
 import { parseConfig } from "../../src/config/index.js";
-import { createLogger } from "../../src/ops/index.js";
+import { createLogger, LogSink } from "../../src/ops/index.js";
 import { ADMIN_KEY, MODEL } from "../lib/requests.js";
 import { flag, numFlag, onStop, ready } from "./common.js";
 import { startHeapSampling } from "./heap-sampling.js";
@@ -41,9 +40,9 @@ const config = parseConfig({
   retrieval: { sampleCollection: process.env.BENCH_SAMPLE !== "off" },
   limits: limits ? { perKey: { requestsPerMinute: 10_000_000, tokensPerMinute: 10_000_000_000, concurrent: 100_000 } } : {},
 });
-// Same settings as the default stdout destination, to /dev/null.
-const sink = destination({ dest: flag("log-dest", "/dev/null")!, sync: false, minLength: 4096 });
-const logger = createLogger("info", sink as unknown as NodeJS.WritableStream);
+// The sink the default logger writes stdout through, to /dev/null.
+const sink = LogSink.to(flag("log-dest", "/dev/null")!);
+const logger = createLogger("info", sink);
 
 // As `stratum serve` starts its process (BENCH_HEAP_GROWTH overrides server.heapGrowthPercent; 0 = V8's own).
 const heapGrowth = process.env.BENCH_HEAP_GROWTH ? Number(process.env.BENCH_HEAP_GROWTH) : config.server.heapGrowthPercent;

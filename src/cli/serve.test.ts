@@ -28,6 +28,10 @@ describe("stratum serve", () => {
     assert.equal(models.status, 200);
     const ids = ((await models.json()) as { data: Array<{ id: string }> }).data.map((m) => m.id);
     assert.deepEqual(ids.sort(), ["assistant", "extractive", "sim"]);
+    // Its request log line reaches stdout at once, not when more lines have gathered.
+    const logged = () => first.stdout().split("\n").some((l) => l.includes('"route":"/v1/models"') && l.includes('"msg":"request"'));
+    for (let waited = 0; !logged() && waited < 2000; waited += 50) await new Promise((r) => setTimeout(r, 50));
+    assert.ok(logged(), `request line on stdout: ${first.stdout().slice(-500)}`);
     // The bundled docs were ingested on first start: the assistant answers with citations.
     const asked = await fetch(`${first.url}/v1/chat/completions`, {
       method: "POST",

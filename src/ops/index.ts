@@ -1,2 +1,3 @@
 export { createLogger, type Logger } from "./logger.js";
+export { LogSink } from "./log-sink.js";
 export { Metrics } from "./metrics.js";

@@ -1,7 +1,8 @@
 // Structured JSON logs (pino). Secrets are redacted by key and by type
 // (config Secrets serialise as "[secret from env NAME]").
-import { pino, destination as pinoDestination, type Logger, type LevelWithSilent } from "pino";
+import { pino, type DestinationStream, type Logger, type LevelWithSilent } from "pino";
 import { isoTimeField } from "./iso-time.js";
+import { LogSink } from "./log-sink.js";
 
 export type { Logger };
 
@@ -35,7 +36,7 @@ function withoutSecrets(obj: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-export function createLogger(level: LevelWithSilent = "info", destination?: NodeJS.WritableStream): Logger {
+export function createLogger(level: LevelWithSilent = "info", destination?: DestinationStream): Logger {
   return pino(
     {
       level,
@@ -46,7 +47,7 @@ export function createLogger(level: LevelWithSilent = "info", destination?: Node
       formatters: { log: withoutSecrets },
       timestamp: () => isoTimeField(),
     },
-    // Async destination: log writes never block the event loop on stdout.
-    destination ?? pinoDestination({ dest: 1, sync: false, minLength: 4096 }),
+    // Stdout, one write per event-loop turn (log-sink.ts).
+    destination ?? LogSink.to(1),
   );
 }

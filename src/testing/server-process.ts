@@ -10,6 +10,8 @@ export interface ServerProcess {
   child: ChildProcess;
   url: string;
   stderr: () => string;
+  /** What it wrote to stdout so far: its JSON log lines. */
+  stdout: () => string;
   exited: Promise<number | null>;
 }
 
@@ -20,9 +22,11 @@ export async function spawnServer(env: Record<string, string>, args: string[] = 
   const child = spawn(process.execPath, [...start.nodeFlags, "--import", "tsx", "src/cli/main.ts", "serve", ...args], {
     cwd: ROOT,
     env: { ...process.env, ...start.env, PORT: "0", ...env },
-    stdio: ["ignore", "ignore", "pipe"],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   let err = "";
+  let out = "";
+  child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((r) => child.once("exit", (code) => r(code)));
   const url = await new Promise<string>((resolve, reject) => {
@@ -37,5 +41,5 @@ export async function spawnServer(env: Record<string, string>, args: string[] = 
     child.stderr!.on("data", check);
     child.once("exit", () => reject(new Error(`server exited: ${err}`)));
   });
-  return { child, url, stderr: () => err, exited };
+  return { child, url, stderr: () => err, stdout: () => out, exited };
 }

@@ -1,0 +1,64 @@
+// Where log lines go: the lines of one event-loop turn leave together, in one
+// synchronous write at the end of the turn (setImmediate), through sonic-boom
+// (which handles partial writes, EAGAIN on a non-blocking pipe and EPIPE).
+//
+// Why not pino's async destination (sync: false, minLength 4096), used before:
+// - it held lines until 4 KB had gathered, so a quiet server printed its
+//   request lines minutes late, or only at exit;
+// - its writes go through libuv's thread pool: measured at 50 connections
+//   (bench/README.md), request log lines cost 12-26 % of a JSON request's CPU
+//   that way, against ~2 % batched per turn and written from the loop.
+// A line waits at most one turn. A turn that logs more than MAX_PENDING_CHARS
+// writes at once, so the pending text is bounded. Like pino's default
+// destination, a full pipe makes the write block: a slow log reader slows the
+// server instead of growing its memory.
+import { destination } from "pino";
+
+const MAX_PENDING_CHARS = 64 * 1024;
+
+/** The sonic-boom surface the sink uses. */
+interface LineOutput {
+  write(text: string): boolean;
+  flushSync(): void;
+}
+
+export class LogSink {
+  private lines: string[] = [];
+  private chars = 0;
+  private scheduled = false;
+  private readonly flush = () => {
+    this.scheduled = false;
+    if (!this.lines.length) return;
+    const text = this.lines.length === 1 ? this.lines[0]! : this.lines.join("");
+    this.lines = [];
+    this.chars = 0;
+    this.out.write(text);
+  };
+
+  constructor(private readonly out: LineOutput) {
+    // Lines of the last turn before exit (a crash, process.exit) still leave.
+    process.once("exit", this.flush);
+  }
+
+  /** A file descriptor (1: stdout) or a file path. */
+  static to(dest: number | string): LogSink {
+    return new LogSink(destination({ dest, sync: true }));
+  }
+
+  write(line: string): boolean {
+    this.lines.push(line);
+    this.chars += line.length;
+    if (this.chars >= MAX_PENDING_CHARS) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.flush);
+    }
+    return true;
+  }
+
+  /** Write what is pending now (pino's logger.flush() and final handlers call it). */
+  flushSync(): void {
+    this.flush();
+    this.out.flushSync();
+  }
+}
