@@ -1,11 +1,11 @@
 // bench/compare: Stratum at another git revision (A) against the working
 // tree (B), in the same minutes. Both are bundled and started side by side in
-// front of one sim-upstream; load rounds alternate between them (A B, then
-// B A, ...), so a slow phase of the machine hits both. Prints, per mode, the
-// median CPU µs per request of each Stratum process and B/A. On a shared or
-// virtual machine whose speed drifts, this is the figure that can show a
-// change of a few percent; the figures of two separate bench:gateway runs
-// cannot. See bench/README.md.
+// front of one sim-upstream, each as several processes (--procs): one process
+// can run 20-30 % slower than its twin for its whole life on these VMs (where
+// it landed, not what it runs), so a single pair cannot resolve less. Load
+// rounds alternate over all of them (A1 B1 A2 B2 ..., then backwards), so a
+// slow phase of the machine hits both. Prints, per mode, each process's median
+// CPU µs per request, the median of A's and of B's, and B/A. See bench/README.md.
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,7 +22,9 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
 
   --modes json,stream   request kinds (default both)
   --connections N       connections per load round (default 50)
-  --rounds N            rounds per mode; each runs A and B once (default 6)
+  --rounds N            rounds per mode; each runs every process once (default 6)
+  --procs N             processes per side (default 3): one process can be 20-30 % slower than its
+                        twin for its whole life, so one pair cannot resolve less
   --seconds N           seconds per load (default 5)
   --tracing on|off      Stratum's local trace store (default off: the issue's configuration)
   --cache off|misses    misses: the response cache on (the default configuration) and a unique
@@ -37,6 +39,9 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
 
 const log = (s = "") => process.stdout.write(`${s}\n`);
 const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT_DIR, encoding: "utf8" }).trim();
+
+type Side = "A" | "B";
+const SIDES: readonly Side[] = ["A", "B"];
 
 interface Round {
   usPerReq: number;
@@ -53,6 +58,7 @@ async function main(): Promise<void> {
       modes: { type: "string", default: "json,stream" },
       connections: { type: "string", default: "50" },
       rounds: { type: "string", default: "6" },
+      procs: { type: "string", default: "3" },
       seconds: { type: "string", default: "5" },
       tracing: { type: "string", default: "off" },
       cache: { type: "string", default: "off" },
@@ -71,7 +77,8 @@ async function main(): Promise<void> {
   const connections = Number(values.connections);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
-  if (![connections, rounds, seconds].every((n) => Number.isInteger(n) && n > 0)) throw new Error("--connections, --rounds and --seconds take positive integers");
+  const procs = Number(values.procs);
+  if (![connections, rounds, seconds, procs].every((n) => Number.isInteger(n) && n > 0)) throw new Error("--connections, --rounds, --seconds and --procs take positive integers");
   if (values.tracing !== "on" && values.tracing !== "off") throw new Error(`--tracing: on or off (got "${values.tracing}")`);
   if (values.cache !== "off" && values.cache !== "misses") throw new Error(`--cache: off or misses (got "${values.cache}")`);
   const misses = values.cache === "misses";
@@ -83,7 +90,7 @@ async function main(): Promise<void> {
   const bFlags = values["b-node-flags"].split(/\s+/).filter(Boolean);
   const bEnv = parseEnv(values["b-env"]);
   const bExtra = [...Object.entries(bEnv).map(([k, v]) => `${k}=${v}`), ...bFlags];
-  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles${bExtra.length ? `; B runs with ${bExtra.join(" ")}` : ""}`);
+  log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode and process, ${procs} processes a side, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles${bExtra.length ? `; B runs with ${bExtra.join(" ")}` : ""}`);
 
   // A's checkout borrows this tree's node_modules: the comparison is of Stratum's code, not its dependencies.
   const checkout = mkdtempSync(join(tmpdir(), "stratum-compare-"));
@@ -95,45 +102,52 @@ async function main(): Promise<void> {
       B: await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), ["sim", "stratum"]),
     };
     const sim = await startChild({ name: "sim-upstream", nodeArgs: [join(dirs.B, "sim.mjs")] });
-    const servers: Record<"A" | "B", Child> = {
-      A: await startStratum("A", dirs.A, sim.url, values.tracing, misses),
-      B: await startStratum("B", dirs.B, sim.url, values.tracing, misses, bFlags, bEnv),
-    };
+    const servers: Record<Side, Child[]> = { A: [], B: [] };
+    for (let i = 1; i <= procs; i++) {
+      servers.A.push(await startStratum(`A${i}`, dirs.A, sim.url, values.tracing, misses));
+      servers.B.push(await startStratum(`B${i}`, dirs.B, sim.url, values.tracing, misses, bFlags, bEnv));
+    }
     const target = (c: Child) => ({ url: c.url, path: "/v1/chat/completions", headers: { authorization: `Bearer ${ADMIN_KEY}` } });
-    if (misses) for (const k of ["A", "B"] as const) await expectCacheMiss(k, target(servers[k]));
+    if (misses) for (const k of SIDES) for (const [i, c] of servers[k].entries()) await expectCacheMiss(`${k}${i + 1}`, target(c));
+    // A1 B1 A2 B2 ...: each B process is paired with the A process next to it.
+    const order = servers.A.flatMap((a, i) => [{ side: "A" as Side, i, c: a }, { side: "B" as Side, i, c: servers.B[i]! }]);
 
-    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A p99 ms", "B p99 ms", "A faults/req", "B faults/req", "A rounds (µs/req)", "B rounds (µs/req)"]];
+    const rows = [["mode", "A µs/req", "B µs/req", "B/A", "B/A paired", "A rps", "B rps", "A p99 ms", "B p99 ms", "A faults/req", "B faults/req", "A processes (µs/req)", "B processes (µs/req)"]];
     for (const mode of modes) {
       const body = bodyOf(mode);
-      for (const k of ["A", "B"] as const) await load(target(servers[k]), body, connections, 3); // warm-up
-      const got: Record<"A" | "B", Round[]> = { A: [], B: [] };
+      for (const { c } of order) await load(target(c), body, connections, 3); // warm-up
+      // got[side][process][round]
+      const got: Record<Side, Round[][]> = { A: servers.A.map(() => []), B: servers.B.map(() => []) };
       for (let r = 0; r < rounds; r++) {
-        for (const k of r % 2 ? (["B", "A"] as const) : (["A", "B"] as const)) {
-          const cpu0 = cpuSecondsOf(servers[k].pid);
-          const faults0 = minorFaultsOf(servers[k].pid);
-          const res = await load(target(servers[k]), body, connections, seconds);
-          if (res.non2xx || res.errors) throw new Error(`${k}: ${res.non2xx} non-2xx responses and ${res.errors} errors in a ${mode} round`);
-          const round = { usPerReq: ((cpuSecondsOf(servers[k].pid) - cpu0) / res.ok) * 1e6, rps: res.rps, p99: res.p99, faultsPerReq: (minorFaultsOf(servers[k].pid) - faults0) / res.ok };
-          got[k].push(round);
-          log(`  ${mode} round ${r + 1}/${rounds} ${k}: ${fmt.int(round.rps)} rps, ${round.usPerReq.toFixed(1)} µs/req`);
+        for (const { side, i, c } of r % 2 ? [...order].reverse() : order) {
+          const cpu0 = cpuSecondsOf(c.pid);
+          const faults0 = minorFaultsOf(c.pid);
+          const res = await load(target(c), body, connections, seconds);
+          if (res.non2xx || res.errors) throw new Error(`${side}${i + 1}: ${res.non2xx} non-2xx responses and ${res.errors} errors in a ${mode} round`);
+          const round = { usPerReq: ((cpuSecondsOf(c.pid) - cpu0) / res.ok) * 1e6, rps: res.rps, p99: res.p99, faultsPerReq: (minorFaultsOf(c.pid) - faults0) / res.ok };
+          got[side][i]!.push(round);
+          log(`  ${mode} round ${r + 1}/${rounds} ${side}${i + 1}: ${fmt.int(round.rps)} rps, ${round.usPerReq.toFixed(1)} µs/req`);
         }
       }
-      const med = (k: "A" | "B", f: (x: Round) => number) => percentile(got[k].map(f), 50);
+      // A side's figure: the median of its processes' medians over rounds.
+      const perProcess = (k: Side, f: (x: Round) => number) => got[k].map((rs) => percentile(rs.map(f), 50));
+      const med = (k: Side, f: (x: Round) => number) => percentile(perProcess(k, f), 50);
       const a = med("A", (x) => x.usPerReq);
       const b = med("B", (x) => x.usPerReq);
       // Each round's B against the A measured right beside it: robust to the machine changing speed mid-run.
-      const paired = percentile(got.B.map((x, i) => x.usPerReq / got.A[i]!.usPerReq), 50);
-      const each = (k: "A" | "B") => got[k].map((x) => x.usPerReq.toFixed(0)).join(" ");
+      const paired = percentile(got.B.flatMap((rs, i) => rs.map((x, r) => x.usPerReq / got.A[i]![r]!.usPerReq)), 50);
+      const each = (k: Side) => perProcess(k, (x) => x.usPerReq).map((v) => v.toFixed(0)).join(" ");
       rows.push([mode, a.toFixed(1), b.toFixed(1), (b / a).toFixed(3), paired.toFixed(3), fmt.int(med("A", (x) => x.rps)), fmt.int(med("B", (x) => x.rps)), med("A", (x) => x.p99).toFixed(2), med("B", (x) => x.p99).toFixed(2), med("A", (x) => x.faultsPerReq).toFixed(2), med("B", (x) => x.faultsPerReq).toFixed(2), each("A"), each("B")]);
     }
     log();
-    log("Median CPU µs per request in each Stratum process, and B/A (below 1: the working tree costs less);");
-    log("B/A paired: the median over rounds of B's figure over A's in the same round (trust it when the machine's speed drifts);");
-    log("p99 ms: the median over rounds of each round's 99th-percentile response time (GC settings trade pause time for CPU);");
+    log("A, B µs/req: the median over each side's processes of each process's median CPU µs per request over rounds; B/A below 1: the working tree costs less;");
+    log("B/A paired: the median over rounds and process pairs of B's figure over its paired A's in the same round (trust it when the machine's speed drifts);");
+    log("processes: each process's own median: a side whose processes disagree by 20 % shows the placement effect this tool averages out;");
+    log("p99 ms: the median of each round's 99th-percentile response time (GC settings trade pause time for CPU);");
     log("faults/req: minor page faults per request (pages the kernel mapped for the process; the allocator giving memory back and taking it again shows here)");
     log(table(rows));
-    const mem = (k: "A" | "B") => memOf(servers[k].pid);
-    log(`Peak RSS (VmHWM): A ${mem("A")?.hwm.toFixed(1)} MiB, B ${mem("B")?.hwm.toFixed(1)} MiB (when V8 runs its full GCs decides this; ±40 MiB run to run)`);
+    const peaks = (k: Side) => servers[k].map((c) => memOf(c.pid)?.hwm.toFixed(1)).join(", ");
+    log(`Peak RSS (VmHWM), MiB: A ${peaks("A")}; B ${peaks("B")} (when V8 runs its full GCs decides this; ±40 MiB run to run)`);
   } finally {
     await stopAll();
     execFileSync("git", ["worktree", "remove", "--force", checkout], { cwd: ROOT_DIR });

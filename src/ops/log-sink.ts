@@ -5,11 +5,9 @@
 // Why not pino's async destination (sync: false, minLength 4096), used before:
 // - it held lines until 4 KB had gathered, so a quiet server printed its
 //   request lines minutes late, or only at exit;
-// - its writes go through libuv's thread pool: measured at 50 connections
-//   (bench/README.md), request log lines cost 12-26 % of a JSON request's CPU
-//   that way. A write per event-loop turn still cost ~6 %: a write syscall on
-//   these VMs is ~10 µs in the server, and under load a turn serves a request
-//   or two. Every FLUSH_MS, the lines cost what building them costs.
+// - its writes went through libuv's thread pool, a thread hand-off every few
+//   lines; one write per FLUSH_MS costs next to nothing (bench/README.md has
+//   what could be measured of the difference: a few percent of a request).
 // More than MAX_PENDING_CHARS pending are written at once, so the pending text
 // is bounded. Like pino's default destination, a full pipe makes the write
 // block: a slow log reader slows the server instead of growing its memory.
