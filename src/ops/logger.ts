@@ -47,7 +47,7 @@ export function createLogger(level: LevelWithSilent = "info", destination?: Dest
       formatters: { log: withoutSecrets },
       timestamp: () => isoTimeField(),
     },
-    // Stdout, one write per event-loop turn (log-sink.ts).
+    // Stdout, a write per batch of up to 50 ms (log-sink.ts).
     destination ?? LogSink.to(1),
   );
 }
