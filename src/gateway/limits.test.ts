@@ -212,17 +212,19 @@ describe("request, token and concurrency limits", () => {
   });
 });
 
+/** "gpt-test" served by `sim` at $1 a token, uncached: one request uses up any budget below $1. */
+const dollarPerToken = (sim: SimUpstream) => ({
+  providers: { up: simProvider(sim) },
+  models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], extractiveFallback: false }],
+  pricing: { "sim-model": { input: 1_000_000, output: 1_000_000 } },
+  cache: { enabled: false },
+});
+
 describe("daily budgets", () => {
   let sim: SimUpstream;
   let block: TestServer;
   let downgrade: TestServer;
-  const common = () => ({
-    providers: { up: simProvider(sim) },
-    models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], extractiveFallback: false }],
-    // $1 per token: every request costs visibly.
-    pricing: { "sim-model": { input: 1_000_000, output: 1_000_000 } },
-    cache: { enabled: false },
-  });
+  const common = () => dollarPerToken(sim);
   before(async () => {
     sim = await startSim();
     block = await startTestServer(common());
@@ -299,11 +301,7 @@ describe("budgets per tenant and per month", () => {
   let srv: TestServer;
   let dataDir: string;
   const config = () => ({
-    providers: { up: simProvider(sim) },
-    models: [{ name: "gpt-test", deployments: [{ provider: "up", model: "sim-model" }], extractiveFallback: false }],
-    // $1 per token: one request uses up any cap below $1.
-    pricing: { "sim-model": { input: 1_000_000, output: 1_000_000 } },
-    cache: { enabled: false },
+    ...dollarPerToken(sim),
     budgets: { perTenant: { dailyUsd: 0.5 }, tenants: { vip: { dailyUsd: 1_000_000 }, frugal: { monthlyUsd: 0.5 } } },
   });
   before(async () => {
