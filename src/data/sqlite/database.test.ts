@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { openDatabase, PAGE_CACHE_KIB } from "./database.js";
+import { openDatabase } from "./database.js";
+import { PAGE_CACHE_KIB } from "./page-cache.js";
 
 test("a file database opens in WAL mode with the bounded page cache, below the driver's default", () => {
   const dir = mkdtempSync(join(tmpdir(), "stratum-db-"));

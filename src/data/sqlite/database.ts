@@ -3,16 +3,9 @@ import Database from "better-sqlite3";
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import { MIGRATIONS } from "./migrations.js";
+import { boundPageCache } from "./page-cache.js";
 
 export type SqliteDb = Database.Database;
-
-/**
- * SQLite's page cache per connection, in KiB as `PRAGMA cache_size` takes it (negative).
- * better-sqlite3 builds SQLite with 16 MiB; a server appending a usage row per request
- * filled it within ~100k requests (+12 MiB of RSS), while its hot pages are a few B-tree
- * paths, and reads of the retrieval store's big tables go through mmap, not this cache.
- */
-export const PAGE_CACHE_KIB = -2048;
 
 export function openDatabase(file: string): SqliteDb {
   if (file !== ":memory:") mkdirSync(dirname(file), { recursive: true });
@@ -21,7 +14,7 @@ export function openDatabase(file: string): SqliteDb {
   db.pragma("synchronous = NORMAL");
   db.pragma("busy_timeout = 5000");
   db.pragma("foreign_keys = ON");
-  db.pragma(`cache_size = ${PAGE_CACHE_KIB}`);
+  boundPageCache(db);
   migrate(db);
   return db;
 }

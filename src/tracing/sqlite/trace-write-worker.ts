@@ -4,7 +4,7 @@
 // with the batch's id and the error, if any.
 import Database from "better-sqlite3";
 import { parentPort, workerData } from "node:worker_threads";
-import { PAGE_CACHE_KIB } from "../../data/sqlite/database.js";
+import { boundPageCache } from "../../data/sqlite/page-cache.js";
 import { prepareTraceWrites } from "./trace-writes.js";
 import type { WriteReply, WriteRequest } from "./trace-write-thread.js";
 
@@ -12,7 +12,7 @@ const db = new Database((workerData as { file: string }).file);
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = NORMAL");
 db.pragma("busy_timeout = 5000");
-db.pragma(`cache_size = ${PAGE_CACHE_KIB}`);
+boundPageCache(db);
 const write = prepareTraceWrites(db);
 
 parentPort!.on("message", (m: WriteRequest | "close") => {
