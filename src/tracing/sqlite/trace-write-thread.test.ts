@@ -7,8 +7,11 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { execFileSync } from "node:child_process";
 import { openDatabase } from "../../data/index.js";
+import { startScript } from "../../testing/start-script.js";
 import { SqliteTraceStore } from "./trace-store.js";
+import { TRACE_THREAD_RESOURCE_LIMITS } from "./trace-write-thread.js";
 import type { StoredSpan } from "../types.js";
 
 const dir = mkdtempSync(join(tmpdir(), "trace-thread-"));
@@ -56,4 +59,20 @@ test("with a write thread, the thread's connection runs the WAL checkpoints: the
   await Promise.all([store.close(), inPlace.close()]);
   db.close();
   mem.close();
+});
+
+test("under npm start's node flags, a thread with the trace thread's limits keeps its small young generation", () => {
+  // A process-wide --max-semi-space-size overrides a worker's resourceLimits (it did: 16 MiB of new space, not 4).
+  const { env, nodeFlags } = startScript();
+  const worker = `Promise.all([import("node:v8"), import("node:worker_threads")]).then(([v8, threads]) => {
+    let keep = [];
+    for (let i = 0; i < 300000; i++) { keep.push({ i, s: "x" + i }); if (keep.length > 5000) keep = []; }
+    threads.parentPort.postMessage(v8.getHeapSpaceStatistics().find((x) => x.space_name === "new_space").space_size);
+  });`;
+  const main = `import { Worker } from "node:worker_threads";
+    const w = new Worker(${JSON.stringify(worker)}, { eval: true, resourceLimits: ${JSON.stringify(TRACE_THREAD_RESOURCE_LIMITS)} });
+    w.once("message", (n) => { console.log(n); w.terminate(); });`;
+  const out = execFileSync(process.execPath, [...nodeFlags, "--input-type=module", "-e", main], { env: { ...process.env, ...env }, encoding: "utf8" });
+  const newSpaceMiB = Number(out.trim()) / 2 ** 20;
+  assert.ok(newSpaceMiB > 0 && newSpaceMiB <= TRACE_THREAD_RESOURCE_LIMITS.maxYoungGenerationSizeMb, `new space ${newSpaceMiB} MiB`);
 });
