@@ -73,11 +73,10 @@ export class TraceWriteThread {
   private start(): Worker {
     const entry = this.entry;
     const workerData = { file: this.file };
-    const resourceLimits = TRACE_THREAD_RESOURCE_LIMITS;
     // Under tsx (tests, dev) a worker does not inherit the loader: register it there first.
     const worker = entry.pathname.endsWith(".ts")
-      ? new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData, resourceLimits })
-      : new Worker(entry, { workerData, resourceLimits });
+      ? new Worker(`import("tsx/esm/api").then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true, workerData, resourceLimits: TRACE_THREAD_RESOURCE_LIMITS })
+      : new Worker(entry, { workerData, resourceLimits: TRACE_THREAD_RESOURCE_LIMITS });
     worker.unref();
     worker.on("message", (m: WriteReply) => {
       const p = this.pending.get(m.id);
