@@ -6,7 +6,7 @@ import type { ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { startSim } from "../testing/harness.js";
+import { eventually, startSim } from "../testing/harness.js";
 import { spawnServer as serve } from "../testing/server-process.js";
 
 describe("stratum serve", () => {
@@ -30,8 +30,7 @@ describe("stratum serve", () => {
     assert.deepEqual(ids.sort(), ["assistant", "extractive", "sim"]);
     // Its request log line reaches stdout at once, not when more lines have gathered.
     const logged = () => first.stdout().split("\n").some((l) => l.includes('"route":"/v1/models"') && l.includes('"msg":"request"'));
-    for (let waited = 0; !logged() && waited < 2000; waited += 50) await new Promise((r) => setTimeout(r, 50));
-    assert.ok(logged(), `request line on stdout: ${first.stdout().slice(-500)}`);
+    assert.ok(await eventually(logged, 2000, "the request line").catch(() => false), `request line on stdout: ${first.stdout().slice(-500)}`);
     // The bundled docs were ingested on first start: the assistant answers with citations.
     const asked = await fetch(`${first.url}/v1/chat/completions`, {
       method: "POST",

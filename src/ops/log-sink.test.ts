@@ -8,17 +8,15 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { eventually } from "../testing/eventually.js";
 import { createLogger } from "./logger.js";
 import { LogSink } from "./log-sink.js";
 
 const dir = mkdtempSync(join(tmpdir(), "stratum-log-sink-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const turn = () => new Promise((r) => setImmediate(r));
-/** Polls until `path` holds `n` lines (or 2 s pass); the lines found. */
-async function waitForLines(path: string, n: number) {
-  for (let waited = 0; linesOf(path).length < n && waited < 2000; waited += 5) await new Promise((r) => setTimeout(r, 5));
-  return linesOf(path);
-}
+/** The lines in `path` once it holds at least `n` (or after 2 s, what it holds). */
+const waitForLines = (path: string, n: number) => eventually(() => linesOf(path).length >= n, 2000).then(() => linesOf(path), () => linesOf(path));
 const linesOf = (path: string) => readFileSync(path, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as { msg: string; n?: number });
 
 test("lines gather briefly and are written together, in order; a quiet server's single line is not held back", async () => {

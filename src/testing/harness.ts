@@ -11,6 +11,8 @@ import type { ConfigInput } from "../config/schema.js";
 import { createLogger } from "../ops/index.js";
 import { startSimUpstream, type SimUpstream, type SimUpstreamOptions } from "../sim/server.js";
 
+export { eventually } from "./eventually.js";
+
 export interface TestServer {
   url: string;
   stratum: Stratum;
@@ -100,15 +102,4 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json: json as any };
-}
-
-/** Wait until `fn` returns truthy (polling), or fail after `ms`. */
-export async function eventually<T>(fn: () => T | Promise<T>, ms = 3000, what = "condition"): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
