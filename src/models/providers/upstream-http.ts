@@ -9,7 +9,7 @@ import { nextBufferedThen, type BufferedAsyncIterator } from "../../core/buffere
 import { StratumError } from "../../core/errors.js";
 import type { CallContext } from "../provider.js";
 import { networkError } from "./http-errors.js";
-import { dispatchPost, toText, type CallHandle } from "./upstream-call.js";
+import { dispatchPost, toText, type BodySink, type CallHandle } from "./upstream-call.js";
 import { StreamBody } from "./upstream-stream.js";
 
 /** Largest single SSE event accepted from an upstream. */
@@ -72,29 +72,45 @@ export const MAX_JSON_BYTES = 256 * 1024 * 1024;
  * (an upstream that never stops) → the mapped error.
  */
 export function requestJSON(pool: Pool, path: string, headers: Record<string, string>, body: string, ctx: CallContext, deployment: string, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let bytes = 0;
-    let call: CallHandle | undefined;
-    dispatchPost(pool, path, headers, body, ctx, deployment, {
-      start: (c) => (call = c),
-      data(chunk) {
-        bytes += chunk.length;
-        if (bytes <= maxBytes) return void chunks.push(chunk);
-        chunks.length = 0;
-        call?.abort(new Error("answer too large"));
-        reject(new StratumError("UpstreamProtocol", `upstream ${deployment} sent an answer larger than ${maxBytes} bytes`));
-      },
-      end() {
-        try {
-          resolve(parseJSON(toText(chunks), deployment));
-        } catch (e) {
-          reject(e);
-        }
-      },
-      fail: reject,
-    });
-  });
+  return new Promise((resolve, reject) => dispatchPost(pool, path, headers, body, ctx, deployment, new JsonBody(deployment, maxBytes, resolve, reject)));
+}
+
+/** A whole 2xx body, gathered and parsed at its end (a class: a call makes no closures). */
+class JsonBody implements BodySink {
+  private readonly chunks: Buffer[] = [];
+  private bytes = 0;
+  private call: CallHandle | undefined;
+
+  constructor(
+    private readonly deployment: string,
+    private readonly maxBytes: number,
+    private readonly resolve: (v: unknown) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {}
+
+  start(call: CallHandle): void {
+    this.call = call;
+  }
+
+  data(chunk: Buffer): void {
+    this.bytes += chunk.length;
+    if (this.bytes <= this.maxBytes) return void this.chunks.push(chunk);
+    this.chunks.length = 0;
+    this.call?.abort(new Error("answer too large"));
+    this.reject(new StratumError("UpstreamProtocol", `upstream ${this.deployment} sent an answer larger than ${this.maxBytes} bytes`));
+  }
+
+  end(): void {
+    try {
+      this.resolve(parseJSON(toText(this.chunks), this.deployment));
+    } catch (e) {
+      this.reject(e);
+    }
+  }
+
+  fail(err: StratumError): void {
+    this.reject(err);
+  }
 }
 
 /** POST a JSON body and resolve with the streamed 2xx body; other statuses and failures before it reject, mapped. */

@@ -4,6 +4,7 @@
 // drain()/destroy() keep or drop the keep-alive connection.
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
+import type { StratumError } from "../../core/errors.js";
 import { ScriptedUpstreams } from "../../testing/scripted-upstream.js";
 import { signalCallContext, type CallContext } from "../provider.js";
 import { requestJSON, requestStream, upstreamPool } from "./upstream-http.js";
@@ -88,4 +89,38 @@ test("a whole JSON answer larger than the cap is refused without reading on, and
   pools.push(pool);
   await assert.rejects(requestJSON(pool.get(1_000), "/", {}, "{}", ctx(), "test", 1024 * 1024), (e: unknown) => e instanceof Error && /larger than 1048576 bytes/.test(e.message));
   assert.deepEqual(await requestJSON(pool.get(1_000), "/", {}, "{}", ctx(), "test"), { ok: true });
+});
+
+test("a non-2xx answer is mapped from its raw headers: Retry-After (any case, repeated) and the upstream's message", async () => {
+  const up = await upstreams.serve((_req, res) => {
+    // Raw header lines: the name's case as sent, and a second Retry-After that the first one wins over.
+    res.writeHead(429, ["Content-Type", "application/json", "Retry-After", "7", "retry-after", "30", "X-Other", "a"]);
+    res.end(JSON.stringify({ error: { message: "slow down", code: "rate_limit_exceeded" } }));
+  });
+  const pool = upstreamPool(up.origin, 1);
+  pools.push(pool);
+  await assert.rejects(requestJSON(pool.get(1_000), "/", {}, "{}", ctx(), "test"), (e: unknown) => {
+    const err = e as StratumError;
+    assert.equal(err.kind, "UpstreamRateLimited");
+    assert.equal(err.upstreamStatus, 429);
+    assert.equal(err.retryAfterMs, 7_000);
+    assert.match(err.message, /slow down/);
+    return true;
+  });
+});
+
+test("a call whose context is already aborted fails at once with its reason and never reaches the upstream", async () => {
+  let requests = 0;
+  const up = await upstreams.serve((_req, res) => {
+    requests++;
+    res.end("{}");
+  });
+  const pool = upstreamPool(up.origin, 1);
+  pools.push(pool);
+  const left = new Error("client left");
+  const aborted = signalCallContext(AbortSignal.abort(left), 1_000, "r");
+  await assert.rejects(requestJSON(pool.get(1_000), "/", {}, "{}", aborted, "test"), (e: unknown) => e instanceof Error && /client left/.test(e.message));
+  await assert.rejects(requestStream(pool.get(1_000), "/", {}, "{}", aborted, "test"), (e: unknown) => e instanceof Error && /client left/.test(e.message));
+  assert.deepEqual(await requestJSON(pool.get(1_000), "/", {}, "{}", ctx(), "test"), {});
+  assert.equal(requests, 1, "only the live call reached the upstream");
 });
