@@ -77,4 +77,16 @@ export const MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
         FROM usage GROUP BY at - (at % 3600000), key_id, model;
     `,
   },
+  {
+    // Since version 3 every read of the rows is a time range under an hour (the part of a window
+    // before its first whole hour), some by key or tenant: one index on the time serves them all,
+    // including the summary's without a tenant, which scanned the table. Each index is written for
+    // every row on the request thread; (key_id, at) and (tenant, at) cost ~1 µs a row more than (at).
+    version: 4,
+    sql: `
+      DROP INDEX usage_key_at;
+      DROP INDEX usage_tenant_at;
+      CREATE INDEX usage_at ON usage (at);
+    `,
+  },
 ];

@@ -81,3 +81,26 @@ test("the migration that adds the hourly sums fills them from the rows already s
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("every read of the usage rows is an index range on their time, never a scan of the table", async () => {
+  const db = openDatabase(":memory:");
+  const reads: string[] = [];
+  const prepare = db.prepare.bind(db);
+  db.prepare = ((sql: string) => {
+    if (/FROM usage\s/.test(sql)) reads.push(sql);
+    return prepare(sql);
+  }) as typeof db.prepare;
+  const store = new SqliteUsageStore(db);
+  await store.append(records());
+  const since = T0 + HOUR + 1; // not on the hour: the rows are read for the rest of that hour
+  await store.summary({ since });
+  await store.summary({ since, tenant: "a" });
+  await store.costSince({ kind: "key", id: "k0" }, since);
+  await store.costSince({ kind: "tenant", id: "a" }, since);
+  assert.equal(new Set(reads).size, 4, "the store's four reads of the rows");
+  for (const sql of new Set(reads)) {
+    const params = Array.from(sql.matchAll(/\?/g), () => 0);
+    const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as Array<{ detail: string }>).map((r) => r.detail).join("; ");
+    assert.match(plan, /USING (COVERING )?INDEX usage_at \(at>\? AND at<\?\)/, `${sql}\n→ ${plan}`);
+  }
+});
