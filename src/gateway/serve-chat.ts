@@ -13,6 +13,7 @@ import type { TurnContext } from "../pipelines/index.js";
 import { servedHeaders, type Ticket } from "./chat-flow.js";
 import type { GatewayContext } from "./context.js";
 import { toHttpError, type HttpError } from "./http-errors.js";
+import { sendJson } from "./send-json.js";
 import { SseWriter } from "./sse-writer.js";
 import { annotatePipeline, TRACE_ID_HEADER, type RequestTrace } from "./request-span.js";
 import { recordAnswerQuality } from "./quality-metrics.js";
@@ -28,7 +29,10 @@ export interface StreamEncoder {
 }
 
 export interface ChatDialect {
-  /** The JSON response body for a whole completion; `stratum`: Stratum's extension (how it was served, a pipeline's fields), for dialects that carry it. */
+  /**
+   * The JSON response body for a whole completion: an object to serialise, or its JSON text (a string).
+   * `stratum`: Stratum's extension (how it was served, a pipeline's fields), for dialects that carry it.
+   */
   json(completion: ChatCompletion, stratum: Record<string, unknown>): unknown;
   stream(): StreamEncoder;
 }
@@ -87,7 +91,7 @@ export async function serveChat(
     }
     g.flow.account(ticket, { served, status: 200, stream: false, usage: completion.usage });
     const body = dialect.json(completion, { ...completion.stratum, served_by: served.servedBy, cache: served.cache, attempts: served.attempts.length });
-    return reply.headers(responseHeaders(ticket, served, ctx, traceId)).send(body);
+    return sendJson(reply.headers(responseHeaders(ticket, served, ctx, traceId)), body);
   }
 
   reply.hijack();

@@ -1,6 +1,7 @@
 // The JSON text an object was parsed from, kept on it so that an object
 // passed on unchanged is re-sent as that text instead of re-serialised (a
-// streamed chunk costs a JSON.stringify per event otherwise).
+// streamed chunk costs a JSON.stringify per event otherwise, a whole answer
+// one more JSON.stringify of its largest object).
 //
 // The text sits in a private class field stamped onto the object (a base
 // constructor that returns the object makes the derived class initialise its
@@ -11,9 +12,10 @@
 // load, the private field ~5 ns.
 //
 // The contract that makes identity mean "unchanged": objects registered here
-// are never mutated. Streamed chunks are treated as immutable from the
-// provider to the gateway's encoder: a stage that changes a chunk makes a new
-// object (`{ ...chunk, ... }`), which has no text and is serialised.
+// are never mutated. Streamed chunks and whole upstream answers (completions,
+// embeddings: every object requestJSON parses) are treated as immutable from
+// the provider to the gateway: a stage that changes one makes a new object
+// (`{ ...answer, ... }`), which has no text and is serialised.
 class ReturnsTarget {
   constructor(target: object) {
     return target;

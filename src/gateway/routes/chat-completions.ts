@@ -1,6 +1,6 @@
 // POST /v1/chat/completions — OpenAI Chat Completions, JSON and SSE.
 import type { FastifyInstance } from "fastify";
-import { ChatRequestSchema, type ChatCompletionChunk, type ChatRequest } from "../../protocol/openai.js";
+import { ChatRequestSchema, type ChatCompletion, type ChatCompletionChunk, type ChatRequest } from "../../protocol/openai.js";
 import { ChunkMaker } from "../../protocol/chunks.js";
 import { jsonTextOf } from "../../protocol/raw-json.js";
 import { SSE_DONE, sseData } from "../../protocol/sse.js";
@@ -46,10 +46,24 @@ function upstreamText(chunk: ChatCompletionChunk, includeUsage: boolean): string
   return text.endsWith(USAGE_NULL_END) ? `${text.slice(0, -USAGE_NULL_END.length)}}` : undefined;
 }
 
+/**
+ * The upstream's own text of an unchanged completion with Stratum's extension
+ * added as its last member: the answer is not serialised again (~15k
+ * instructions a request, the largest JSON.stringify on the path). As in
+ * upstreamText, the last brace of the text closes its top-level object; an
+ * answer that came with a `stratum` member of its own is serialised instead.
+ */
+function completionText(c: ChatCompletion, stratum: Record<string, unknown>): string | undefined {
+  if (c.stratum !== undefined) return undefined;
+  const text = jsonTextOf(c);
+  const end = text === undefined ? -1 : text.lastIndexOf("}");
+  return end < 0 ? undefined : `${text!.slice(0, end)},"stratum":${JSON.stringify(stratum)}}`;
+}
+
 function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
   const includeUsage = req.stream_options?.include_usage === true;
   return {
-    json: (c, stratum) => ({ ...c, stratum }),
+    json: (c, stratum) => completionText(c, stratum) ?? { ...c, stratum },
     stream: () => ({
       chunk(chunk) {
         if (chunk.choices.length === 0 && chunk.usage) return ""; // the usage chunk goes last, in end()

@@ -2,7 +2,9 @@
 import type { FastifyInstance } from "fastify";
 import { estimateTextTokens } from "../../models/index.js";
 import { EmbeddingRequestSchema } from "../../protocol/openai.js";
+import { jsonTextOf } from "../../protocol/raw-json.js";
 import { servedHeaders } from "../chat-flow.js";
+import { sendJson } from "../send-json.js";
 import { toHttpError } from "../http-errors.js";
 import { shapeValidator } from "../validate.js";
 import type { GatewayContext } from "../context.js";
@@ -25,6 +27,7 @@ export function embeddingsRoute(app: FastifyInstance, g: GatewayContext): void {
     }
     const u = served.result.usage;
     g.flow.account(ticket, { served, status: 200, stream: false, usage: { prompt_tokens: u.prompt_tokens, completion_tokens: 0, total_tokens: u.total_tokens } });
-    return reply.headers(servedHeaders(ticket, served)).send(served.result);
+    // An upstream's answer goes out as the text it came in (no serialising thousands of floats again).
+    return sendJson(reply.headers(servedHeaders(ticket, served)), jsonTextOf(served.result) ?? served.result);
   });
 }

@@ -107,9 +107,9 @@ export function createOpenAIProvider(name: string, cfg: OpenAIProviderConfig): C
       const out = await requestJSON(up.get(ctx.connectTimeoutMs), chatPath, base, body, ctx, name);
       if (!isCompletion(out)) throw new StratumError("UpstreamProtocol", `upstream ${name} returned a body that is not a chat completion`);
       if (!out.usage) {
-        // Some local servers omit usage; estimate so accounting still works.
+        // Some local servers omit usage; count it so accounting still works (a copy: the parsed answer keeps its text).
         const message = out.choices[0]?.message;
-        out.usage = countUsage(req, message?.content ?? "", message?.tool_calls);
+        return { ...out, usage: countUsage(req, message?.content ?? "", message?.tool_calls) };
       }
       return out;
     },

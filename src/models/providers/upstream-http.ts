@@ -7,6 +7,7 @@
 import { Pool } from "./undici-pool.js";
 import { nextBufferedThen, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { StratumError } from "../../core/errors.js";
+import { keepJsonText } from "../../protocol/raw-json.js";
 import type { CallContext } from "../provider.js";
 import { networkError } from "./http-errors.js";
 import { dispatchPost, toText, type BodySink, type CallHandle } from "./upstream-call.js";
@@ -67,9 +68,11 @@ export const MAX_JSON_BYTES = 256 * 1024 * 1024;
 
 /**
  * POST a JSON body and read the whole JSON answer (measured ~25 µs less per
- * call than undici's request() + body.text()). 2xx → the parsed body; any
- * other status, a transport failure, an abort or an answer over `maxBytes`
- * (an upstream that never stops) → the mapped error.
+ * call than undici's request() + body.text()). 2xx → the parsed body, which
+ * carries its JSON text (protocol/raw-json.ts: a caller that changes the
+ * answer makes a changed copy instead); any other status, a transport
+ * failure, an abort or an answer over `maxBytes` (an upstream that never
+ * stops) → the mapped error.
  */
 export function requestJSON(pool: Pool, path: string, headers: Record<string, string>, body: string, ctx: CallContext, deployment: string, maxBytes = MAX_JSON_BYTES): Promise<unknown> {
   return new Promise((resolve, reject) => dispatchPost(pool, path, headers, body, ctx, deployment, new JsonBody(deployment, maxBytes, resolve, reject)));
@@ -102,7 +105,11 @@ class JsonBody implements BodySink {
 
   end(): void {
     try {
-      this.resolve(parseJSON(toText(this.chunks), this.deployment));
+      const text = toText(this.chunks);
+      const value = parseJSON(text, this.deployment);
+      // The answer keeps its text, so the gateway can send an unchanged answer without serialising it again.
+      if (value !== null && typeof value === "object") keepJsonText(value, text);
+      this.resolve(value);
     } catch (e) {
       this.reject(e);
     }
