@@ -70,14 +70,14 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
       log.warn({ deployment: id, state }, "circuit state changed");
     },
     onAttempt: (a) => {
-      metrics.upstreamAttempts.inc({ deployment: a.deployment, outcome: a.outcome });
+      metrics.upstreamAttempts.inc([a.deployment, a.outcome]);
       if (a.outcome !== "success") log.warn({ deployment: a.deployment, outcome: a.outcome, status: a.status, err: a.message, ms: Math.round(a.durationMs) }, "upstream attempt failed");
     },
     ...(cache ? { cache } : {}),
     ...(hot.coalescer ? { coalescer: hot.coalescer } : {}),
     ...(hot.semanticCache ? { semanticStore: hot.semanticCache } : {}),
     serviceHooks: {
-      onCache: (s) => metrics.cacheLookups.inc({ result: s }),
+      onCache: (s) => metrics.cacheLookups.inc([s]),
       onCacheError: (err) => log.error({ err }, "response cache failed; serving without it"),
     },
   });

@@ -105,8 +105,8 @@ export class ChatFlow {
       const cost = served && !servedFromCache(served) ? this.d.prices.cost(this.d.prices.priceOf(served.priceKey?.provider, served.priceKey?.model, model), promptTokens, completionTokens) : 0;
       const estimate = ticket.promptEstimate();
       ticket.admission.addTokens(completionTokens + (estimate ? promptTokens - estimate : 0));
-      if (promptTokens) this.d.metrics.tokens.inc({ model, direction: "in" }, promptTokens);
-      if (completionTokens) this.d.metrics.tokens.inc({ model, direction: "out" }, completionTokens);
+      if (promptTokens) this.d.metrics.tokens.inc([model, "in"], promptTokens);
+      if (completionTokens) this.d.metrics.tokens.inc([model, "out"], completionTokens);
       if (cost) this.d.metrics.cost.inc({ model }, cost);
       if (served && out.status < 400) this.d.metrics.costPerRequest.observe({ model: ticket.requested }, cost);
       // Judged on the route's attempts, so a pipeline answered by its own route is not a fallback.

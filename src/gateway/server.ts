@@ -69,9 +69,9 @@ export function buildGateway(g: GatewayContext, log: Logger): FastifyInstance {
     const route = request.routeOptions.url ?? "unmatched";
     const model = request.stratumModel && g.models.hasModel(request.stratumModel) ? request.stratumModel : request.stratumModel ? "unknown" : "-";
     const status = request.stratumStatus ?? reply.statusCode;
-    const labels = { route, model, status: String(status) };
-    g.metrics.requests.inc(labels);
-    g.metrics.latency.observe(labels, seconds);
+    const statusLabel = String(status);
+    g.metrics.requests.inc([route, model, statusLabel]);
+    g.metrics.latency.observe({ route, model, status: statusLabel }, seconds);
     if (g.config.server.requestLogs && route !== "/metrics" && route !== "/v1/stats" && route !== "/healthz" && route !== "/readyz") {
       log.info({ reqId: request.id, method: request.method, route, model, status, ms: Math.round(seconds * 1000), keyId: request.stratumKey?.id, stream: request.stratumStatus !== undefined || undefined }, "request");
     }

@@ -1,12 +1,13 @@
 // Prometheus metrics. One registry per server instance (tests run several
 // servers in one process); label values are bounded (known aliases only).
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import { BatchedCounter } from "./batched-counter.js";
 
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 export class Metrics {
   readonly registry = new Registry();
-  readonly requests = new Counter({
+  readonly requests = new BatchedCounter({
     name: "stratum_requests_total",
     help: "HTTP requests by route, model and status",
     labelNames: ["route", "model", "status"] as const,
@@ -26,7 +27,7 @@ export class Metrics {
     buckets: LATENCY_BUCKETS,
     registers: [this.registry],
   });
-  readonly tokens = new Counter({
+  readonly tokens = new BatchedCounter({
     name: "stratum_tokens_total",
     help: "Tokens by direction (in = prompt, out = completion)",
     labelNames: ["model", "direction"] as const,
@@ -38,7 +39,7 @@ export class Metrics {
     labelNames: ["model"] as const,
     registers: [this.registry],
   });
-  readonly upstreamAttempts = new Counter({
+  readonly upstreamAttempts = new BatchedCounter({
     name: "stratum_upstream_attempts_total",
     help: "Upstream attempts by deployment and outcome (success or error kind)",
     labelNames: ["deployment", "outcome"] as const,
@@ -50,7 +51,7 @@ export class Metrics {
     labelNames: ["deployment"] as const,
     registers: [this.registry],
   });
-  readonly cacheLookups = new Counter({
+  readonly cacheLookups = new BatchedCounter({
     name: "stratum_cache_lookups_total",
     help: "Response cache lookups by result (hit, miss, coalesced)",
     labelNames: ["result"] as const,
