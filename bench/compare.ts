@@ -6,9 +6,6 @@
 // rounds alternate over all of them (A1 B1 A2 B2 ..., then backwards), so a
 // slow phase of the machine hits both. Prints, per mode, each process's median
 // CPU µs per request, the median of A's and of B's, and B/A. See bench/README.md.
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startScript, takeEnvAssignments } from "../src/testing/start-script.js";
@@ -16,6 +13,7 @@ import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, minorFaultsOf, startChild, stopAll, type Child } from "./lib/procs.js";
 import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
+import { buildRevision, changedFiles, commitOf, git } from "./lib/revision.js";
 import { fmt, percentile, table } from "./lib/stats.js";
 
 const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
@@ -38,7 +36,6 @@ const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
 `;
 
 const log = (s = "") => process.stdout.write(`${s}\n`);
-const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT_DIR, encoding: "utf8" }).trim();
 
 type Side = "A" | "B";
 const SIDES: readonly Side[] = ["A", "B"];
@@ -84,21 +81,18 @@ async function main(): Promise<void> {
   const misses = values.cache === "misses";
   const bodyOf = (mode: Mode) => (misses ? uniqueBodies(mode) : BODIES[mode]);
 
-  const commit = git("rev-parse", "--short", `${rev}^{commit}`);
-  const dirty = git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
+  const commit = commitOf(rev);
+  const dirty = changedFiles();
   log(`bench/compare  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
   const bFlags = values["b-node-flags"].split(/\s+/).filter(Boolean);
   const bEnv = parseEnv(values["b-env"]);
   const bExtra = [...Object.entries(bEnv).map(([k, v]) => `${k}=${v}`), ...bFlags];
   log(`${modes.join(", ")} at ${connections} connections, ${rounds} rounds of ${seconds} s per mode and process, ${procs} processes a side, tracing ${values.tracing}, cache ${values.cache}; servers as esbuild bundles${bExtra.length ? `; B runs with ${bExtra.join(" ")}` : ""}`);
 
-  // A's checkout borrows this tree's node_modules: the comparison is of Stratum's code, not its dependencies.
-  const checkout = mkdtempSync(join(tmpdir(), "stratum-compare-"));
-  git("worktree", "add", "--detach", "--force", checkout, commit);
+  const revision = await buildRevision(commit, ["stratum"]);
   try {
-    symlinkSync(join(ROOT_DIR, "node_modules"), join(checkout, "node_modules"), "dir");
     const dirs = {
-      A: await bundleServers(checkout, join(checkout, "bench", "results", ".build"), ["stratum"]),
+      A: revision.dir,
       B: await bundleServers(ROOT_DIR, join(RESULTS_DIR, ".build"), ["sim", "stratum"]),
     };
     const sim = await startChild({ name: "sim-upstream", nodeArgs: [join(dirs.B, "sim.mjs")] });
@@ -150,8 +144,7 @@ async function main(): Promise<void> {
     log(`Peak RSS (VmHWM), MiB: A ${peaks("A")}; B ${peaks("B")} (when V8 runs its full GCs decides this; ±40 MiB run to run)`);
   } finally {
     await stopAll();
-    execFileSync("git", ["worktree", "remove", "--force", checkout], { cwd: ROOT_DIR });
-    rmSync(checkout, { recursive: true, force: true });
+    revision.remove();
   }
 }
 

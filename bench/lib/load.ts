@@ -20,6 +20,15 @@ export interface LoadResult {
 
 /** `body`: the same for every request, or a function called for each one. */
 export function load(t: Target, body: string | (() => string), connections: number, seconds: number): Promise<LoadResult> {
+  return run(t, body, connections, { duration: seconds });
+}
+
+/** Exactly `amount` requests over `connections` (for counts per request, e.g. bench:instructions). */
+export function loadCount(t: Target, body: string, connections: number, amount: number): Promise<LoadResult> {
+  return run(t, body, connections, { amount });
+}
+
+function run(t: Target, body: string | (() => string), connections: number, howLong: { duration: number } | { amount: number }): Promise<LoadResult> {
   const lat: number[] = [];
   return new Promise((resolve, reject) => {
     const inst = autocannon(
@@ -29,8 +38,9 @@ export function load(t: Target, body: string | (() => string), connections: numb
         ...(typeof body === "string" ? { body } : { requests: [{ setupRequest: (r: object) => ({ ...r, body: body() }) }] }),
         headers: { ...t.headers, "content-type": "application/json" },
         connections,
-        duration: seconds,
-        timeout: 10,
+        ...howLong,
+        // Under valgrind a request can take ~100x its native time.
+        timeout: "amount" in howLong ? 60 : 10,
       },
       (err, r) => {
         if (err) return reject(err);

@@ -14,7 +14,8 @@ export interface Child {
   stderrTail: string[];
   /** Resolves with the next JSON line on stdout that has `key`. */
   nextLine(key: string, timeoutMs?: number): Promise<Record<string, unknown>>;
-  stop(): Promise<void>;
+  /** SIGTERM, then SIGKILL after `graceMs` (default 5 s). */
+  stop(graceMs?: number): Promise<void>;
 }
 
 const live = new Set<Child>();
@@ -23,6 +24,8 @@ export interface SpawnSpec {
   name: string;
   /** Node flags, then the script, then its args. */
   nodeArgs: string[];
+  /** A program that runs node (e.g. valgrind and its options): started with node's path and `nodeArgs` after `wrapper`'s own. */
+  wrapper?: string[];
   env?: NodeJS.ProcessEnv;
   cwd?: string;
   readyTimeoutMs?: number;
@@ -30,7 +33,8 @@ export interface SpawnSpec {
 
 /** Start a node child and wait for its `{"ready":true,"url":...}` line. */
 export async function startChild(spec: SpawnSpec): Promise<Child> {
-  const proc = spawn(process.execPath, spec.nodeArgs, {
+  const [command, ...args] = spec.wrapper?.length ? [...spec.wrapper, process.execPath, ...spec.nodeArgs] : [process.execPath, ...spec.nodeArgs];
+  const proc = spawn(command!, args, {
     cwd: spec.cwd,
     env: { ...process.env, ...spec.env },
     stdio: ["ignore", "pipe", "pipe"],
@@ -76,11 +80,11 @@ export async function startChild(spec: SpawnSpec): Promise<Child> {
         waiters.push(w);
       });
     },
-    async stop() {
+    async stop(graceMs = 5_000) {
       live.delete(child);
       if (proc.exitCode !== null || proc.signalCode !== null) return;
       proc.kill("SIGTERM");
-      const t = setTimeout(() => proc.kill("SIGKILL"), 5_000);
+      const t = setTimeout(() => proc.kill("SIGKILL"), graceMs);
       await exited;
       clearTimeout(t);
     },
