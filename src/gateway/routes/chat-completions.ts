@@ -56,8 +56,9 @@ function upstreamText(chunk: ChatCompletionChunk, includeUsage: boolean): string
 function completionText(c: ChatCompletion, stratum: Record<string, unknown>): string | undefined {
   if (c.stratum !== undefined) return undefined;
   const text = jsonTextOf(c);
-  const end = text === undefined ? -1 : text.lastIndexOf("}");
-  return end < 0 ? undefined : `${text!.slice(0, end)},"stratum":${JSON.stringify(stratum)}}`;
+  if (text === undefined) return undefined;
+  const end = text.lastIndexOf("}");
+  return end < 0 ? undefined : `${text.slice(0, end)},"stratum":${JSON.stringify(stratum)}}`;
 }
 
 function openAIDialect(req: ChatRequest, requestId: string): ChatDialect {
