@@ -12,8 +12,8 @@ import { startScript, takeEnvAssignments } from "../src/testing/start-script.js"
 import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
 import { load } from "./lib/load.js";
 import { cpuSecondsOf, memOf, minorFaultsOf, startChild, stopAll, type Child } from "./lib/procs.js";
-import { ADMIN_KEY, BODIES, MODEL, uniqueBodies, type Mode } from "./lib/requests.js";
-import { buildRevision, changedFiles, commitOf, git } from "./lib/revision.js";
+import { ADMIN_KEY, BODIES, MODEL, modesOf, uniqueBodies, type Mode } from "./lib/requests.js";
+import { buildRevision, commitOf, revisionOrUsage, sidesLine } from "./lib/revision.js";
 import { fmt, percentile, table } from "./lib/stats.js";
 
 const USAGE = `usage: npm run bench:compare -- <git revision> [flags]
@@ -64,13 +64,8 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  const rev = positionals[0];
-  if (values.help || !rev) {
-    process.stdout.write(USAGE);
-    process.exit(rev ? 0 : 2);
-  }
-  const modes = values.modes.split(",") as Mode[];
-  if (!modes.every((m) => m in BODIES)) throw new Error(`--modes: json and/or stream (got "${values.modes}")`);
+  const rev = revisionOrUsage(positionals[0], values.help, USAGE);
+  const modes = modesOf(values.modes);
   const connections = Number(values.connections);
   const rounds = Number(values.rounds);
   const seconds = Number(values.seconds);
@@ -82,8 +77,7 @@ async function main(): Promise<void> {
   const bodyOf = (mode: Mode) => (misses ? uniqueBodies(mode) : BODIES[mode]);
 
   const commit = commitOf(rev);
-  const dirty = changedFiles();
-  log(`bench/compare  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
+  log(`bench/compare  ${sidesLine(rev, commit)}`);
   const bFlags = values["b-node-flags"].split(/\s+/).filter(Boolean);
   const bEnv = parseEnv(values["b-env"]);
   const bExtra = [...Object.entries(bEnv).map(([k, v]) => `${k}=${v}`), ...bFlags];

@@ -14,8 +14,8 @@ import { startScript } from "../src/testing/start-script.js";
 import { bundleServers, RESULTS_DIR, ROOT_DIR } from "./lib/build.js";
 import { loadCount } from "./lib/load.js";
 import { startChild, stopAll, type Child } from "./lib/procs.js";
-import { ADMIN_KEY, BODIES, type Mode } from "./lib/requests.js";
-import { buildRevision, changedFiles, commitOf, git } from "./lib/revision.js";
+import { ADMIN_KEY, BODIES, modesOf, type Mode } from "./lib/requests.js";
+import { buildRevision, commitOf, revisionOrUsage, sidesLine } from "./lib/revision.js";
 import { table } from "./lib/stats.js";
 
 const USAGE = `usage: npm run bench:instructions -- <git revision> [flags]
@@ -51,13 +51,8 @@ async function main(): Promise<void> {
       help: { type: "boolean", short: "h", default: false },
     },
   });
-  const rev = positionals[0];
-  if (values.help || !rev) {
-    process.stdout.write(USAGE);
-    process.exit(rev ? 0 : 2);
-  }
-  const modes = values.modes.split(",") as Mode[];
-  if (!modes.every((m) => m in BODIES)) throw new Error(`--modes: json and/or stream (got "${values.modes}")`);
+  const rev = revisionOrUsage(positionals[0], values.help, USAGE);
+  const modes = modesOf(values.modes);
   const [warmup, requests, connections] = [values.warmup, values.requests, values.connections].map(Number) as [number, number, number];
   if (![warmup, requests, connections].every((n) => Number.isInteger(n) && n > 0)) throw new Error("--warmup, --requests and --connections take positive integers");
   try {
@@ -67,8 +62,7 @@ async function main(): Promise<void> {
   }
 
   const commit = commitOf(rev);
-  const dirty = changedFiles();
-  log(`bench/instructions  A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`);
+  log(`bench/instructions  ${sidesLine(rev, commit)}`);
   log(`${modes.join(", ")}: ${warmup} requests to warm up, then ${requests} counted, at ${connections} connections; tracing off (the issue's configuration)`);
 
   const revision = await buildRevision(commit, ["stratum"]);

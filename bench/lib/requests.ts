@@ -16,6 +16,13 @@ export const BODIES = {
 };
 export type Mode = keyof typeof BODIES;
 
+/** "json,stream" → the modes, or an error naming the flag's bad value. */
+export function modesOf(text: string): Mode[] {
+  const modes = text.split(",") as Mode[];
+  if (!modes.every((m) => m in BODIES)) throw new Error(`--modes: json and/or stream (got "${text}")`);
+  return modes;
+}
+
 // One counter for every mode: the cache key leaves out `stream`, so a JSON and
 // a streamed request with the same number would share an entry.
 let unique = 0;

@@ -7,13 +7,26 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bundleServers, ROOT_DIR, type ServerName } from "./build.js";
 
-export const git = (...args: string[]): string => execFileSync("git", args, { cwd: ROOT_DIR, encoding: "utf8" }).trim();
+const git = (...args: string[]): string => execFileSync("git", args, { cwd: ROOT_DIR, encoding: "utf8" }).trim();
 
 /** `rev`'s short commit, or a thrown error naming the revision. */
 export const commitOf = (rev: string): string => git("rev-parse", "--short", `${rev}^{commit}`);
 
-/** Files changed under src/ and bench/ in the working tree (B's "+ N changed files"). */
-export const changedFiles = (): number => git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
+/** The revision argument, or the usage printed and the process ended (exit 0 for --help, 2 without a revision). */
+export function revisionOrUsage(rev: string | undefined, help: boolean, usage: string): string {
+  if (help || !rev) {
+    process.stdout.write(usage);
+    process.exit(rev ? 0 : 2);
+  }
+  return rev;
+}
+
+/** "A = rev (commit), B = the working tree (HEAD + N changed files)" for a tool's first line. */
+export function sidesLine(rev: string, commit: string): string {
+  // Files changed under src/ and bench/: B is the working tree, not HEAD.
+  const dirty = git("status", "--porcelain", "--", "src", "bench").split("\n").filter(Boolean).length;
+  return `A = ${rev} (${commit}), B = the working tree (${git("rev-parse", "--short", "HEAD")}${dirty ? ` + ${dirty} changed files` : ""})`;
+}
 
 export interface RevisionBuild {
   /** The folder with `<name>.mjs` for each bundled server. */
