@@ -25,6 +25,8 @@ const USAGE = `usage: npm run bench:instructions -- <git revision> [flags]
   --requests N          requests counted (default 3000)
   --connections N       connections (default 10)
   --floor on|off        also count the bare node:http proxy (default on)
+  --tracing on|off      Stratum's local trace store (default off: the issue's configuration); with it
+                        on, the trace write thread's own instructions are not in the figure
 
 Needs valgrind (apt-get install valgrind). Each server runs under callgrind, ~50x slower than
 natively; a mode takes about a minute a server.
@@ -48,6 +50,7 @@ async function main(): Promise<void> {
       requests: { type: "string", default: "3000" },
       connections: { type: "string", default: "10" },
       floor: { type: "string", default: "on" },
+      tracing: { type: "string", default: "off" },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -55,6 +58,9 @@ async function main(): Promise<void> {
   const modes = modesOf(values.modes);
   const [warmup, requests, connections] = [values.warmup, values.requests, values.connections].map(Number) as [number, number, number];
   if (![warmup, requests, connections].every((n) => Number.isInteger(n) && n > 0)) throw new Error("--warmup, --requests and --connections take positive integers");
+  if (values.floor !== "on" && values.floor !== "off") throw new Error(`--floor: on or off (got "${values.floor}")`);
+  if (values.tracing !== "on" && values.tracing !== "off") throw new Error(`--tracing: on or off (got "${values.tracing}")`);
+  const tracing = values.tracing;
   try {
     execFileSync("valgrind", ["--version"], { stdio: "ignore" });
   } catch {
@@ -63,7 +69,7 @@ async function main(): Promise<void> {
 
   const commit = commitOf(rev);
   log(`bench/instructions  ${sidesLine(rev, commit)}`);
-  log(`${modes.join(", ")}: ${warmup} requests to warm up, then ${requests} counted, at ${connections} connections; tracing off (the issue's configuration)`);
+  log(`${modes.join(", ")}: ${warmup} requests to warm up, then ${requests} counted, at ${connections} connections; tracing ${tracing}`);
 
   const revision = await buildRevision(commit, ["stratum"]);
   const work = mkdtempSync(join(tmpdir(), "stratum-callgrind-"));
@@ -73,7 +79,7 @@ async function main(): Promise<void> {
     const start = startScript();
     const stratum = (label: string, dir: string): Server => ({
       label,
-      args: (upstream) => [...start.nodeFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", "off"],
+      args: (upstream) => [...start.nodeFlags, join(dir, "stratum.mjs"), "--upstream", upstream, "--admin-key", ADMIN_KEY, "--tracing", tracing],
       env: { ...start.env, BENCH_SAMPLE: "off" },
     });
     const servers: Server[] = [
