@@ -15,7 +15,7 @@ type Values<Names extends readonly string[]> = { readonly [K in keyof Names]: st
 
 export class BatchedCounter<const Names extends readonly string[]> {
   /** The prom-client counter (registered; collecting it takes in the pending sums). */
-  readonly counter: Counter<Names[number]>;
+  private readonly counter: Counter<Names[number]>;
   private readonly name: string;
   private readonly names: Names;
   private readonly root = new Map<string, unknown>();

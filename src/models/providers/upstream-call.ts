@@ -49,7 +49,7 @@ function withRequestId(headers: Record<string, string>, requestId: string): Reco
 }
 
 /** Raw header lines (name, value, name, value, ...) as an object: lower-case names, repeated ones as arrays. */
-export function headersOf(raw: readonly (Buffer | string)[] | null): Record<string, string | string[]> {
+function headersOf(raw: readonly (Buffer | string)[] | null): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = {};
   if (!raw) return out;
   for (let i = 0; i + 1 < raw.length; i += 2) {
