@@ -27,6 +27,8 @@ const USAGE = `usage: npm run bench:instructions -- <git revision> [flags]
   --floor on|off        also count the bare node:http proxy (default on)
   --tracing on|off      Stratum's local trace store (default off: the issue's configuration); with it
                         on, the trace write thread's own instructions are not in the figure
+  --keep                keep callgrind's files (one per server, mode and thread) and print where, for
+                        callgrind_annotate --inclusive=yes
 
 Needs valgrind (apt-get install valgrind). Each server runs under callgrind, ~50x slower than
 natively; a mode takes about a minute a server.
@@ -51,6 +53,7 @@ async function main(): Promise<void> {
       connections: { type: "string", default: "10" },
       floor: { type: "string", default: "on" },
       tracing: { type: "string", default: "off" },
+      keep: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
   });
@@ -110,7 +113,8 @@ async function main(): Promise<void> {
   } finally {
     await stopAll();
     revision.remove();
-    rmSync(work, { recursive: true, force: true });
+    if (values.keep) log(`callgrind files kept in ${work}`);
+    else rmSync(work, { recursive: true, force: true });
   }
 }
 
