@@ -10,6 +10,7 @@ import type { ChatCompletion } from "../protocol/openai.js";
 export interface ModelLayerOptions {
   onCircuitChange?(deploymentId: string, state: CircuitState): void;
   onAttempt?(a: Attempt): void;
+  onRetry?(deploymentId: string, granted: boolean): void;
   cache?: ResponseCache;
   serviceHooks?: ModelServiceHooks;
   /** Cross-replica coalescing; in process by default. */
@@ -28,7 +29,7 @@ export interface ModelLayer {
 export function createModelLayer(config: Config, opts: ModelLayerOptions = {}): ModelLayer {
   const providers = createProviders(config.providers);
   const table = new RouteTable(config, providers, opts.onCircuitChange);
-  const router = new Router(table, opts.onAttempt ? { onAttempt: opts.onAttempt } : {});
+  const router = new Router(table, { ...(opts.onAttempt ? { onAttempt: opts.onAttempt } : {}), ...(opts.onRetry ? { onRetry: opts.onRetry } : {}) });
   const semantic = semanticCache(config, table, router, opts.semanticStore);
   return {
     table,

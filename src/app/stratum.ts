@@ -73,6 +73,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
       metrics.upstreamAttempts.inc([a.deployment, a.outcome]);
       if (a.outcome !== "success") log.warn({ deployment: a.deployment, outcome: a.outcome, status: a.status, err: a.message, ms: Math.round(a.durationMs) }, "upstream attempt failed");
     },
+    onRetry: (deployment, granted) => metrics.retries.inc({ deployment, decision: granted ? "retried" : "budget_spent" }),
     ...(cache ? { cache } : {}),
     ...(hot.coalescer ? { coalescer: hot.coalescer } : {}),
     ...(hot.semanticCache ? { semanticStore: hot.semanticCache } : {}),

@@ -149,6 +149,16 @@ export const RetrySchema = z.strictObject({
   capMs: ms(2_000),
   /** A Retry-After longer than this skips to the next deployment instead of waiting. */
   maxRetryAfterMs: ms(10_000),
+  /**
+   * Per deployment, retries in flight at most `percent` of its active requests and never fewer than
+   * `minConcurrent` (Envoy's defaults): a failing upstream is not hit by a retry storm.
+   */
+  budget: z
+    .strictObject({
+      percent: z.number().min(0).max(100).default(20),
+      minConcurrent: z.number().int().nonnegative().default(3),
+    })
+    .prefault({}),
 });
 export type RetryConfig = z.infer<typeof RetrySchema>;
 

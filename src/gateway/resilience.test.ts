@@ -48,6 +48,23 @@ describe("retries and fallback", () => {
     assert.equal(good.stats().chat, 1);
   });
 
+  test("with the deployment's retry budget spent, requests move on to the fallback at once", async () => {
+    // A budget of nothing (0 %, no minimum) makes the count exact under concurrency; the breaker stays out of it.
+    const budget = { percent: 0, minConcurrent: 0 };
+    const { bad, good, srv, closeAll } = await setup({ errorRate: 1 }, { router: { retry: { maxAttempts: 3, baseMs: 1, capMs: 5, budget }, circuitBreaker: { failureThreshold: 1000 } } });
+    cleanups.push(closeAll);
+    const all = await Promise.all(Array.from({ length: 12 }, () => postJson(`${srv.url}/v1/chat/completions`, chat("primary"), auth(srv))));
+    for (const res of all) {
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get("x-stratum-model"), "backup");
+      assert.equal(res.headers.get("x-stratum-attempts"), "2", "one attempt at the failing deployment, then the fallback");
+    }
+    assert.equal(bad.stats().errors, 12, "no retries: 12 calls, not 36");
+    assert.equal(good.stats().chat, 12);
+    const metrics = await (await fetch(`${srv.url}/metrics`)).text();
+    assert.match(metrics, /stratum_retries_total\{deployment="primary\/bad:m",decision="budget_spent"\} 12/);
+  });
+
   test("a 400 from the upstream is the caller's fault: no retry, no fallback, status passed through", async () => {
     const up = await startSim();
     const good = await startSim();

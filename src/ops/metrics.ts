@@ -45,6 +45,12 @@ export class Metrics {
     labelNames: ["deployment", "outcome"] as const,
     registers: [this.registry],
   });
+  readonly retries = new Counter({
+    name: "stratum_retries_total",
+    help: "Failed upstream attempts worth a retry, by deployment and decision (retried, or budget_spent: the deployment's retry budget was spent, so the request moved on)",
+    labelNames: ["deployment", "decision"] as const,
+    registers: [this.registry],
+  });
   readonly circuitState = new Gauge({
     name: "stratum_circuit_state",
     help: "Circuit breaker state per deployment: 0 closed, 1 half-open, 2 open",

@@ -1,5 +1,5 @@
 // Model aliases resolved to live deployments (provider instance + breaker +
-// bulkhead + timeouts), and the fallback chain of each alias.
+// bulkhead + retry budget + timeouts), and the fallback chain of each alias.
 import type { Config, ModelAliasConfig, RetryConfig } from "../../config/schema.js";
 import type { ChatRequest } from "../../protocol/openai.js";
 import type { ChatProvider } from "../provider.js";
@@ -7,6 +7,7 @@ import { Bulkhead } from "./bulkhead.js";
 import { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 import { scoreComplexity } from "./complexity.js";
 import { RecentLatency } from "./recent-latency.js";
+import { RetryBudget } from "./retry-budget.js";
 
 export interface Deployment {
   /** Stable id used in metrics, logs and errors: `alias/provider:model`. */
@@ -18,6 +19,7 @@ export interface Deployment {
   provider: ChatProvider;
   breaker: CircuitBreaker;
   bulkhead: Bulkhead;
+  retryBudget: RetryBudget;
   timeouts: { connectMs: number; firstTokenMs: number; totalMs: number };
   /** `provider` and `model` for the price table (one object per deployment, handed out with every answer). */
   priceKey: { provider: string; model: string };
@@ -68,6 +70,7 @@ export class RouteTable {
           provider,
           breaker: new CircuitBreaker(config.router.circuitBreaker, (s) => onCircuitChange(id, s)),
           bulkhead: new Bulkhead(dc.maxConcurrent ?? Infinity),
+          retryBudget: new RetryBudget(config.router.retry.budget),
           timeouts: { ...config.router.timeouts, ...dc.timeouts },
           priceKey: Object.freeze({ provider: dc.provider, model }),
           tier: dc.tier,

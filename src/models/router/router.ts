@@ -1,11 +1,13 @@
 // The router: model alias → deployments, weighted load balancing, retries with
-// backoff on retryable failures only, per-deployment circuit breakers and
-// bulkheads, connect / first-token / total timeouts, and fallback chains.
+// backoff on retryable failures only (within each deployment's retry budget),
+// per-deployment circuit breakers and bulkheads, connect / first-token / total
+// timeouts, and fallback chains.
 // Retries happen here and only here (providers do one attempt each).
 import type { Context } from "@opentelemetry/api";
 import { nextBufferedThen, type BufferedAsyncIterator } from "../../core/buffered-iterator.js";
 import { clientClosed, StratumError, toStratumError, type AttemptFailure, type ErrorKind } from "../../core/errors.js";
 import type { ChatCompletion, ChatCompletionChunk, ChatRequest, EmbeddingRequest, EmbeddingResponse } from "../../protocol/openai.js";
+import type { RetryConfig } from "../../config/schema.js";
 import type { AttemptContext } from "./attempt-context.js";
 import { AttemptScope } from "./attempt-scope.js";
 import { fullJitterBackoff, sleep } from "./backoff.js";
@@ -31,6 +33,8 @@ export interface Routed<T> {
 
 export interface RouterHooks {
   onAttempt?(attempt: Attempt): void;
+  /** A failed attempt was worth a retry: `granted` false when the deployment's retry budget was spent. */
+  onRetry?(deployment: string, granted: boolean): void;
 }
 
 export interface RouteOptions {
@@ -198,45 +202,58 @@ export class Router {
     for (const link of chain) {
       for (const d of this.table.pickOrder(link, req)) {
         if (kind === "embed" && !d.provider.embed) continue;
-        for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
-          if (opts.signal.aborted) throw clientGone(opts.signal.reason);
-          if (!d.breaker.tryAcquire()) {
-            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
-            break;
-          }
-          if (!d.bulkhead.tryAcquire()) {
-            d.breaker.onCancel();
-            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
-            break;
-          }
-          const scope = new AttemptScope(d, opts.signal, opts.requestId, callTrace);
-          const t0 = performance.now();
-          try {
-            const result = await call(d, scope);
-            const durationMs = performance.now() - t0;
-            if (kind === "chat") d.latency?.observe(durationMs);
-            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "success", durationMs });
-            return { result, alias: link, deployment: d, attempts };
-          } catch (e) {
-            if (opts.signal.aborted) {
-              d.breaker.onCancel();
-              throw clientGone(opts.signal.reason);
+        d.retryBudget.enter();
+        // Holds one of the deployment's retry slots from the decision to retry until the retried attempt settles.
+        let retrySlot = false;
+        try {
+          for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
+            if (opts.signal.aborted) throw clientGone(opts.signal.reason);
+            if (!d.breaker.tryAcquire()) {
+              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
+              break;
             }
-            const err = this.classify(e, scope.ctx);
-            const failure: Attempt = { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message: err.message, durationMs: performance.now() - t0 };
-            this.record(attempts, callTrace, failure);
-            if (countsAgainstCircuit(err)) d.breaker.onFailure();
-            else d.breaker.onCancel();
-            if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
-            if (err.kind === "InvalidRequest") throw err;
-            if (!err.retryable) break;
-            if (attempt + 1 >= retry.maxAttempts) break;
-            if (err.retryAfterMs !== undefined && err.retryAfterMs > retry.maxRetryAfterMs) break;
-            const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
-            await sleep(wait, opts.signal).catch(() => {
-              throw clientGone(opts.signal.reason);
-            });
+            if (!d.bulkhead.tryAcquire()) {
+              d.breaker.onCancel();
+              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
+              break;
+            }
+            const scope = new AttemptScope(d, opts.signal, opts.requestId, callTrace);
+            const t0 = performance.now();
+            try {
+              const result = await call(d, scope);
+              const durationMs = performance.now() - t0;
+              if (kind === "chat") d.latency?.observe(durationMs);
+              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "success", durationMs });
+              return { result, alias: link, deployment: d, attempts };
+            } catch (e) {
+              if (retrySlot) {
+                d.retryBudget.retryDone();
+                retrySlot = false;
+              }
+              if (opts.signal.aborted) {
+                d.breaker.onCancel();
+                throw clientGone(opts.signal.reason);
+              }
+              const err = this.classify(e, scope.ctx);
+              const wantsRetry = retryWorthy(err, attempt, retry);
+              retrySlot = wantsRetry && d.retryBudget.tryRetry();
+              if (wantsRetry) this.hooks.onRetry?.(d.id, retrySlot);
+              const message = wantsRetry && !retrySlot ? `${err.message} (not retried: the deployment's retry budget is spent)` : err.message;
+              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message, durationMs: performance.now() - t0 });
+              if (countsAgainstCircuit(err)) d.breaker.onFailure();
+              else d.breaker.onCancel();
+              if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
+              if (err.kind === "InvalidRequest") throw err;
+              if (!retrySlot) break;
+              const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
+              await sleep(wait, opts.signal).catch(() => {
+                throw clientGone(opts.signal.reason);
+              });
+            }
           }
+        } finally {
+          if (retrySlot) d.retryBudget.retryDone();
+          d.retryBudget.leave();
         }
       }
     }
@@ -278,6 +295,14 @@ function oneShot<T>(d: Deployment, scope: AttemptScope, call: () => Promise<T>):
       throw e;
     },
   );
+}
+
+/** Whether a failed attempt is worth another on the same deployment (the retry budget decides whether it gets one). */
+function retryWorthy(err: StratumError, attempt: number, retry: RetryConfig): boolean {
+  if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) return false;
+  if (err.kind === "InvalidRequest" || !err.retryable) return false;
+  if (attempt + 1 >= retry.maxAttempts) return false;
+  return err.retryAfterMs === undefined || err.retryAfterMs <= retry.maxRetryAfterMs;
 }
 
 /** 4xx other than 408/429 are not the deployment's health problem. */
