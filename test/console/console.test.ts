@@ -270,6 +270,8 @@ describe("web console in Chromium", () => {
     await page.waitForFunction(`Number(document.querySelector("section[data-samples]").dataset.samples) >= ${seen + 2}`);
     await page.getByRole("button", { name: "Pause" }).click(); // a still picture
     await page.getByText("closed").first().waitFor();
+    const facts = page.locator(".card", { hasText: "Circuits and safety" });
+    assert.equal(await facts.locator("dt", { hasText: "Retries" }).locator("xpath=following-sibling::dd[1]").textContent(), "none", "no upstream failed, so nothing was retried");
     await shot(page, "metrics-wide");
   });
 

@@ -1,6 +1,7 @@
 // Live metrics (admin): polls /v1/stats every 2 s and derives, per interval,
-// request rate, latency and TTFT quantiles, errors by kind, cache hit and
-// fallback rates; tokens and cost per model; circuit states; usage per key
+// request rate, latency and TTFT quantiles, errors by kind, cache hit,
+// fallback and retry rates; tokens and cost per model; circuit states and
+// retry decisions; usage per key
 // from /admin/usage; drift signals when that API exists.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, type List } from "../api.js";
@@ -27,6 +28,9 @@ interface Point {
   errors: Map<string, number>;
   cacheHit: number | null;
   fallback: number | null;
+  /** Retries per request, and requests that moved on because a deployment's retry budget was spent. */
+  retried: number | null;
+  budgetSpent: number | null;
   tokensPerS: number;
 }
 
@@ -41,6 +45,8 @@ function point(prev: Snapshot, cur: Snapshot): Point {
   const hits = increase(prev, cur, "stratum_cache_lookups_total", (l) => l.result === "hit");
   const lookups = increase(prev, cur, "stratum_cache_lookups_total", (l) => l.result === "hit" || l.result === "miss");
   const fallbacks = increase(prev, cur, "stratum_fallbacks_total");
+  const retried = increase(prev, cur, "stratum_retries_total", (l) => l.decision === "retried");
+  const budgetSpent = increase(prev, cur, "stratum_retries_total", (l) => l.decision === "budget_spent");
   return {
     at: cur.at,
     rps: reqs / dt,
@@ -52,6 +58,8 @@ function point(prev: Snapshot, cur: Snapshot): Point {
     errors,
     cacheHit: lookups ? hits / lookups : null,
     fallback: reqs ? fallbacks / reqs : null,
+    retried: reqs ? retried / reqs : null,
+    budgetSpent: reqs ? budgetSpent / reqs : null,
     tokensPerS: increase(prev, cur, "stratum_tokens_total") / dt,
   };
 }
@@ -103,6 +111,8 @@ export function MetricsPage() {
       ratios: [
         { label: "cache hit rate %", values: points.map((p) => (p.cacheHit === null ? null : p.cacheHit * 100)) },
         { label: "fallback rate %", values: points.map((p) => (p.fallback === null ? null : p.fallback * 100)) },
+        { label: "retries %", values: points.map((p) => (p.retried === null ? null : p.retried * 100)) },
+        { label: "retry budget spent %", values: points.map((p) => (p.budgetSpent === null ? null : p.budgetSpent * 100)) },
       ],
     }),
     [points],
@@ -125,7 +135,7 @@ export function MetricsPage() {
         <TimeChart title="Latency" times={times} series={series.latency} unit="ms" />
         <TimeChart title="Time to first token" times={times} series={series.ttft} unit="ms" />
         <TimeChart title="Errors by kind" times={times} series={series.errors} unit="/s" />
-        <TimeChart title="Cache hits and fallbacks" times={times} series={series.ratios} unit="%" />
+        <TimeChart title="Cache hits, fallbacks and retries" times={times} series={series.ratios} unit="%" />
       </div>
       {latest ? <Totals snap={latest} /> : null}
       <UsageByKey />
@@ -145,6 +155,7 @@ function Totals({ snap }: { snap: Snapshot }) {
   const lookups = total(snap, "stratum_cache_lookups_total", (l) => l.result === "hit" || l.result === "miss");
   const guard = totalsBy(snap, "stratum_guardrail_decisions_total", "action");
   const limited = totalsBy(snap, "stratum_rate_limit_rejections_total", "limit");
+  const retries = totalsBy(snap, "stratum_retries_total", "decision");
   return (
     <div class="grid two">
       <div class="card">
@@ -198,6 +209,8 @@ function Totals({ snap }: { snap: Snapshot }) {
           <dd>{guard.size ? [...guard].map(([a, n]) => `${a} ${fmtInt(n)}`).join(", ") : "none"}</dd>
           <dt>Rate-limit rejections</dt>
           <dd>{limited.size ? [...limited].map(([a, n]) => `${a} ${fmtInt(n)}`).join(", ") : "none"}</dd>
+          <dt>Retries</dt>
+          <dd>{retries.size ? [...retries].map(([d, n]) => `${d === "budget_spent" ? "not retried (budget spent)" : d} ${fmtInt(n)}`).join(", ") : "none"}</dd>
         </dl>
       </div>
     </div>
