@@ -150,13 +150,14 @@ export const RetrySchema = z.strictObject({
   /** A Retry-After longer than this skips to the next deployment instead of waiting. */
   maxRetryAfterMs: ms(10_000),
   /**
-   * Per deployment, retries in flight at most `percent` of its active requests and never fewer than
-   * `minConcurrent` (Envoy's defaults): a failing upstream is not hit by a retry storm.
+   * Per deployment, retries at most `percent` of its requests over `windowMs`, plus `minPerSecond`
+   * whatever the load (Finagle's defaults): a failing upstream is not hit by a retry storm.
    */
   budget: z
     .strictObject({
       percent: z.number().min(0).max(100).default(20),
-      minConcurrent: z.number().int().nonnegative().default(3),
+      minPerSecond: z.number().nonnegative().default(10),
+      windowMs: z.number().int().positive().default(10_000),
     })
     .prefault({}),
 });

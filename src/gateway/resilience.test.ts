@@ -49,8 +49,8 @@ describe("retries and fallback", () => {
   });
 
   test("with the deployment's retry budget spent, requests move on to the fallback at once", async () => {
-    // A budget of nothing (0 %, no minimum) makes the count exact under concurrency; the breaker stays out of it.
-    const budget = { percent: 0, minConcurrent: 0 };
+    // A budget of nothing (0 %, no floor) makes the count exact under concurrency; the breaker stays out of it.
+    const budget = { percent: 0, minPerSecond: 0 };
     const { bad, good, srv, closeAll } = await setup({ errorRate: 1 }, { router: { retry: { maxAttempts: 3, baseMs: 1, capMs: 5, budget }, circuitBreaker: { failureThreshold: 1000 } } });
     cleanups.push(closeAll);
     const all = await Promise.all(Array.from({ length: 12 }, () => postJson(`${srv.url}/v1/chat/completions`, chat("primary"), auth(srv))));

@@ -3,10 +3,9 @@
 // half-open lets `halfOpenMaxCalls` trial calls through, closing on success
 // and re-opening on any failure.
 import type { CircuitBreakerConfig } from "../../config/schema.js";
+import { RollingCount } from "./rolling-count.js";
 
 export type CircuitState = "closed" | "open" | "half-open";
-
-const BUCKETS = 10;
 
 export class CircuitBreaker {
   private state: CircuitState = "closed";
@@ -14,17 +13,16 @@ export class CircuitBreaker {
   private openedAt = 0;
   private trialsInFlight = 0;
   private trialSuccesses = 0;
-  // Rolling window as a ring of time buckets: O(1) per call and O(buckets) memory at any rate.
-  private readonly buckets: Array<{ start: number; calls: number; failures: number }>;
-  private readonly bucketMs: number;
+  private readonly calls: RollingCount;
+  private readonly failures: RollingCount;
 
   constructor(
     private readonly cfg: CircuitBreakerConfig,
     private readonly onStateChange: (state: CircuitState) => void = () => {},
     private readonly now: () => number = Date.now,
   ) {
-    this.bucketMs = Math.max(1, Math.ceil(cfg.windowMs / BUCKETS));
-    this.buckets = Array.from({ length: BUCKETS }, () => ({ start: -Infinity, calls: 0, failures: 0 }));
+    this.calls = new RollingCount(cfg.windowMs, now);
+    this.failures = new RollingCount(cfg.windowMs, now);
   }
 
   get current(): CircuitState {
@@ -75,28 +73,13 @@ export class CircuitBreaker {
   }
 
   private record(failed: boolean): void {
-    const now = this.now();
-    const start = now - (now % this.bucketMs);
-    const b = this.buckets[Math.floor(now / this.bucketMs) % BUCKETS]!;
-    if (b.start !== start) {
-      b.start = start;
-      b.calls = 0;
-      b.failures = 0;
-    }
-    b.calls++;
-    if (failed) b.failures++;
+    this.calls.add();
+    if (failed) this.failures.add();
   }
 
   private failureRateTripped(): boolean {
-    const horizon = this.now() - this.cfg.windowMs;
-    let calls = 0;
-    let failures = 0;
-    for (const b of this.buckets) {
-      if (b.start <= horizon) continue;
-      calls += b.calls;
-      failures += b.failures;
-    }
-    return calls >= this.cfg.minimumCalls && failures / calls >= this.cfg.failureRateThreshold;
+    const calls = this.calls.total();
+    return calls >= this.cfg.minimumCalls && this.failures.total() / calls >= this.cfg.failureRateThreshold;
   }
 
   private transition(to: CircuitState): void {
@@ -109,7 +92,8 @@ export class CircuitBreaker {
     }
     if (to === "closed") {
       this.consecutiveFailures = 0;
-      for (const b of this.buckets) b.start = -Infinity;
+      this.calls.clear();
+      this.failures.clear();
     }
     this.onStateChange(to);
   }

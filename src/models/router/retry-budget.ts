@@ -1,47 +1,50 @@
-// A retry budget per deployment (Envoy's): retries in flight may be at most
-// `percent` of the requests active on the deployment, and never fewer than
-// `minConcurrent`. When an upstream degrades, every request retrying it would
-// multiply its load by maxAttempts just as it can least take it (a retry
-// storm); with the budget, most failures move on to the fallback at once and a
-// lone request still gets its retries.
+// A retry budget per deployment (Finagle's form): over a rolling window,
+// retries may be at most `percent` of the requests the deployment got, plus
+// `minPerSecond` retries a second whatever the load (so a quiet deployment
+// still retries). When an upstream fails wholesale, retrying every request
+// would multiply its load by maxAttempts just as it can least take it (a
+// retry storm); with the budget the extra load stays within `percent`, and
+// the requests over it move on to their fallback at once.
+//
+// Rate, not concurrency: Envoy's form (retries in flight at most 20 % of the
+// requests in flight, min 3) refused ~20 % of the retries in the chaos soak
+// (5 % random upstream faults, 50 connections), where failures come in
+// bursts and a request counts as in flight only until its first byte.
+
+import { RollingCount } from "./rolling-count.js";
 
 export interface RetryBudgetConfig {
-  /** Retries in flight as a share of the deployment's active requests, 0-100. */
+  /** Retries as a share of requests over the window, 0-100. */
   percent: number;
-  /** Retries in flight allowed whatever the share (so a quiet deployment still retries). */
-  minConcurrent: number;
+  /** Retries a second allowed whatever the share. */
+  minPerSecond: number;
+  windowMs: number;
 }
 
 export class RetryBudget {
-  private active = 0;
-  private retrying = 0;
+  private readonly requests: RollingCount;
+  private readonly retries: RollingCount;
+  private readonly floor: number;
 
-  constructor(private readonly config: RetryBudgetConfig) {}
-
-  /** A request starts its attempts on the deployment. */
-  enter(): void {
-    this.active++;
+  constructor(
+    private readonly config: RetryBudgetConfig,
+    now: () => number = Date.now,
+  ) {
+    this.requests = new RollingCount(config.windowMs, now);
+    this.retries = new RollingCount(config.windowMs, now);
+    this.floor = (config.minPerSecond * config.windowMs) / 1000;
   }
 
-  /** A request is done with the deployment (answered, failed or moved on). */
-  leave(): void {
-    if (this.active > 0) this.active--;
+  /** A request makes its first attempt at the deployment. */
+  request(): void {
+    this.requests.add();
   }
 
-  /** Take a retry slot if the budget has one; give it back with `retryDone()` once the retried attempt settles. */
+  /** Whether a failed attempt may be retried; a yes counts as a retry. */
   tryRetry(): boolean {
-    const allowed = Math.max(this.config.minConcurrent, Math.floor((this.config.percent * this.active) / 100));
-    if (this.retrying >= allowed) return false;
-    this.retrying++;
+    const allowed = this.floor + (this.config.percent / 100) * this.requests.total();
+    if (this.retries.total() + 1 > allowed) return false;
+    this.retries.add();
     return true;
-  }
-
-  retryDone(): void {
-    if (this.retrying > 0) this.retrying--;
-  }
-
-  /** Requests active on the deployment and retries in flight (for tests and introspection). */
-  get load(): { active: number; retrying: number } {
-    return { active: this.active, retrying: this.retrying };
   }
 }

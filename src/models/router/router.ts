@@ -202,58 +202,47 @@ export class Router {
     for (const link of chain) {
       for (const d of this.table.pickOrder(link, req)) {
         if (kind === "embed" && !d.provider.embed) continue;
-        d.retryBudget.enter();
-        // Holds one of the deployment's retry slots from the decision to retry until the retried attempt settles.
-        let retrySlot = false;
-        try {
-          for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
-            if (opts.signal.aborted) throw clientGone(opts.signal.reason);
-            if (!d.breaker.tryAcquire()) {
-              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
-              break;
-            }
-            if (!d.bulkhead.tryAcquire()) {
-              d.breaker.onCancel();
-              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
-              break;
-            }
-            const scope = new AttemptScope(d, opts.signal, opts.requestId, callTrace);
-            const t0 = performance.now();
-            try {
-              const result = await call(d, scope);
-              const durationMs = performance.now() - t0;
-              if (kind === "chat") d.latency?.observe(durationMs);
-              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "success", durationMs });
-              return { result, alias: link, deployment: d, attempts };
-            } catch (e) {
-              if (retrySlot) {
-                d.retryBudget.retryDone();
-                retrySlot = false;
-              }
-              if (opts.signal.aborted) {
-                d.breaker.onCancel();
-                throw clientGone(opts.signal.reason);
-              }
-              const err = this.classify(e, scope.ctx);
-              const wantsRetry = retryWorthy(err, attempt, retry);
-              retrySlot = wantsRetry && d.retryBudget.tryRetry();
-              if (wantsRetry) this.hooks.onRetry?.(d.id, retrySlot);
-              const message = wantsRetry && !retrySlot ? `${err.message} (not retried: the deployment's retry budget is spent)` : err.message;
-              this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message, durationMs: performance.now() - t0 });
-              if (countsAgainstCircuit(err)) d.breaker.onFailure();
-              else d.breaker.onCancel();
-              if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
-              if (err.kind === "InvalidRequest") throw err;
-              if (!retrySlot) break;
-              const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
-              await sleep(wait, opts.signal).catch(() => {
-                throw clientGone(opts.signal.reason);
-              });
-            }
+        d.retryBudget.request();
+        for (let attempt = 0; attempt < retry.maxAttempts; attempt++) {
+          if (opts.signal.aborted) throw clientGone(opts.signal.reason);
+          if (!d.breaker.tryAcquire()) {
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "CircuitOpen", message: `circuit open, retry in ${d.breaker.retryInMs()} ms`, durationMs: 0 });
+            break;
           }
-        } finally {
-          if (retrySlot) d.retryBudget.retryDone();
-          d.retryBudget.leave();
+          if (!d.bulkhead.tryAcquire()) {
+            d.breaker.onCancel();
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "ConcurrencyLimited", message: "deployment at its concurrency limit", durationMs: 0 });
+            break;
+          }
+          const scope = new AttemptScope(d, opts.signal, opts.requestId, callTrace);
+          const t0 = performance.now();
+          try {
+            const result = await call(d, scope);
+            const durationMs = performance.now() - t0;
+            if (kind === "chat") d.latency?.observe(durationMs);
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: "success", durationMs });
+            return { result, alias: link, deployment: d, attempts };
+          } catch (e) {
+            if (opts.signal.aborted) {
+              d.breaker.onCancel();
+              throw clientGone(opts.signal.reason);
+            }
+            const err = this.classify(e, scope.ctx);
+            const wantsRetry = retryWorthy(err, attempt, retry);
+            const retrying = wantsRetry && d.retryBudget.tryRetry();
+            if (wantsRetry) this.hooks.onRetry?.(d.id, retrying);
+            const message = wantsRetry && !retrying ? `${err.message} (not retried: the deployment's retry budget is spent)` : err.message;
+            this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message, durationMs: performance.now() - t0 });
+            if (countsAgainstCircuit(err)) d.breaker.onFailure();
+            else d.breaker.onCancel();
+            if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
+            if (err.kind === "InvalidRequest") throw err;
+            if (!retrying) break;
+            const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
+            await sleep(wait, opts.signal).catch(() => {
+              throw clientGone(opts.signal.reason);
+            });
+          }
         }
       }
     }
