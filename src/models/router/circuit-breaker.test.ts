@@ -27,6 +27,28 @@ describe("CircuitBreaker", () => {
     assert.deepEqual(states, ["open"]);
   });
 
+  test("a streak among mostly successful recent calls is noise: it opens only once failures dominate", () => {
+    const { b } = clocked();
+    for (let i = 0; i < 20; i++) b.onSuccess();
+    for (let i = 0; i < 3; i++) b.onFailure(); // 3 in a row, but 3 of the last 23 calls
+    assert.equal(b.current, "closed");
+    for (let i = 0; i < 16; i++) b.onFailure(); // 19 of 39: still under half
+    assert.equal(b.current, "closed");
+    b.onFailure(); // 20 of 40
+    assert.equal(b.current, "open");
+  });
+
+  test("a streak opens a deployment whose successes are older than the recent span", () => {
+    const { b, advance } = clocked();
+    for (let i = 0; i < 20; i++) b.onSuccess();
+    advance(2_500); // the recent span is a fifth of the 10 s window
+    b.onFailure();
+    b.onFailure();
+    assert.equal(b.current, "closed");
+    b.onFailure();
+    assert.equal(b.current, "open", "3 of the last 3 calls failed, though 20 of 23 in the window succeeded");
+  });
+
   test("opens on the failure rate over the window with enough calls", () => {
     const { b } = clocked();
     // Alternate so consecutive failures never reach 3: 5 failures / 10 calls = 50 %.

@@ -1,5 +1,6 @@
-// Per-deployment circuit breaker: closed → open after N consecutive failures or
-// a failure rate over a rolling window; open → half-open after `openMs`;
+// Per-deployment circuit breaker: closed → open after N consecutive failures
+// while failures dominate the last few seconds, or on a failure rate over a
+// rolling window; open → half-open after `openMs`;
 // half-open lets `halfOpenMaxCalls` trial calls through, closing on success
 // and re-opening on any failure.
 import type { CircuitBreakerConfig } from "../../config/schema.js";
@@ -64,7 +65,7 @@ export class CircuitBreaker {
     if (this.state === "open") return;
     this.consecutiveFailures++;
     this.record(true);
-    if (this.consecutiveFailures >= this.cfg.failureThreshold || this.failureRateTripped()) this.transition("open");
+    if (this.streakTripped() || this.failureRateTripped()) this.transition("open");
   }
 
   /** A call that was let through but ended without a verdict (e.g. the client left). */
@@ -75,6 +76,19 @@ export class CircuitBreaker {
   private record(failed: boolean): void {
     this.calls.add();
     if (failed) this.failures.add();
+  }
+
+  /**
+   * A streak opens the circuit only while at least `failureRateThreshold` of the calls in the last
+   * fifth of the window (2 s by default) failed. Under load, fast failures cluster between slow
+   * successes (an error comes back in milliseconds, an answer takes longer): with 5 % random faults
+   * at ~1.4k calls a second, 5 in a row came every 30-60 s and opened the circuit for 30 s, while
+   * a quiet or failing deployment trips as before.
+   */
+  private streakTripped(): boolean {
+    if (this.consecutiveFailures < this.cfg.failureThreshold) return false;
+    const recent = this.cfg.windowMs / 5;
+    return this.failures.total(recent) >= this.cfg.failureRateThreshold * this.calls.total(recent);
   }
 
   private failureRateTripped(): boolean {

@@ -28,9 +28,9 @@ export class RollingCount {
     this.counts[i]! += n;
   }
 
-  /** The count over the last `windowMs`. */
-  total(): number {
-    const horizon = this.now() - this.windowMs;
+  /** The count over the last `spanMs` (the whole window by default), to the bucket. */
+  total(spanMs = this.windowMs): number {
+    const horizon = this.now() - spanMs;
     let sum = 0;
     for (let i = 0; i < BUCKETS; i++) if (this.starts[i]! > horizon) sum += this.counts[i]!;
     return sum;
