@@ -228,15 +228,15 @@ export class Router {
               throw clientGone(opts.signal.reason);
             }
             const err = this.classify(e, scope.ctx);
-            const wantsRetry = retryWorthy(err, attempt, retry);
+            const callerFault = err.kind === "InvalidRequest" || (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus));
+            const wantsRetry = !callerFault && retryWorthy(err, attempt, retry);
             const retrying = wantsRetry && d.retryBudget.tryRetry();
             if (wantsRetry) this.hooks.onRetry?.(d.id, retrying);
             const message = wantsRetry && !retrying ? `${err.message} (not retried: the deployment's retry budget is spent)` : err.message;
             this.record(attempts, callTrace, { deployment: d.id, alias: link, outcome: err.kind, status: err.upstreamStatus, message, durationMs: performance.now() - t0 });
             if (countsAgainstCircuit(err)) d.breaker.onFailure();
             else d.breaker.onCancel();
-            if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) throw err;
-            if (err.kind === "InvalidRequest") throw err;
+            if (callerFault) throw err;
             if (!retrying) break;
             const wait = Math.max(fullJitterBackoff(attempt, retry.baseMs, retry.capMs), err.retryAfterMs ?? 0);
             await sleep(wait, opts.signal).catch(() => {
@@ -286,11 +286,9 @@ function oneShot<T>(d: Deployment, scope: AttemptScope, call: () => Promise<T>):
   );
 }
 
-/** Whether a failed attempt is worth another on the same deployment (the retry budget decides whether it gets one). */
+/** Whether a failed attempt (not the caller's fault) is worth another on the same deployment; the retry budget decides whether it gets one. */
 function retryWorthy(err: StratumError, attempt: number, retry: RetryConfig): boolean {
-  if (err.upstreamStatus !== undefined && CALLER_FAULT.has(err.upstreamStatus)) return false;
-  if (err.kind === "InvalidRequest" || !err.retryable) return false;
-  if (attempt + 1 >= retry.maxAttempts) return false;
+  if (!err.retryable || attempt + 1 >= retry.maxAttempts) return false;
   return err.retryAfterMs === undefined || err.retryAfterMs <= retry.maxRetryAfterMs;
 }
 
