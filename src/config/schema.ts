@@ -131,7 +131,7 @@ export const ModelAliasSchema = z.strictObject({
 export type ModelAliasConfig = z.infer<typeof ModelAliasSchema>;
 
 export const CircuitBreakerSchema = z.strictObject({
-  /** Consecutive failures that open the circuit, while at least failureRateThreshold of the calls in the last fifth of the window failed. */
+  /** Consecutive failures that open the circuit, while at least failureRateThreshold of the calls in the last fifth of the window failed (minimumCalls in a row open it regardless). */
   failureThreshold: z.number().int().positive().default(5),
   /** Or: failure rate over the rolling window (with at least minimumCalls). */
   failureRateThreshold: z.number().min(0).max(1).default(0.5),

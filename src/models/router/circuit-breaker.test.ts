@@ -27,15 +27,13 @@ describe("CircuitBreaker", () => {
     assert.deepEqual(states, ["open"]);
   });
 
-  test("a streak among mostly successful recent calls is noise: it opens only once failures dominate", () => {
+  test("a short streak among mostly successful recent calls is noise", () => {
     const { b } = clocked();
     for (let i = 0; i < 20; i++) b.onSuccess();
-    for (let i = 0; i < 3; i++) b.onFailure(); // 3 in a row, but 3 of the last 23 calls
+    for (let i = 0; i < 3; i++) b.onFailure(); // 3 in a row (the threshold), but 3 of the last 23 calls
     assert.equal(b.current, "closed");
-    for (let i = 0; i < 16; i++) b.onFailure(); // 19 of 39: still under half
+    for (let i = 0; i < 6; i++) b.onFailure(); // 9 in a row, 9 of 29: under half, under minimumCalls (10)
     assert.equal(b.current, "closed");
-    b.onFailure(); // 20 of 40
-    assert.equal(b.current, "open");
   });
 
   test("a streak opens a deployment whose successes are older than the recent span", () => {
@@ -47,6 +45,21 @@ describe("CircuitBreaker", () => {
     assert.equal(b.current, "closed");
     b.onFailure();
     assert.equal(b.current, "open", "3 of the last 3 calls failed, though 20 of 23 in the window succeeded");
+  });
+
+  test("a busy deployment that fails outright opens after minimumCalls failures in a row", () => {
+    const { b, advance } = clocked();
+    for (let i = 0; i < 1000; i++) {
+      b.onSuccess();
+      advance(1); // 1,000 calls a second
+    }
+    for (let i = 0; i < 9; i++) {
+      b.onFailure();
+      advance(1);
+    }
+    assert.equal(b.current, "closed", "9 in a row against 1,000 recent successes");
+    b.onFailure();
+    assert.equal(b.current, "open", "10 (minimumCalls) in a row: a full sample, all failed");
   });
 
   test("opens on the failure rate over the window with enough calls", () => {

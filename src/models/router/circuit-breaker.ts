@@ -80,13 +80,15 @@ export class CircuitBreaker {
 
   /**
    * A streak opens the circuit only while at least `failureRateThreshold` of the calls in the last
-   * fifth of the window (2 s by default) failed. Under load, fast failures cluster between slow
-   * successes (an error comes back in milliseconds, an answer takes longer): with 5 % random faults
-   * at ~1.4k calls a second, 5 in a row came every 30-60 s and opened the circuit for 30 s, while
-   * a quiet or failing deployment trips as before.
+   * fifth of the window (2 s by default) failed, or once it is `minimumCalls` long (a full sample,
+   * all failed). Under load, fast failures cluster between slow successes (an error comes back in
+   * milliseconds, an answer takes longer): with 5 % random faults at ~1.4k calls a second, 5 in a
+   * row came every 30-60 s and opened the circuit for 30 s. A quiet deployment trips as before, a
+   * busy one that fails outright after `minimumCalls` failures.
    */
   private streakTripped(): boolean {
     if (this.consecutiveFailures < this.cfg.failureThreshold) return false;
+    if (this.consecutiveFailures >= this.cfg.minimumCalls) return true;
     const recent = this.cfg.windowMs / 5;
     return this.failures.total(recent) >= this.cfg.failureRateThreshold * this.calls.total(recent);
   }
