@@ -29,7 +29,7 @@ export interface ModelLayer {
 export function createModelLayer(config: Config, opts: ModelLayerOptions = {}): ModelLayer {
   const providers = createProviders(config.providers);
   const table = new RouteTable(config, providers, opts.onCircuitChange);
-  const router = new Router(table, { ...(opts.onAttempt ? { onAttempt: opts.onAttempt } : {}), ...(opts.onRetry ? { onRetry: opts.onRetry } : {}) });
+  const router = new Router(table, { onAttempt: opts.onAttempt, onRetry: opts.onRetry });
   const semantic = semanticCache(config, table, router, opts.semanticStore);
   return {
     table,

@@ -2,5 +2,4 @@ export { Router, type Attempt, type Routed, type RouterHooks, type RouteOptions 
 export { RouteTable, EXTRACTIVE_ALIAS, type Deployment } from "./route-table.js";
 export { CircuitBreaker, type CircuitState } from "./circuit-breaker.js";
 export { Bulkhead } from "./bulkhead.js";
-export { RetryBudget, type RetryBudgetConfig } from "./retry-budget.js";
 export { fullJitterBackoff, sleep } from "./backoff.js";

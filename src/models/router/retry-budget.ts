@@ -24,15 +24,15 @@ export interface RetryBudgetConfig {
 export class RetryBudget {
   private readonly requests: RollingCount;
   private readonly retries: RollingCount;
+  /** Retries per window whatever the load, and per request on top. */
   private readonly floor: number;
+  private readonly share: number;
 
-  constructor(
-    private readonly config: RetryBudgetConfig,
-    now: () => number = Date.now,
-  ) {
+  constructor(config: RetryBudgetConfig, now: () => number = Date.now) {
     this.requests = new RollingCount(config.windowMs, now);
     this.retries = new RollingCount(config.windowMs, now);
     this.floor = (config.minPerSecond * config.windowMs) / 1000;
+    this.share = config.percent / 100;
   }
 
   /** A request makes its first attempt at the deployment. */
@@ -42,7 +42,7 @@ export class RetryBudget {
 
   /** Whether a failed attempt may be retried; a yes counts as a retry. */
   tryRetry(): boolean {
-    const allowed = this.floor + (this.config.percent / 100) * this.requests.total();
+    const allowed = this.floor + this.share * this.requests.total();
     if (this.retries.total() + 1 > allowed) return false;
     this.retries.add();
     return true;
