@@ -7,6 +7,7 @@ import { ResponseCache } from "../models/index.js";
 import { createLogger, Metrics, type Logger } from "../ops/index.js";
 import { PriceTable } from "../ops/pricing.js";
 import { UsageRecorder } from "../ops/usage-recorder.js";
+import { UsageRetention } from "../ops/usage-retention.js";
 import { Conversations, Orchestrator, RagPipeline, StepPipeline, type Pipeline, type PipelineTurnSignals } from "../pipelines/index.js";
 import type { SearchRequest } from "../retrieval/index.js";
 import { createKnowledge, ingestSampleCollection, runIngestWorker } from "./knowledge.js";
@@ -30,6 +31,8 @@ export interface StratumOptions {
   adminKey?: string;
   /** How often overdue approvals expire and decided runs resume (default 5 s). */
   approvalSweepMs?: number;
+  /** How often usage rows past `usage.retentionDays` are deleted (default hourly, and once at start). */
+  usageSweepMs?: number;
 }
 
 export interface Stratum {
@@ -127,6 +130,8 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
   });
   const backend = new Orchestrator(models, pipelines, conversations, config.sessions.contextTokens, versions.versioned);
   const usage = new UsageRecorder(storage.usage, log, hot.spend ? { spend: hot.spend } : {});
+  const usageRetention = new UsageRetention(storage.usage, config.usage.retentionDays, log);
+  usageRetention.start(opts.usageSweepMs);
   const limiter = new RateLimiter(
     hot.rateLimits,
     (scope, limit) => metrics.rateLimited.inc({ scope, limit }),
@@ -168,6 +173,7 @@ export async function createStratum(opts: StratumOptions): Promise<Stratum> {
         await Promise.all([...mcpSources.values()].map((s) => s.close())); // ends MCP server processes
         workers.abort();
         await ingestWorker;
+        await usageRetention.stop();
         await usage.close();
         await tracing?.close(); // scores and spans still queued are written
         await modelLayer.close();

@@ -545,6 +545,15 @@ export const ConfigSchema = z
       })
       .prefault({}),
     budgets: BudgetSchema.prefault({}),
+    usage: z
+      .strictObject({
+        /**
+         * Days a per-request usage row is kept (0: for ever). The sums per hour, key and model stay:
+         * budgets and reports read those, so only reports that start off the hour and older than this lose detail.
+         */
+        retentionDays: z.number().nonnegative().default(31),
+      })
+      .prefault({}),
     /** Pipelines are served as models (`model: "assistant"`). */
     pipelines: z.array(PipelineSchema).default([]),
     retrieval: z

@@ -189,6 +189,32 @@ for (const [name, make] of usageStores) {
       assert.equal(k.requests, 2);
       assert.equal(k.promptTokens, 20);
     });
+
+    test("old rows are deleted in bounded batches, oldest first; sums of whole hours stay", async () => {
+      const s = await make();
+      const H = 3_600_000;
+      const rec = (at: number, keyId: string, costUsd: number, model = "m") => ({
+        requestId: `r${at}${keyId}`, at, keyId, tenant: "t", user: null, model, deployment: "d", promptTokens: 10, completionTokens: 5, costUsd, status: 200, cached: false, stream: false, latencyMs: 1,
+      });
+      // Hour 0 (two batches: its sums add up), hour 1 (two models), hour 5.
+      await s.append([rec(10, "k", 1), rec(H / 2, "k", 2)]);
+      await s.append([rec(H / 4, "k", 4), rec(H + 5, "k", 8), rec(H + 6, "k", 16, "m2"), rec(5 * H + 1, "k", 32)]);
+      const before = await s.summary({ since: 0 });
+      assert.deepEqual(before.map((r) => [r.model, r.requests, r.costUsd]), [["m", 5, 47], ["m2", 1, 16]], "costliest first");
+      assert.equal(await s.costSince({ kind: "key", id: "k" }, H / 3), 2 + 8 + 16 + 32, "part of hour 0 from its rows, then whole hours");
+
+      assert.equal(await s.deleteRowsBefore(2 * H, 2), 2, "at most the limit");
+      assert.equal(await s.deleteRowsBefore(2 * H, 2), 2);
+      assert.equal(await s.deleteRowsBefore(2 * H, 2), 1);
+      assert.equal(await s.deleteRowsBefore(2 * H, 2), 0, "rows after the point stay");
+      assert.deepEqual(await s.summary({ since: 0 }), before, "periods that start on the hour read the sums");
+      assert.equal(await s.costSince({ kind: "key", id: "k" }, 0), 63);
+      assert.equal(await s.costSince({ kind: "tenant", id: "t" }, H), 56);
+      // Off the hour, the part before the first whole hour came from rows: gone before the point, kept after it.
+      assert.equal(await s.costSince({ kind: "key", id: "k" }, H / 3), 8 + 16 + 32);
+      assert.equal(await s.costSince({ kind: "key", id: "k" }, 5 * H), 32);
+      assert.deepEqual((await s.summary({ since: 5 * H })).map((r) => [r.requests, r.costUsd]), [[1, 32]]);
+    });
   });
 }
 

@@ -61,13 +61,32 @@ export interface SpendSubject {
   id: string;
 }
 
+/** One key's use of one model over a period. */
+export interface UsageSummaryRow {
+  keyId: string;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
+/**
+ * A row per request plus sums per UTC hour, key and model (data/usage-hours.ts).
+ * Costs and summaries read the sums for whole hours and the rows only for the
+ * part of the period before its first whole hour: once rows are deleted
+ * (deleteRowsBefore), a period that starts on the hour still counts everything,
+ * one that starts before the deletion point and off the hour misses that part.
+ */
 export interface UsageStore {
-  /** Append records (called in batches, off the request path). */
+  /** Append records and add them to their hours, in one transaction (called in batches, off the request path). */
   append(records: readonly UsageRecord[]): Promise<void>;
   /** Total cost of a key's or a tenant's requests since a time (ms epoch). */
   costSince(subject: SpendSubject, since: number): Promise<number>;
-  /** Aggregates for reports. */
-  summary(filter: { since: number; tenant?: string }): Promise<Array<{ keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number }>>;
+  /** Per key and model since a time, costliest first. */
+  summary(filter: { since: number; tenant?: string }): Promise<UsageSummaryRow[]>;
+  /** Deletes up to `limit` per-request rows older than `before` (ms epoch), oldest first; the hourly sums stay. Returns how many went. */
+  deleteRowsBefore(before: number, limit: number): Promise<number>;
 }
 
 export interface CacheStore<V = unknown> {

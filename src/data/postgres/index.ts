@@ -11,4 +11,4 @@ export {
 } from "./migrations.js";
 export { isPgUnavailable, toStorageError } from "./errors.js";
 export { PgKeyStore } from "./key-store.js";
-export { PgUsageStore, type UsageSummaryRow } from "./usage-store.js";
+export { PgUsageStore } from "./usage-store.js";

@@ -25,7 +25,7 @@ export const PG_MIGRATIONS_MODULE = "stratum";
  */
 export const MIGRATION_LOCK_KEY = "23455135327081805";
 
-/** Keys, usage, sessions, session messages and memory facts. Times are ms since the epoch. */
+/** Keys, usage (rows and hourly sums), sessions, session messages and memory facts. Times are ms since the epoch. */
 export const PG_MIGRATIONS: readonly PgMigration[] = [
   {
     version: 1,
@@ -120,6 +120,30 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
     sql: `
       CREATE INDEX usage_tenant_at_cost ON usage (tenant, at) INCLUDE (cost_usd);
       DROP INDEX usage_tenant_at;
+    `,
+  },
+  {
+    version: 5,
+    name: "usage sums per hour",
+    // As SQLite's usage_hourly (data/usage-hours.ts): costs and reports read these sums, so the
+    // per-request rows can be deleted after a retention period without changing them.
+    sql: `
+      CREATE TABLE usage_hourly (
+        hour BIGINT NOT NULL,
+        key_id TEXT NOT NULL,
+        model TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        requests BIGINT NOT NULL,
+        prompt_tokens BIGINT NOT NULL,
+        completion_tokens BIGINT NOT NULL,
+        cost_usd DOUBLE PRECISION NOT NULL,
+        PRIMARY KEY (hour, key_id, model)
+      );
+      CREATE INDEX usage_hourly_key ON usage_hourly (key_id, hour) INCLUDE (cost_usd);
+      CREATE INDEX usage_hourly_tenant ON usage_hourly (tenant, hour) INCLUDE (cost_usd);
+      INSERT INTO usage_hourly (hour, key_id, model, tenant, requests, prompt_tokens, completion_tokens, cost_usd)
+        SELECT at - (at % 3600000), key_id, model, MAX(tenant), COUNT(*), SUM(prompt_tokens), SUM(completion_tokens), SUM(cost_usd)
+        FROM usage GROUP BY at - (at % 3600000), key_id, model;
     `,
   },
 ];

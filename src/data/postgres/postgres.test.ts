@@ -85,7 +85,26 @@ if (postgresTestsEnabled) {
         assert.deepEqual(await applyMigrations(s.pool, PG_MIGRATIONS_MODULE, PG_MIGRATIONS), []);
         const { rows } = await s.pool.query("SELECT module, version FROM stratum_schema_migrations ORDER BY version");
         assert.deepEqual(rows, PG_MIGRATIONS.map((m) => ({ module: "stratum", version: m.version })));
-        assert.deepEqual(await tables(s.pool, s.schema), ["api_keys", "memory_facts", "session_messages", "sessions", "stratum_schema_migrations", "usage"]);
+        assert.deepEqual(await tables(s.pool, s.schema), ["api_keys", "memory_facts", "session_messages", "sessions", "stratum_schema_migrations", "usage", "usage_hourly"]);
+      } finally {
+        await s.drop();
+      }
+    });
+
+    test("version 5 sums the usage rows already there into their hours", async () => {
+      const s = await createTestSchema({ migrate: false });
+      try {
+        await applyMigrations(s.pool, PG_MIGRATIONS_MODULE, PG_MIGRATIONS.filter((m) => m.version < 5));
+        const H = 3_600_000;
+        await s.pool.query(
+          `INSERT INTO usage (request_id, at, key_id, tenant, user_id, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
+           SELECT 'r' || i, i * ${H / 2}, 'k', 't', NULL, 'm', NULL, 10, 5, 0.5, 200, false, false, 1 FROM generate_series(0, 5) AS i`,
+        );
+        assert.deepEqual(await migrateStratum(s.pool), [5]);
+        const store = new PgUsageStore(s.pool);
+        assert.deepEqual(await store.summary({ since: 0 }), [{ keyId: "k", model: "m", requests: 6, promptTokens: 60, completionTokens: 30, costUsd: 3 }]);
+        assert.equal(await store.deleteRowsBefore(10 * H, 100), 6);
+        assert.equal(await store.costSince({ kind: "tenant", id: "t" }, H), 2, "hours 1 and 2 from the sums alone");
       } finally {
         await s.drop();
       }
@@ -150,26 +169,30 @@ if (postgresTestsEnabled) {
       const s = await shared.get();
       await s.truncate();
       const store = new PgUsageStore(s.pool);
-      const batch = Array.from({ length: 12_000 }, (_, i) => ({ ...usage(1_000 + i, i % 2 ? "k1" : "k2", 0.001), tenant: i % 3 ? "a" : "b" }));
+      // A key belongs to one tenant: k1 and k2 to "a", k0 to "b".
+      const batch = Array.from({ length: 12_000 }, (_, i) => ({ ...usage(1_000 + i, `k${i % 3}`, 0.001), tenant: i % 3 ? "a" : "b" }));
       await store.append(batch);
       const all = await store.summary({ since: 0 });
       assert.equal(all.reduce((n, r) => n + r.requests, 0), 12_000);
       const a = await store.summary({ since: 0, tenant: "a" });
       assert.equal(a.reduce((n, r) => n + r.requests, 0), 8_000);
       for (const r of a) for (const v of [r.requests, r.promptTokens, r.completionTokens, r.costUsd]) assert.equal(typeof v, "number");
-      assert.ok(Math.abs((await store.costSince({ kind: "key", id: "k1" }, 0)) - 6) < 1e-9);
+      assert.ok(Math.abs((await store.costSince({ kind: "key", id: "k1" }, 0)) - 4) < 1e-9);
       assert.ok(Math.abs((await store.costSince({ kind: "tenant", id: "b" }, 0)) - 4) < 1e-9, "a third of 12,000 records at $0.001");
+      assert.ok(Math.abs((await store.costSince({ kind: "tenant", id: "a" }, 500)) - 8) < 1e-9, "off the hour: rows, then sums");
       assert.equal(await store.costSince({ kind: "key", id: "nobody" }, 0), 0);
       await store.append([]);
-      // A key's or a tenant's spend (budget seeding) is read from an index alone, never the table.
-      await pgQuery(s.pool, "VACUUM ANALYZE usage"); // sets the visibility map an index-only scan relies on
+      // A key's or a tenant's spend (budget seeding) is read from indexes alone, never the tables.
+      await pgQuery(s.pool, "VACUUM ANALYZE usage, usage_hourly"); // sets the visibility map an index-only scan relies on
       await withTransaction(s.pool, async (client) => {
         await client.query("SET LOCAL enable_seqscan = off");
         await client.query("SET LOCAL enable_bitmapscan = off");
         for (const column of ["key_id", "tenant"]) {
-          const { rows } = await client.query(`EXPLAIN (FORMAT JSON) SELECT COALESCE(SUM(cost_usd), 0)::float8 AS c FROM usage WHERE ${column} = $1 AND at >= $2`, ["b", 0]);
-          const plan = JSON.stringify(rows[0]);
-          assert.match(plan, /Index Only Scan/, `${column}: ${plan}`);
+          for (const [table, time] of [["usage_hourly", "hour"], ["usage", "at"]]) {
+            const { rows } = await client.query(`EXPLAIN (FORMAT JSON) SELECT COALESCE(SUM(cost_usd), 0) FROM ${table} WHERE ${column} = $1 AND ${time} >= $2 AND ${time} < $3`, ["b", 0, 1]);
+            const plan = JSON.stringify(rows[0]);
+            assert.match(plan, /Index Only Scan/, `${table}.${column}: ${plan}`);
+          }
         }
       });
     });

@@ -1,32 +1,17 @@
 // Usage rows in SQLite, one per request, plus their sums per UTC hour, key and
-// model (usage_hourly), kept in the same transaction as the rows. Costs and
-// reports read the hours, and the rows only for the part of an hour before a
-// `since` that is not on the hour: a report of a busy day reads a few thousand
-// sums instead of a million rows on the event loop.
-import { HOUR_MS, utcHourStart } from "../../core/utc-period.js";
-import type { SpendSubject, UsageRecord, UsageStore } from "../types.js";
+// model (usage_hourly, data/usage-hours.ts), kept in the same transaction as
+// the rows. Costs and reports read the hours, and the rows only for the part of
+// an hour before a `since` that is not on the hour: a report of a busy day
+// reads a few thousand sums instead of a million rows on the event loop.
+import type { SpendSubject, UsageRecord, UsageStore, UsageSummaryRow } from "../types.js";
+import { mergeSummaries, nextHour, sumByHour } from "../usage-hours.js";
 import type { SqliteDb } from "./database.js";
-
-
-interface HourSum {
-  hour: number;
-  /** A row of the group: its key, model and tenant. */
-  r: UsageRecord;
-  requests: number;
-  prompt: number;
-  completion: number;
-  cost: number;
-}
-
-type SummaryRow = { keyId: string; model: string; requests: number; promptTokens: number; completionTokens: number; costUsd: number };
-
-/** The first hour boundary at or after `t`. */
-const nextHour = (t: number) => (utcHourStart(t) === t ? t : utcHourStart(t) + HOUR_MS);
 
 export class SqliteUsageStore implements UsageStore {
   private readonly insertMany;
   private readonly hourCost;
   private readonly rowCost;
+  private readonly deleteOld;
   constructor(private readonly db: SqliteDb) {
     const insert = db.prepare(
       `INSERT INTO usage (request_id, at, key_id, tenant, user, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
@@ -41,22 +26,14 @@ export class SqliteUsageStore implements UsageStore {
     // Positional parameters: binding 14 named ones (and a copy of the record
     // to turn booleans into integers) cost 1–3 µs more a row, on the main thread.
     this.insertMany = db.transaction((rows: readonly UsageRecord[]) => {
-      // Sums by hour, key and model in nested maps (no key string built per row).
-      const hours = new Map<number, Map<string, Map<string, HourSum>>>();
       for (const r of rows) {
         insert.run(r.requestId, r.at, r.keyId, r.tenant, r.user, r.model, r.deployment, r.promptTokens, r.completionTokens, r.costUsd, r.status, r.cached ? 1 : 0, r.stream ? 1 : 0, r.latencyMs);
-        const hour = utcHourStart(r.at);
-        let keys = hours.get(hour);
-        if (!keys) hours.set(hour, (keys = new Map()));
-        let models = keys.get(r.keyId);
-        if (!models) keys.set(r.keyId, (models = new Map()));
-        const sum = models.get(r.model);
-        if (sum) (sum.requests += 1), (sum.prompt += r.promptTokens), (sum.completion += r.completionTokens), (sum.cost += r.costUsd);
-        else models.set(r.model, { hour, r, requests: 1, prompt: r.promptTokens, completion: r.completionTokens, cost: r.costUsd });
       }
       // A batch spans a few keys and models: a handful of upserts, not one per row.
-      for (const keys of hours.values()) for (const models of keys.values()) for (const h of models.values()) addToHour.run(h.hour, h.r.keyId, h.r.model, h.r.tenant, h.requests, h.prompt, h.completion, h.cost);
+      for (const h of sumByHour(rows)) addToHour.run(h.hour, h.keyId, h.model, h.tenant, h.requests, h.promptTokens, h.completionTokens, h.costUsd);
     });
+    // Oldest first through the index on `at`, a bounded number at a time: a sweep never holds the loop for long.
+    this.deleteOld = db.prepare("DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE at < ? ORDER BY at LIMIT ?)");
     this.hourCost = {
       key: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE key_id = ? AND hour >= ?"),
       tenant: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE tenant = ? AND hour >= ?"),
@@ -79,7 +56,7 @@ export class SqliteUsageStore implements UsageStore {
     return hours + before;
   }
 
-  async summary(filter: { since: number; tenant?: string }): Promise<SummaryRow[]> {
+  async summary(filter: { since: number; tenant?: string }): Promise<UsageSummaryRow[]> {
     const from = nextHour(filter.since);
     const args = (lo: number, hi?: number) => [lo, ...(hi !== undefined ? [hi] : []), ...(filter.tenant ? [filter.tenant] : [])];
     const tenant = filter.tenant ? "AND tenant = ?" : "";
@@ -88,32 +65,19 @@ export class SqliteUsageStore implements UsageStore {
         `SELECT key_id AS keyId, model, SUM(requests) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd
          FROM usage_hourly WHERE hour >= ? ${tenant} GROUP BY key_id, model`,
       )
-      .all(...args(from)) as SummaryRow[];
-    if (filter.since < from) {
-      // The part of the first hour after `since` comes from the rows themselves (the admin API asks on the hour).
-      const partial = this.db
-        .prepare(
-          `SELECT key_id AS keyId, model, COUNT(*) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd
-           FROM usage WHERE at >= ? AND at < ? ${tenant} GROUP BY key_id, model`,
-        )
-        .all(...args(filter.since, from)) as SummaryRow[];
-      mergeInto(rows, partial);
-    }
-    return rows.sort((a, b) => b.costUsd - a.costUsd);
+      .all(...args(from)) as UsageSummaryRow[];
+    if (filter.since >= from) return mergeSummaries(rows, []);
+    // The part of the first hour after `since` comes from the rows themselves (the admin API asks on the hour).
+    const partial = this.db
+      .prepare(
+        `SELECT key_id AS keyId, model, COUNT(*) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd
+         FROM usage WHERE at >= ? AND at < ? ${tenant} GROUP BY key_id, model`,
+      )
+      .all(...args(filter.since, from)) as UsageSummaryRow[];
+    return mergeSummaries(rows, partial);
   }
-}
 
-/** Adds `more` to the rows of the same key and model in `rows` (appending new ones). */
-function mergeInto(rows: SummaryRow[], more: readonly SummaryRow[]): void {
-  const at = new Map(rows.map((r) => [`${r.keyId}\0${r.model}`, r]));
-  for (const m of more) {
-    const r = at.get(`${m.keyId}\0${m.model}`);
-    if (!r) rows.push({ ...m });
-    else {
-      r.requests += m.requests;
-      r.promptTokens += m.promptTokens;
-      r.completionTokens += m.completionTokens;
-      r.costUsd += m.costUsd;
-    }
+  async deleteRowsBefore(before: number, limit: number): Promise<number> {
+    return this.deleteOld.run(before, limit).changes;
   }
 }
