@@ -11,25 +11,31 @@ const CHUNK = 5_000;
 
 // One multi-row INSERT per chunk: 14 array parameters unnested server-side,
 // whatever the batch size (no per-row round trips, no parameter-count limit).
-const INSERT = `
+const INSERT_ROWS = `
   INSERT INTO usage (request_id, at, key_id, tenant, user_id, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
   SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[], $9::bigint[],
                        $10::float8[], $11::int[], $12::bool[], $13::bool[], $14::float8[])`;
 
 // The batch's sums added to their hours. sumByHour orders them by hour, key and model, so replicas
 // writing at once lock the same rows in the same order (no deadlock), and never one row twice.
-const ADD_TO_HOURS = `
+const addToHours = (p: number) => `
   INSERT INTO usage_hourly (hour, key_id, model, tenant, requests, prompt_tokens, completion_tokens, cost_usd)
-  SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::bigint[], $8::float8[])
+  SELECT * FROM unnest($${p}::bigint[], $${p + 1}::text[], $${p + 2}::text[], $${p + 3}::text[], $${p + 4}::bigint[], $${p + 5}::bigint[], $${p + 6}::bigint[], $${p + 7}::float8[])
   ON CONFLICT (hour, key_id, model) DO UPDATE SET requests = usage_hourly.requests + excluded.requests,
     prompt_tokens = usage_hourly.prompt_tokens + excluded.prompt_tokens, completion_tokens = usage_hourly.completion_tokens + excluded.completion_tokens,
     cost_usd = usage_hourly.cost_usd + excluded.cost_usd`;
 
+// A batch of up to CHUNK rows in one statement (one round trip, atomic): the rows in a data-modifying WITH, then their sums.
+const APPEND = `WITH inserted AS (${INSERT_ROWS}) ${addToHours(15)}`;
+const ADD_TO_HOURS = addToHours(1);
+
 const SUMMARY_COLUMNS = `key_id AS "keyId", model, SUM(prompt_tokens)::float8 AS "promptTokens", SUM(completion_tokens)::float8 AS "completionTokens", SUM(cost_usd)::float8 AS "costUsd"`;
 
-/** Parameter arrays, one per column, from one field of each item. */
+/** Parameter arrays, one per field. */
 function columns<T>(items: readonly T[], fields: ReadonlyArray<(item: T) => unknown>): unknown[][] {
-  return fields.map((f) => items.map(f));
+  const cols = fields.map(() => new Array<unknown>(items.length));
+  items.forEach((item, i) => fields.forEach((f, j) => (cols[j]![i] = f(item))));
+  return cols;
 }
 
 const ROW_FIELDS: ReadonlyArray<(r: UsageRecord) => unknown> = [
@@ -66,10 +72,14 @@ export class PgUsageStore implements UsageStore {
 
   async append(records: readonly UsageRecord[]): Promise<void> {
     if (records.length === 0) return;
-    const hours = sumByHour(records);
+    const hours = columns(sumByHour(records), HOUR_FIELDS);
+    if (records.length <= CHUNK) {
+      await pgQuery(this.pool, APPEND, [...columns(records, ROW_FIELDS), ...hours]);
+      return;
+    }
     await withTransaction(this.pool, async (client) => {
-      for (let i = 0; i < records.length; i += CHUNK) await client.query(INSERT, columns(records.slice(i, i + CHUNK), ROW_FIELDS));
-      await client.query(ADD_TO_HOURS, columns(hours, HOUR_FIELDS));
+      for (let i = 0; i < records.length; i += CHUNK) await client.query(INSERT_ROWS, columns(records.slice(i, i + CHUNK), ROW_FIELDS));
+      await client.query(ADD_TO_HOURS, hours);
     });
   }
 
