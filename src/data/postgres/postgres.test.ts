@@ -165,6 +165,28 @@ if (postgresTestsEnabled) {
       }
     });
 
+    test("usage: replicas appending the same hours at once add up exactly, without deadlocks", async () => {
+      const s = await shared.get();
+      await s.truncate();
+      const pools = Array.from({ length: 4 }, () => s.newPool({ max: 2 }));
+      try {
+        // Every batch touches the same 12 (hour, key, model) sums, each replica's rows in a different order.
+        const batches = Array.from({ length: 40 }, (_, b) => {
+          const rows = Array.from({ length: 60 }, (_, i) => ({ ...usage(b * 1_000 + i + (i % 2) * 3_600_000, `k${i % 3}`, 0.25), model: `m${(i >> 1) % 2}` }));
+          return b % 2 ? rows.reverse() : rows;
+        });
+        await Promise.all(batches.map((rows, b) => new PgUsageStore(pools[b % pools.length]!).append(rows)));
+        const store = new PgUsageStore(s.pool);
+        const sum = await store.summary({ since: 0 });
+        assert.equal(sum.reduce((n, r) => n + r.requests, 0), 2_400);
+        assert.equal(await store.costSince({ kind: "tenant", id: "t" }, 0), 600);
+        const { rows } = await s.pool.query<{ n: number }>("SELECT COUNT(*)::int AS n FROM usage_hourly");
+        assert.equal(rows[0]!.n, 2 * 3 * 2, "hours × keys × models");
+      } finally {
+        await Promise.all(pools.map((p) => p.end()));
+      }
+    });
+
     test("usage: large batches in one transaction, summaries by tenant with numbers, not strings", async () => {
       const s = await shared.get();
       await s.truncate();
