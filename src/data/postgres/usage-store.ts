@@ -3,7 +3,7 @@
 // Costs and reports read the hours, and the rows only for the part of a period
 // before its first whole hour, as the SQLite store does.
 import type { SpendSubject, UsageRecord, UsageStore, UsageSummaryRow } from "../types.js";
-import { mergeSummaries, nextHour, sumByHour } from "../usage-hours.js";
+import { mergeSummaries, nextHour, sumByHour, type HourSum } from "../usage-hours.js";
 import { pgQuery, withTransaction, type PgPool } from "./pool.js";
 
 /** Rows per INSERT statement; larger batches are several statements in one transaction. */
@@ -55,7 +55,7 @@ const ROW_FIELDS: ReadonlyArray<(r: UsageRecord) => unknown> = [
   (r) => r.latencyMs,
 ];
 
-const HOUR_FIELDS: ReadonlyArray<(h: ReturnType<typeof sumByHour>[number]) => unknown> = [
+const HOUR_FIELDS: ReadonlyArray<(h: HourSum) => unknown> = [
   (h) => h.hour,
   (h) => h.keyId,
   (h) => h.model,
