@@ -3,22 +3,10 @@
 // once, whether it is written, queued, or being written when a tally starts.
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { Writable } from "node:stream";
 import { openDatabase, RedisSpendCounter, SqliteUsageStore, type SpendSubject, type UsageRecord, type UsageStore } from "../data/index.js";
 import { closeTestRedis, skipRedis, testRedis, testRedisPrefix } from "../testing/redis.js";
-import { createLogger } from "./logger.js";
+import { capturingLogger } from "../testing/capturing-logger.js";
 import { UsageRecorder } from "./usage-recorder.js";
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      cb();
-    },
-  });
-  return { log: createLogger("info", sink), lines };
-}
 
 let n = 0;
 const rec = (keyId: string, tenant: string, costUsd: number, at = Date.now()): UsageRecord => ({

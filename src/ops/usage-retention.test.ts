@@ -6,25 +6,13 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
 import { openDatabase, SqliteUsageStore, type UsageRecord, type UsageStore } from "../data/index.js";
 import { startTestServer } from "../testing/harness.js";
-import { createLogger } from "./logger.js";
+import { capturingLogger } from "../testing/capturing-logger.js";
 import { UsageRetention } from "./usage-retention.js";
 
 const DAY = 86_400_000;
 const NOW = Date.UTC(2026, 11, 6, 12);
-
-function capturingLogger() {
-  const lines: string[] = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      lines.push(...chunk.toString().split("\n").filter(Boolean));
-      cb();
-    },
-  });
-  return { log: createLogger("info", sink), lines };
-}
 
 let n = 0;
 const rec = (at: number): UsageRecord => ({

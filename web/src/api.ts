@@ -17,6 +17,16 @@ export interface List<T> {
   next_before?: number | string | null;
 }
 
+/** A row of `GET /admin/usage`: one key's use of one model. */
+export interface UsageRow {
+  keyId: string;
+  model: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -7,8 +7,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, rmSync, writeFileSync, unlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Writable } from "node:stream";
-import { createLogger } from "../../ops/index.js";
+import { capturingLogger } from "../../testing/capturing-logger.js";
 import { ToolRegistry } from "../registry.js";
 import type { ToolResult } from "../types.js";
 import { McpToolSource } from "./tool-source.js";
@@ -21,11 +20,7 @@ function stdio(name: string, over: Partial<McpServerSpec> = {}, env: Record<stri
   return { name, transport: "stdio", command: process.execPath, args: ["--import", "tsx", STDIO_FIXTURE], env, risk: "low", ...over } as McpServerSpec;
 }
 
-function logged() {
-  const lines: string[] = [];
-  const log = createLogger("debug", new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString().split("\n").filter(Boolean)), cb()) }));
-  return { log, lines };
-}
+const logged = () => capturingLogger("debug");
 
 let seq = 0;
 async function call(reg: ToolRegistry, name: string, args: unknown): Promise<ToolResult> {

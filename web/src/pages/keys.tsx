@@ -2,7 +2,7 @@
 // budgets' spend (day and month, with meters), the tenants' budgets, a form to
 // create a key (the secret is shown once), revoke, and usage per key.
 import { useState } from "preact/hooks";
-import { api, type List } from "../api.js";
+import { api, type List, type UsageRow } from "../api.js";
 import { fmtInt, fmtTime, fmtUsd } from "../format.js";
 import { Badge, ErrorNote, Loaded, PageHeader, useAsync } from "../ui.js";
 
@@ -22,14 +22,6 @@ interface Key {
   limits: Limits | null;
   created_at: number;
   revoked_at: number | null;
-}
-interface UsageRow {
-  keyId: string;
-  model: string;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
 }
 
 interface BudgetRow {

@@ -4,7 +4,7 @@
 // retry decisions; usage per key
 // from /admin/usage; drift signals when that API exists.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, type List } from "../api.js";
+import { api, type List, type UsageRow } from "../api.js";
 import { TimeChart, type Series } from "../chart.js";
 import { fmtInt, fmtNum, fmtPct, fmtUsd } from "../format.js";
 import { increase, increaseBy, quantiles, total, totalsBy, type Snapshot } from "../metrics-math.js";
@@ -215,15 +215,6 @@ function Totals({ snap }: { snap: Snapshot }) {
       </div>
     </div>
   );
-}
-
-interface UsageRow {
-  keyId: string;
-  model: string;
-  requests: number;
-  promptTokens: number;
-  completionTokens: number;
-  costUsd: number;
 }
 
 function UsageByKey() {
