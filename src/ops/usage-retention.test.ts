@@ -46,7 +46,10 @@ describe("UsageRetention", () => {
     assert.equal(await store.costSince({ kind: "key", id: "k" }, NOW - 60 * DAY), 7.5);
     assert.ok(lines.some((l) => l.includes("old usage rows deleted") && l.includes('"usageRows":12')), lines.join("\n"));
     assert.equal(await retention.sweep(NOW), 0, "nothing left to delete");
+    await store.append([rec(NOW - 40 * DAY)]);
     await retention.stop();
+    assert.equal(await retention.sweep(NOW), 0, "a stopped retention touches the store no more (it may be closed)");
+    assert.equal(rows(), 4);
   });
 
   test("retentionDays 0 keeps every row and starts no timer", async () => {

@@ -49,7 +49,7 @@ export class UsageRetention {
   }
 
   private async deleteOld(before: number): Promise<number> {
-    if (this.retentionDays <= 0) return 0;
+    if (this.retentionDays <= 0 || this.stopped) return 0; // stopped: the store may be closed already
     let total = 0;
     try {
       for (;;) {
