@@ -190,6 +190,21 @@ for (const [name, make] of usageStores) {
       assert.equal(k.promptTokens, 20);
     });
 
+    test("hourly: totals per UTC hour over keys and models, oldest first, from the hour that contains since", async () => {
+      const s = await make();
+      const H = 3_600_000;
+      const rec = (at: number, keyId: string, tenant: string, costUsd: number, model = "m") => ({
+        requestId: `h${at}${keyId}`, at, keyId, tenant, user: null, model, deployment: "d", promptTokens: 10, completionTokens: 5, costUsd, status: 200, cached: false, stream: false, latencyMs: 1,
+      });
+      await s.append([rec(5 * H + 1, "a", "t1", 1), rec(5 * H + 2, "b", "t2", 2, "m2"), rec(2 * H + 9, "a", "t1", 4), rec(7 * H, "a", "t1", 8)]);
+      await s.append([rec(2 * H + 10, "a", "t1", 16, "m2")]);
+      const view = (rows: Awaited<ReturnType<UsageStore["hourly"]>>) => rows.map((r) => [r.hour / H, r.requests, r.promptTokens, r.completionTokens, r.costUsd]);
+      assert.deepEqual(view(await s.hourly({ since: 0 })), [[2, 2, 20, 10, 20], [5, 2, 20, 10, 3], [7, 1, 10, 5, 8]]);
+      assert.deepEqual(view(await s.hourly({ since: 5 * H + 30 })), [[5, 2, 20, 10, 3], [7, 1, 10, 5, 8]], "the hour of since is whole");
+      assert.deepEqual(view(await s.hourly({ since: 0, tenant: "t2" })), [[5, 1, 10, 5, 2]]);
+      assert.deepEqual(await s.hourly({ since: 8 * H }), []);
+    });
+
     test("old rows are deleted in bounded batches, oldest first; sums of whole hours stay", async () => {
       const s = await make();
       const H = 3_600_000;

@@ -71,6 +71,15 @@ export interface UsageSummaryRow {
   costUsd: number;
 }
 
+/** Everything used in one UTC hour (`hour`: its start, ms epoch). */
+export interface UsageHour {
+  hour: number;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 /**
  * A row per request plus sums per UTC hour, key and model (data/usage-hours.ts).
  * Costs and summaries read the sums for whole hours and the rows only for the
@@ -85,6 +94,8 @@ export interface UsageStore {
   costSince(subject: SpendSubject, since: number): Promise<number>;
   /** Per key and model since a time, costliest first. */
   summary(filter: { since: number; tenant?: string }): Promise<UsageSummaryRow[]>;
+  /** Per UTC hour from the hour that contains `since`, oldest first, from the sums alone; hours without use are left out. */
+  hourly(filter: { since: number; tenant?: string }): Promise<UsageHour[]>;
   /** Deletes up to `limit` per-request rows older than `before` (ms epoch), oldest first; the hourly sums stay. Returns how many went. */
   deleteRowsBefore(before: number, limit: number): Promise<number>;
 }

@@ -242,13 +242,16 @@ describe("admin API, health, metrics and logs", () => {
     const badJson = await postJson(`${srv.url}/admin/keys`, "{tenant:", auth(srv.adminKey));
     assert.equal(badJson.status, 400);
     assert.equal(badJson.json.error.code, "invalid_json");
-    const since = await get("/admin/usage?since=yesterday-ish");
-    assert.equal(since.status, 400);
-    assert.equal(since.json.error.param, "since");
+    for (const path of ["/admin/usage?since=yesterday-ish", "/admin/usage/hourly?since=1e999"]) {
+      const since = await get(path);
+      assert.equal(since.status, 400, path);
+      assert.equal(since.json.error.param, "since");
+    }
   });
 
   test("usage report per key and model, filterable by tenant", async () => {
     const k = (await create({ tenant: "usage-t" })).json;
+    const sentAt = Date.now();
     const r = await chat(k.key, { model: "gpt-test", messages: [{ role: "user", content: "count me" }], max_tokens: 4 });
     assert.equal(r.status, 200);
     const row = await eventually(async () => (await get("/admin/usage?tenant=usage-t")).json.data.find((x: Json) => x.keyId === k.id), 3000, "usage row");
@@ -259,6 +262,17 @@ describe("admin API, health, metrics and logs", () => {
     assert.ok(Math.abs(row.costUsd - (row.promptTokens * 3 + 4 * 15) / 1e6) < 1e-12);
     const other = await get("/admin/usage?tenant=someone-else");
     assert.ok(!other.json.data.some((x: Json) => x.keyId === k.id));
+    // The same request in the tenant's hour, as the console's history chart reads it.
+    const hourly = await get("/admin/usage/hourly?tenant=usage-t");
+    assert.equal(hourly.status, 200);
+    const hourOf = (t: number) => new Date(Math.floor(t / 3_600_000) * 3_600_000).toISOString();
+    assert.ok(Date.parse(hourly.json.since) <= Date.now() - 7 * 86_400_000 + 1000, `the last 7 days by default: ${hourly.json.since}`);
+    assert.equal(hourly.json.data.length, 1, JSON.stringify(hourly.json.data));
+    const { hour, ...sums } = hourly.json.data[0];
+    assert.ok([hourOf(sentAt), hourOf(Date.now())].includes(hour), hour);
+    assert.deepEqual(sums, { requests: 1, promptTokens: row.promptTokens, completionTokens: 4, costUsd: row.costUsd });
+    assert.deepEqual((await get("/admin/usage/hourly?tenant=someone-else")).json.data, []);
+    assert.equal((await get("/admin/usage/hourly", (await create({ tenant: "usage-t" })).json.key)).status, 403, "admin only");
   });
 
   test("/healthz and /readyz are 200", async () => {

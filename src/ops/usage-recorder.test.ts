@@ -46,6 +46,7 @@ describe("UsageRecorder spend tallies", () => {
       },
       costSince: (s, since) => sqlite.costSince(s, since),
       summary: (f) => sqlite.summary(f),
+      hourly: (f) => sqlite.hourly(f),
       deleteRowsBefore: (t, n) => sqlite.deleteRowsBefore(t, n),
     };
     const usage = new UsageRecorder(slow, capturingLogger().log, { flushIntervalMs: 60_000 });
@@ -61,7 +62,7 @@ describe("UsageRecorder spend tallies", () => {
 
   test("a store that cannot say what was spent is logged, and the tally goes on from what this process saw", async () => {
     const sqlite = new SqliteUsageStore(openDatabase(":memory:"));
-    const broken: UsageStore = { append: (r) => sqlite.append(r), costSince: async () => Promise.reject(new Error("disk on fire")), summary: (f) => sqlite.summary(f), deleteRowsBefore: (t, n) => sqlite.deleteRowsBefore(t, n) };
+    const broken: UsageStore = { append: (r) => sqlite.append(r), costSince: async () => Promise.reject(new Error("disk on fire")), summary: (f) => sqlite.summary(f), hourly: (f) => sqlite.hourly(f), deleteRowsBefore: (t, n) => sqlite.deleteRowsBefore(t, n) };
     const { log, lines } = capturingLogger();
     const usage = new UsageRecorder(broken, log, { flushIntervalMs: 60_000 });
     usage.record(rec("k", "t", 1));

@@ -82,6 +82,10 @@ export class UsageRecorder {
     return this.store.summary(filter);
   }
 
+  hourly(filter: { since: number; tenant?: string }) {
+    return this.store.hourly(filter);
+  }
+
   flush(): Promise<void> {
     clearTimeout(this.timer);
     this.timer = undefined;

@@ -69,6 +69,7 @@ describe("UsageRetention", () => {
       append: (r) => store.append(r),
       costSince: (s, t) => store.costSince(s, t),
       summary: (f) => store.summary(f),
+      hourly: (f) => store.hourly(f),
       deleteRowsBefore: async (t, limit) => {
         if (++calls > 1) throw new Error("disk on fire");
         return store.deleteRowsBefore(t, limit);

@@ -255,7 +255,11 @@ describe("web console in Chromium", () => {
     await page.getByRole("link", { name: "Metrics", exact: true }).click();
     await page.getByRole("heading", { name: "Live metrics" }).waitFor();
     await page.locator(".chart .uplot").first().waitFor();
-    assert.equal(await page.locator(".chart .uplot").count(), 5);
+    assert.equal(await page.locator(".chart .uplot").count(), 8, "5 live charts and 3 of the hourly history");
+    // The history comes from the usage store's hourly sums: the requests of the earlier tests are in this hour.
+    await page.waitForFunction(`Number(document.querySelector(".card[data-hours-used]")?.dataset.hoursUsed) >= 1`);
+    const history = page.locator(".card", { hasText: "Usage per hour (last 7 days)" });
+    await history.getByRole("img", { name: "Cost per hour chart" }).waitFor();
     const perModel = page.locator(".card", { hasText: "Tokens and cost per model" });
     await perModel.getByRole("rowheader", { name: "assistant" }).waitFor();
     const perKey = page.locator(".card", { hasText: "Tokens and cost per key" });

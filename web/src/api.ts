@@ -27,6 +27,15 @@ export interface UsageRow {
   costUsd: number;
 }
 
+/** A row of `GET /admin/usage/hourly`: everything used in one UTC hour. */
+export interface UsageHour {
+  hour: string;
+  requests: number;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number;
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,

@@ -2,7 +2,8 @@
 // and model (usage_hourly, data/usage-hours.ts), written in one transaction.
 // Costs and reports read the hours, and the rows only for the part of a period
 // before its first whole hour, as the SQLite store does.
-import type { SpendSubject, UsageRecord, UsageStore, UsageSummaryRow } from "../types.js";
+import { utcHourStart } from "../../core/utc-period.js";
+import type { SpendSubject, UsageHour, UsageRecord, UsageStore, UsageSummaryRow } from "../types.js";
 import { mergeSummaries, nextHour, sumByHour, type HourSum } from "../usage-hours.js";
 import { pgQuery, withTransaction, type PgPool } from "./pool.js";
 
@@ -116,6 +117,17 @@ export class PgUsageStore implements UsageStore {
         : { rows: [] },
     ]);
     return mergeSummaries(hours.rows, partial.rows);
+  }
+
+  async hourly(filter: { since: number; tenant?: string }): Promise<UsageHour[]> {
+    const { rows } = await pgQuery<UsageHour>(
+      this.pool,
+      `SELECT hour::float8 AS hour, SUM(requests)::float8 AS requests, SUM(prompt_tokens)::float8 AS "promptTokens", SUM(completion_tokens)::float8 AS "completionTokens",
+              SUM(cost_usd)::float8 AS "costUsd"
+         FROM usage_hourly WHERE hour >= $1 ${filter.tenant ? "AND tenant = $2" : ""} GROUP BY hour ORDER BY hour`,
+      [utcHourStart(filter.since), ...(filter.tenant ? [filter.tenant] : [])],
+    );
+    return rows;
   }
 
   async deleteRowsBefore(before: number, limit: number): Promise<number> {

@@ -3,7 +3,8 @@
 // the rows. Costs and reports read the hours, and the rows only for the part of
 // an hour before a `since` that is not on the hour: a report of a busy day
 // reads a few thousand sums instead of a million rows on the event loop.
-import type { SpendSubject, UsageRecord, UsageStore, UsageSummaryRow } from "../types.js";
+import { utcHourStart } from "../../core/utc-period.js";
+import type { SpendSubject, UsageHour, UsageRecord, UsageStore, UsageSummaryRow } from "../types.js";
 import { mergeSummaries, nextHour, sumByHour } from "../usage-hours.js";
 import type { SqliteDb } from "./database.js";
 
@@ -12,6 +13,7 @@ export class SqliteUsageStore implements UsageStore {
   private readonly hourCost;
   private readonly rowCost;
   private readonly deleteOld;
+  private readonly hours;
   constructor(private readonly db: SqliteDb) {
     const insert = db.prepare(
       `INSERT INTO usage (request_id, at, key_id, tenant, user, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
@@ -34,6 +36,11 @@ export class SqliteUsageStore implements UsageStore {
     });
     // Oldest first through the index on `at`, a bounded number at a time: a sweep never holds the loop for long.
     this.deleteOld = db.prepare("DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE at < ? ORDER BY at LIMIT ?)");
+    const HOUR_SUMS = "SELECT hour, SUM(requests) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd FROM usage_hourly";
+    this.hours = {
+      all: db.prepare(`${HOUR_SUMS} WHERE hour >= ? GROUP BY hour ORDER BY hour`),
+      tenant: db.prepare(`${HOUR_SUMS} WHERE tenant = ? AND hour >= ? GROUP BY hour ORDER BY hour`),
+    };
     this.hourCost = {
       key: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE key_id = ? AND hour >= ?"),
       tenant: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE tenant = ? AND hour >= ?"),
@@ -75,6 +82,11 @@ export class SqliteUsageStore implements UsageStore {
       )
       .all(...args(filter.since, from)) as UsageSummaryRow[];
     return mergeSummaries(rows, partial);
+  }
+
+  async hourly(filter: { since: number; tenant?: string }): Promise<UsageHour[]> {
+    const from = utcHourStart(filter.since);
+    return (filter.tenant ? this.hours.tenant.all(filter.tenant, from) : this.hours.all.all(from)) as UsageHour[];
   }
 
   async deleteRowsBefore(before: number, limit: number): Promise<number> {

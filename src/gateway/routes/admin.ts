@@ -49,11 +49,24 @@ export function adminRoutes(app: FastifyInstance, g: GatewayContext): void {
   });
   app.get<{ Querystring: { since?: string; tenant?: string } }>("/admin/usage", async (request) => {
     await g.authenticateAdmin(request);
-    const asked = request.query.since ? Date.parse(request.query.since) : Date.now() - 86_400_000;
-    if (!Number.isFinite(asked)) throw new StratumError("InvalidRequest", "since must be an ISO date", { param: "since" });
-    // From the start of that UTC hour: the SQLite store then answers from its hourly sums alone.
-    const since = utcHourStart(asked);
+    // From the start of that UTC hour: the stores then answer from their hourly sums alone.
+    const since = sinceHour(request.query.since, 86_400_000);
     await g.usage.flush();
     return { object: "list", since: new Date(since).toISOString(), data: await g.usage.summary({ since, tenant: request.query.tenant }) };
   });
+  // Totals per UTC hour (the console's usage history); hours without use are left out.
+  app.get<{ Querystring: { since?: string; tenant?: string } }>("/admin/usage/hourly", async (request) => {
+    await g.authenticateAdmin(request);
+    const since = sinceHour(request.query.since, 7 * 86_400_000);
+    await g.usage.flush();
+    const hours = await g.usage.hourly({ since, tenant: request.query.tenant });
+    return { object: "list", since: new Date(since).toISOString(), data: hours.map(({ hour, ...sums }) => ({ hour: new Date(hour).toISOString(), ...sums })) };
+  });
+}
+
+/** The start of the UTC hour of `since` (an ISO date), or of `defaultAgoMs` ago. */
+function sinceHour(since: string | undefined, defaultAgoMs: number): number {
+  const asked = since ? Date.parse(since) : Date.now() - defaultAgoMs;
+  if (!Number.isFinite(asked)) throw new StratumError("InvalidRequest", "since must be an ISO date", { param: "since" });
+  return utcHourStart(asked);
 }

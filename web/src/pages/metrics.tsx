@@ -4,7 +4,7 @@
 // retry decisions; usage per key
 // from /admin/usage; drift signals when that API exists.
 import { useEffect, useMemo, useState } from "preact/hooks";
-import { api, type List, type UsageRow } from "../api.js";
+import { api, type List, type UsageHour, type UsageRow } from "../api.js";
 import { TimeChart, type Series } from "../chart.js";
 import { fmtInt, fmtNum, fmtPct, fmtUsd } from "../format.js";
 import { increase, increaseBy, quantiles, total, totalsBy, type Snapshot } from "../metrics-math.js";
@@ -138,6 +138,7 @@ export function MetricsPage() {
         <TimeChart title="Cache hits, fallbacks and retries" times={times} series={series.ratios} unit="%" />
       </div>
       {latest ? <Totals snap={latest} /> : null}
+      <UsageHistory />
       <UsageByKey />
       <Drift />
     </section>
@@ -212,6 +213,46 @@ function Totals({ snap }: { snap: Snapshot }) {
           <dt>Retries</dt>
           <dd>{retries.size ? [...retries].map(([d, n]) => `${d === "budget_spent" ? "not retried (budget spent)" : d} ${fmtInt(n)}`).join(", ") : "none"}</dd>
         </dl>
+      </div>
+    </div>
+  );
+}
+
+const HOUR_MS = 3_600_000;
+const HISTORY_HOURS = 7 * 24;
+
+/** Requests and cost per UTC hour over the last 7 days, from the usage store's hourly sums (they outlive the per-request rows). */
+function UsageHistory() {
+  const usage = useAsync((signal) => api<List<UsageHour>>("/admin/usage/hourly", { signal }), [], 60_000);
+  const chart = useMemo(() => {
+    const byHour = new Map((usage.data?.data ?? []).map((h) => [Date.parse(h.hour), h]));
+    const last = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+    // Every hour of the window, zero where nothing was used (the API leaves those out).
+    const times = Array.from({ length: HISTORY_HOURS + 1 }, (_, i) => last - (HISTORY_HOURS - i) * HOUR_MS);
+    const of = (f: (h: UsageHour) => number) =>
+      times.map((t) => {
+        const h = byHour.get(t);
+        return h ? f(h) : 0;
+      });
+    return {
+      times,
+      requests: [{ label: "requests", values: of((h) => h.requests) }],
+      tokens: [
+        { label: "prompt", values: of((h) => h.promptTokens) },
+        { label: "completion", values: of((h) => h.completionTokens) },
+      ],
+      cost: [{ label: "cost", values: of((h) => h.costUsd) }],
+      hoursUsed: byHour.size,
+    };
+  }, [usage.data]);
+  return (
+    <div class="card" data-hours-used={chart.hoursUsed}>
+      <h2>Usage per hour (last 7 days)</h2>
+      <ErrorNote error={usage.error} />
+      <div class="grid charts">
+        <TimeChart title="Requests per hour" times={chart.times} series={chart.requests} span="days" />
+        <TimeChart title="Tokens per hour" times={chart.times} series={chart.tokens} span="days" />
+        <TimeChart title="Cost per hour" times={chart.times} series={chart.cost} unit="USD" span="days" />
       </div>
     </div>
   );
