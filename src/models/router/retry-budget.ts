@@ -11,15 +11,8 @@
 // (5 % random upstream faults, 50 connections), where failures come in
 // bursts and a request counts as in flight only until its first byte.
 
+import type { RetryConfig } from "../../config/schema.js";
 import { RollingCount } from "./rolling-count.js";
-
-export interface RetryBudgetConfig {
-  /** Retries as a share of requests over the window, 0-100. */
-  percent: number;
-  /** Retries a second allowed whatever the share. */
-  minPerSecond: number;
-  windowMs: number;
-}
 
 export class RetryBudget {
   private readonly requests: RollingCount;
@@ -28,7 +21,7 @@ export class RetryBudget {
   private readonly floor: number;
   private readonly share: number;
 
-  constructor(config: RetryBudgetConfig, now: () => number = Date.now) {
+  constructor(config: RetryConfig["budget"], now: () => number = Date.now) {
     this.requests = new RollingCount(config.windowMs, now);
     this.retries = new RollingCount(config.windowMs, now);
     this.floor = (config.minPerSecond * config.windowMs) / 1000;

@@ -17,7 +17,7 @@ export class RollingCount {
     this.bucketMs = Math.max(1, Math.ceil(windowMs / BUCKETS));
   }
 
-  add(n = 1): void {
+  add(): void {
     const now = this.now();
     const start = now - (now % this.bucketMs);
     const i = Math.floor(now / this.bucketMs) % BUCKETS;
@@ -25,7 +25,7 @@ export class RollingCount {
       this.starts[i] = start;
       this.counts[i] = 0;
     }
-    this.counts[i]! += n;
+    this.counts[i]!++;
   }
 
   /** The count over the last `spanMs` (the whole window by default), to the bucket. */

@@ -1,8 +1,8 @@
 // Live metrics (admin): polls /v1/stats every 2 s and derives, per interval,
 // request rate, latency and TTFT quantiles, errors by kind, cache hit,
 // fallback and retry rates; tokens and cost per model; circuit states and
-// retry decisions; usage per key
-// from /admin/usage; drift signals when that API exists.
+// retry decisions; usage per key from /admin/usage and per hour over 7 days
+// from /admin/usage/hourly; drift signals when that API exists.
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { api, type List, type UsageHour, type UsageRow } from "../api.js";
 import { TimeChart, type Series } from "../chart.js";
