@@ -14,6 +14,8 @@ export class SqliteUsageStore implements UsageStore {
   private readonly rowCost;
   private readonly deleteOld;
   private readonly hours;
+  private readonly summaryHours;
+  private readonly summaryRows;
   constructor(private readonly db: SqliteDb) {
     const insert = db.prepare(
       `INSERT INTO usage (request_id, at, key_id, tenant, user, model, deployment, prompt_tokens, completion_tokens, cost_usd, status, cached, stream, latency_ms)
@@ -36,11 +38,13 @@ export class SqliteUsageStore implements UsageStore {
     });
     // Oldest first through the index on `at`, a bounded number at a time: a sweep never holds the loop for long.
     this.deleteOld = db.prepare("DELETE FROM usage WHERE rowid IN (SELECT rowid FROM usage WHERE at < ? ORDER BY at LIMIT ?)");
-    const HOUR_SUMS = "SELECT hour, SUM(requests) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd FROM usage_hourly";
-    this.hours = {
-      all: db.prepare(`${HOUR_SUMS} WHERE hour >= ? GROUP BY hour ORDER BY hour`),
-      tenant: db.prepare(`${HOUR_SUMS} WHERE tenant = ? AND hour >= ? GROUP BY hour ORDER BY hour`),
-    };
+    // Reports over every tenant or one (its id the last parameter): prepared once each.
+    const perTenant = (sql: (tenant: string) => string) => ({ all: db.prepare(sql("")), one: db.prepare(sql("AND tenant = ?")) });
+    const SUMS = "SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd";
+    this.hours = perTenant((t) => `SELECT hour, SUM(requests) AS requests, ${SUMS} FROM usage_hourly WHERE hour >= ? ${t} GROUP BY hour ORDER BY hour`);
+    this.summaryHours = perTenant((t) => `SELECT key_id AS keyId, model, SUM(requests) AS requests, ${SUMS} FROM usage_hourly WHERE hour >= ? ${t} GROUP BY key_id, model`);
+    // The part of a report's first hour before its first whole hour comes from the rows themselves.
+    this.summaryRows = perTenant((t) => `SELECT key_id AS keyId, model, COUNT(*) AS requests, ${SUMS} FROM usage WHERE at >= ? AND at < ? ${t} GROUP BY key_id, model`);
     this.hourCost = {
       key: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE key_id = ? AND hour >= ?"),
       tenant: db.prepare("SELECT COALESCE(SUM(cost_usd), 0) AS c FROM usage_hourly WHERE tenant = ? AND hour >= ?"),
@@ -65,28 +69,17 @@ export class SqliteUsageStore implements UsageStore {
 
   async summary(filter: { since: number; tenant?: string }): Promise<UsageSummaryRow[]> {
     const from = nextHour(filter.since);
-    const args = (lo: number, hi?: number) => [lo, ...(hi !== undefined ? [hi] : []), ...(filter.tenant ? [filter.tenant] : [])];
-    const tenant = filter.tenant ? "AND tenant = ?" : "";
-    const rows = this.db
-      .prepare(
-        `SELECT key_id AS keyId, model, SUM(requests) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd
-         FROM usage_hourly WHERE hour >= ? ${tenant} GROUP BY key_id, model`,
-      )
-      .all(...args(from)) as UsageSummaryRow[];
-    if (filter.since >= from) return mergeSummaries(rows, []);
-    // The part of the first hour after `since` comes from the rows themselves (the admin API asks on the hour).
-    const partial = this.db
-      .prepare(
-        `SELECT key_id AS keyId, model, COUNT(*) AS requests, SUM(prompt_tokens) AS promptTokens, SUM(completion_tokens) AS completionTokens, SUM(cost_usd) AS costUsd
-         FROM usage WHERE at >= ? AND at < ? ${tenant} GROUP BY key_id, model`,
-      )
-      .all(...args(filter.since, from)) as UsageSummaryRow[];
+    const tenant = filter.tenant ? [filter.tenant] : [];
+    const which = filter.tenant ? "one" : "all";
+    const rows = this.summaryHours[which].all(from, ...tenant) as UsageSummaryRow[];
+    // The admin API asks on the hour: no partial hour to read from the rows.
+    const partial = filter.since < from ? (this.summaryRows[which].all(filter.since, from, ...tenant) as UsageSummaryRow[]) : [];
     return mergeSummaries(rows, partial);
   }
 
   async hourly(filter: { since: number; tenant?: string }): Promise<UsageHour[]> {
     const from = utcHourStart(filter.since);
-    return (filter.tenant ? this.hours.tenant.all(filter.tenant, from) : this.hours.all.all(from)) as UsageHour[];
+    return (filter.tenant ? this.hours.one.all(from, filter.tenant) : this.hours.all.all(from)) as UsageHour[];
   }
 
   async deleteRowsBefore(before: number, limit: number): Promise<number> {
